@@ -1,0 +1,197 @@
+#include "wikistream/format/record_batch.h"
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "wikistream/common/time.h"
+
+namespace ws {
+
+Column::Column(TypeId type) : type_(type) {
+  if (type_ == TypeId::kString || type_ == TypeId::kBinary) offsets_.push_back(0);
+}
+
+void Column::Reserve(size_t rows, size_t string_bytes) {
+  valid_.reserve(rows);
+  switch (type_) {
+    case TypeId::kBoolean: u8_.reserve(rows); break;
+    case TypeId::kInt32: i32_.reserve(rows); break;
+    case TypeId::kInt64:
+    case TypeId::kTimestampTz: i64_.reserve(rows); break;
+    case TypeId::kDouble: f64_.reserve(rows); break;
+    case TypeId::kString:
+    case TypeId::kBinary:
+      offsets_.reserve(rows + 1);
+      bytes_.reserve(string_bytes);
+      break;
+  }
+}
+
+void Column::Clear() {
+  valid_.clear();
+  u8_.clear();
+  i32_.clear();
+  i64_.clear();
+  f64_.clear();
+  offsets_.clear();
+  bytes_.clear();
+  null_count_ = 0;
+  if (type_ == TypeId::kString || type_ == TypeId::kBinary) offsets_.push_back(0);
+}
+
+void Column::AppendNull() {
+  valid_.push_back(0);
+  ++null_count_;
+  switch (type_) {
+    case TypeId::kBoolean: u8_.push_back(0); break;
+    case TypeId::kInt32: i32_.push_back(0); break;
+    case TypeId::kInt64:
+    case TypeId::kTimestampTz: i64_.push_back(0); break;
+    case TypeId::kDouble: f64_.push_back(0); break;
+    case TypeId::kString:
+    case TypeId::kBinary: offsets_.push_back(bytes_.size()); break;
+  }
+}
+
+void Column::AppendBool(bool v) {
+  valid_.push_back(1);
+  u8_.push_back(v ? 1 : 0);
+}
+void Column::AppendInt32(int32_t v) {
+  valid_.push_back(1);
+  i32_.push_back(v);
+}
+void Column::AppendInt64(int64_t v) {
+  valid_.push_back(1);
+  i64_.push_back(v);
+}
+void Column::AppendDouble(double v) {
+  valid_.push_back(1);
+  f64_.push_back(v);
+}
+void Column::AppendString(std::string_view v) {
+  valid_.push_back(1);
+  bytes_.append(v.data(), v.size());
+  offsets_.push_back(bytes_.size());
+}
+
+void Column::AppendFrom(const Column& other, size_t row) {
+  if (other.IsNull(row)) {
+    AppendNull();
+    return;
+  }
+  switch (type_) {
+    case TypeId::kBoolean: AppendBool(other.GetBool(row)); break;
+    case TypeId::kInt32: AppendInt32(other.GetInt32(row)); break;
+    case TypeId::kInt64:
+    case TypeId::kTimestampTz: AppendInt64(other.GetInt64(row)); break;
+    case TypeId::kDouble: AppendDouble(other.GetDouble(row)); break;
+    case TypeId::kString:
+    case TypeId::kBinary: AppendString(other.GetString(row)); break;
+  }
+}
+
+std::string Column::ValueToString(size_t row) const {
+  if (IsNull(row)) return "null";
+  switch (type_) {
+    case TypeId::kBoolean: return GetBool(row) ? "true" : "false";
+    case TypeId::kInt32: return std::to_string(GetInt32(row));
+    case TypeId::kInt64: return std::to_string(GetInt64(row));
+    case TypeId::kTimestampTz: return FormatIso8601(GetInt64(row));
+    case TypeId::kDouble: return fmt::format("{}", GetDouble(row));
+    case TypeId::kString:
+    case TypeId::kBinary: return std::string(GetString(row));
+  }
+  return "?";
+}
+
+bool Column::ValueEquals(size_t row, const Column& other, size_t other_row) const {
+  if (IsNull(row) || other.IsNull(other_row)) return IsNull(row) == other.IsNull(other_row);
+  switch (type_) {
+    case TypeId::kBoolean: return GetBool(row) == other.GetBool(other_row);
+    case TypeId::kInt32: return GetInt32(row) == other.GetInt32(other_row);
+    case TypeId::kInt64:
+    case TypeId::kTimestampTz: return GetInt64(row) == other.GetInt64(other_row);
+    case TypeId::kDouble: return GetDouble(row) == other.GetDouble(other_row);
+    case TypeId::kString:
+    case TypeId::kBinary: return GetString(row) == other.GetString(other_row);
+  }
+  return false;
+}
+
+RecordBatch::RecordBatch(SchemaPtr schema) : schema_(std::move(schema)) {
+  columns_.reserve(schema_->num_fields());
+  for (const Field& f : schema_->fields()) columns_.emplace_back(f.type);
+}
+
+Column& RecordBatch::column(std::string_view name) {
+  int i = schema_->FieldIndex(name);
+  if (i < 0) {
+    std::fprintf(stderr, "RecordBatch::column: no field named %.*s\n", static_cast<int>(name.size()), name.data());
+    std::abort();
+  }
+  return columns_[i];
+}
+
+const Column& RecordBatch::column(std::string_view name) const {
+  return const_cast<RecordBatch*>(this)->column(name);
+}
+
+void RecordBatch::Reserve(size_t rows) {
+  for (auto& c : columns_) c.Reserve(rows);
+}
+
+void RecordBatch::Clear() {
+  for (auto& c : columns_) c.Clear();
+}
+
+void RecordBatch::AppendRow(const RecordBatch& other, size_t row) {
+  for (size_t i = 0; i < columns_.size(); ++i) columns_[i].AppendFrom(other.columns_[i], row);
+}
+
+void RecordBatch::Append(const RecordBatch& other) {
+  size_t n = other.num_rows();
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    for (size_t r = 0; r < n; ++r) columns_[i].AppendFrom(other.columns_[i], r);
+  }
+}
+
+RecordBatch RecordBatch::Take(const std::vector<uint32_t>& rows) const {
+  RecordBatch out(schema_);
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    out.columns_[i].Reserve(rows.size());
+    for (uint32_t r : rows) out.columns_[i].AppendFrom(columns_[i], r);
+  }
+  return out;
+}
+
+Status RecordBatch::Validate() const {
+  if (!schema_) return Status::Internal("record batch without schema");
+  if (columns_.size() != schema_->num_fields()) return Status::Internal("column count differs from schema");
+  size_t n = num_rows();
+  for (size_t i = 0; i < columns_.size(); ++i) {
+    const Field& f = schema_->field(i);
+    if (columns_[i].size() != n) {
+      return Status::Internal(fmt::format("column {} has {} rows, expected {}", f.name, columns_[i].size(), n));
+    }
+    if (columns_[i].type() != f.type) return Status::Internal(fmt::format("column {} has the wrong type", f.name));
+    if (f.required && columns_[i].null_count() > 0) {
+      return Status::InvalidArgument(fmt::format("required column {} has {} nulls", f.name, columns_[i].null_count()));
+    }
+  }
+  return Status::OK();
+}
+
+size_t RecordBatch::ByteSize() const {
+  size_t total = 0;
+  for (const auto& c : columns_) {
+    total += c.validity().size() + c.bool_values().size() + c.int32_values().size() * 4 +
+             c.int64_values().size() * 8 + c.double_values().size() * 8 + c.string_offsets().size() * 8 +
+             c.string_bytes().size();
+  }
+  return total;
+}
+
+}  // namespace ws

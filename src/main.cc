@@ -1,0 +1,3 @@
+#include "wikistream/app/cli.h"
+
+int main(int argc, char** argv) { return ws::app::Main(argc, argv); }

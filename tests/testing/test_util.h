@@ -1,0 +1,37 @@
+// Helpers shared by every test executable.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace ws::testing {
+
+// A fresh directory under $TMPDIR removed when the object dies (unless the
+// environment sets WS_KEEP_TEST_DIRS=1, for post-mortems).
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// ../shared/data (recorded real events), from WS_SHARED_DATA_DIR.
+std::filesystem::path SharedDataDir();
+// The repository root, from WS_SOURCE_DIR.
+std::filesystem::path SourceDir();
+// The built wikistream binary, from WS_BINARY.
+std::filesystem::path WikistreamBinary();
+std::string ReadFile(const std::filesystem::path& path);
+void WriteFile(const std::filesystem::path& path, const std::string& content);
+
+// Runs a shell command, returns its exit status (-1 if it did not exit
+// normally) and captures stdout+stderr into *output if given.
+int RunCommand(const std::string& command, std::string* output = nullptr);
+
+}  // namespace ws::testing
