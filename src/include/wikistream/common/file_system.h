@@ -1,0 +1,129 @@
+// FileSystem: the one interface every byte WikiStream persists goes through.
+//
+// Contract: paths are plain local paths (object storage later implements the
+// same interface). Every method returns a Status instead of throwing.
+// Durability: data is durable only after WritableFile::Sync() returned OK and
+// the containing directory was synced with SyncDir() (for new names).
+// CreateNoClobber fails with AlreadyExists if the name exists, which is how
+// concurrent committers avoid overwriting each other's metadata files.
+// Rename replaces the target atomically (POSIX rename).
+// Implementations are thread-safe; a WritableFile is used by one thread.
+// FaultInjectionFileSystem (below) wraps another FileSystem so tests can fail
+// the Nth write, cut a write short, report ENOSPC, or "crash" (fail every
+// operation from some point on), at any step of any commit.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wikistream/common/result.h"
+#include "wikistream/common/status.h"
+
+namespace ws {
+
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  virtual Status Sync() = 0;   // fsync
+  virtual Status Close() = 0;  // idempotent
+  virtual uint64_t Size() const = 0;  // bytes appended so far
+};
+
+// Positional reads of a whole file or a range.
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  virtual uint64_t Size() const = 0;
+  // Reads exactly n bytes at offset into *out, or fails (short file -> Corruption).
+  virtual Status ReadAt(uint64_t offset, size_t n, std::string* out) const = 0;
+};
+
+struct FileInfo {
+  std::string path;
+  uint64_t size = 0;
+  int64_t modified_micros = 0;
+  bool is_directory = false;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  virtual Result<std::unique_ptr<WritableFile>> Create(const std::string& path) = 0;         // truncates
+  virtual Result<std::unique_ptr<WritableFile>> CreateNoClobber(const std::string& path) = 0;  // O_EXCL
+  virtual Result<std::unique_ptr<RandomAccessFile>> OpenForRead(const std::string& path) = 0;
+  virtual Result<std::string> ReadAll(const std::string& path) = 0;
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  virtual Status Remove(const std::string& path) = 0;  // NotFound if absent
+  virtual Status CreateDirs(const std::string& path) = 0;  // mkdir -p
+  virtual Status SyncDir(const std::string& path) = 0;
+  virtual Result<bool> Exists(const std::string& path) = 0;
+  // Regular files and directories directly under `dir` (not recursive).
+  virtual Result<std::vector<FileInfo>> List(const std::string& dir) = 0;
+  // All regular files under `dir`, recursively.
+  virtual Result<std::vector<FileInfo>> ListRecursive(const std::string& dir) = 0;
+
+  // Writes `data` to a fresh name and makes it durable: create (no clobber
+  // when `no_clobber`), append, sync, close, sync the parent directory.
+  Status WriteFileDurably(const std::string& path, std::string_view data, bool no_clobber);
+  // Writes to path + ".tmp-<uuid>", syncs, renames over `path`, syncs the dir.
+  Status ReplaceFileAtomically(const std::string& path, std::string_view data);
+};
+
+// The local POSIX file system. Returns a process-wide instance.
+FileSystem* DefaultFileSystem();
+
+// What a fault does when it fires.
+enum class FaultKind {
+  kIOError,      // the operation fails with EIO
+  kNoSpace,      // the operation fails with ENOSPC
+  kShortWrite,   // an Append writes half of its bytes, then fails
+  kCrash,        // this and every later mutating operation fail, as if the process died
+};
+
+// Wraps a FileSystem and fails the Nth mutating operation (Create,
+// CreateNoClobber, Append, Sync, Rename, Remove, SyncDir; counted from 1)
+// whose path contains `path_filter` (empty = any path).
+class FaultInjectionFileSystem : public FileSystem {
+ public:
+  explicit FaultInjectionFileSystem(FileSystem* base) : base_(base) {}
+
+  void FailAt(int64_t nth_operation, FaultKind kind, std::string path_filter = "");
+  void Disarm();            // no fault fires from now on; also lifts a crash
+  int64_t operations() const { return ops_.load(); }  // mutating ops seen so far
+  bool fired() const { return fired_.load(); }
+
+  Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> CreateNoClobber(const std::string& path) override;
+  Result<std::unique_ptr<RandomAccessFile>> OpenForRead(const std::string& path) override;
+  Result<std::string> ReadAll(const std::string& path) override;
+  Status Rename(const std::string& from, const std::string& to) override;
+  Status Remove(const std::string& path) override;
+  Status CreateDirs(const std::string& path) override;
+  Status SyncDir(const std::string& path) override;
+  Result<bool> Exists(const std::string& path) override;
+  Result<std::vector<FileInfo>> List(const std::string& dir) override;
+  Result<std::vector<FileInfo>> ListRecursive(const std::string& dir) override;
+
+  // Called by wrapped files; returns the fault to apply to this op, if any.
+  Status MaybeFail(const std::string& path, bool* short_write);
+
+ private:
+  FileSystem* base_;
+  std::mutex mu_;
+  int64_t fail_at_ = -1;
+  FaultKind kind_ = FaultKind::kIOError;
+  std::string filter_;
+  bool crashed_ = false;
+  std::atomic<int64_t> ops_{0};
+  std::atomic<bool> fired_{false};
+};
+
+}  // namespace ws
