@@ -22,7 +22,7 @@ enum RawCol : int {
 
 enum DlqCol : int {
   kDlqId, kReceivedAt, kReceivedDate, kDlqSource, kSourcePosition, kErrorCode, kErrorMessage,
-  kPayload, kPayloadBytes, kPayloadTruncated, kDlqSchemaVersion, kDlqColumnCount
+  kPayload, kPayloadBytes, kPayloadTruncated, kDlqSchemaVersionCol, kDlqColumnCount
 };
 
 // Shared, immutable; identity(event_date), identity(event_hour) partitioning.
