@@ -1,11 +1,305 @@
 #include "wikistream/app/cli.h"
 
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
 #include <cstdio>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "wikistream/app/commands.h"
+#include "wikistream/app/config.h"
+#include "wikistream/common/logging.h"
+#include "wikistream/common/status.h"
 
 namespace ws::app {
+namespace {
+
+// One settable option: its long name (also its config-file key and, upper-cased
+// with WIKISTREAM_ in front, its environment variable), its help text and the
+// Config field it sets. Declared once so flags, env and config file agree.
+struct OptionSpec {
+  const char* name;
+  const char* help;
+  std::variant<std::string Config::*, double Config::*, int64_t Config::*, int Config::*, bool Config::*,
+               uint64_t Config::*>
+      field;
+};
+
+const std::vector<OptionSpec>& AllOptions() {
+  static const std::vector<OptionSpec> kOptions = {
+      {"source", "eventstreams | replay:PATH | synthetic[:N] | kafka://BROKERS[/TOPIC]", &Config::source},
+      {"warehouse", "Warehouse directory (catalog.db + Iceberg tables)", &Config::warehouse},
+      {"http", "HTTP listen address host:port; port 0 picks a free port; 'off' disables", &Config::http},
+      {"speed", "Replay pacing by meta.dt: N x real time; 0 = as fast as possible", &Config::speed},
+      {"eventstreams-url", "EventStreams recentchange endpoint", &Config::eventstreams_url},
+      {"contact", "Contact (URL or e-mail) sent in the User-Agent, required by Wikimedia", &Config::contact},
+      {"since", "ISO-8601 time to start from on a first EventStreams connection", &Config::since},
+      {"commit-interval", "Seconds between bronze commits", &Config::commit_interval_s},
+      {"commit-max-events", "Commit bronze early once this many events are buffered", &Config::commit_max_events},
+      {"batch-interval", "Seconds between silver/DQ/gold cycles", &Config::batch_interval_s},
+      {"domains", "Target wikis: 'default' (18 Wikipedias), 'all', or a comma-separated list", &Config::domains},
+      {"alert-webhook", "URL alerts are POSTed to as JSON", &Config::alert_webhook},
+      {"admin-token", "Bearer token for POST /api/admin/*; admin endpoints are disabled without one",
+       &Config::admin_token},
+      {"kafka", "Kafka bootstrap brokers (host:port,...)", &Config::kafka_brokers},
+      {"kafka-group", "Kafka consumer group of the bronze consumers", &Config::kafka_group},
+      {"threads", "Worker threads; 0 = number of cores", &Config::threads},
+      {"seed", "Seed of the synthetic generator", &Config::seed},
+      {"log-level", "debug | info | warn | error | off", &Config::log_level},
+      {"web-root", "Directory of the dashboard's static files", &Config::web_root},
+      {"stage-timeout", "Seconds a batch stage may run before it is failed", &Config::stage_timeout_s},
+      {"stage-attempts", "Attempts per batch stage (with backoff) before the cycle fails", &Config::stage_attempts},
+  };
+  return kOptions;
+}
+
+std::string EnvName(const char* option) {
+  std::string env = "WIKISTREAM_";
+  for (const char* p = option; *p; ++p) env += *p == '-' ? '_' : static_cast<char>(std::toupper(*p));
+  return env;
+}
+
+const OptionSpec* FindOption(const std::string& name) {
+  for (const auto& o : AllOptions()) {
+    if (name == o.name) return &o;
+  }
+  return nullptr;
+}
+
+bool AssignFromText(Config* config, const OptionSpec& spec, const std::string& text, std::string* error) {
+  try {
+    std::visit(
+        [&](auto member) {
+          using T = std::decay_t<decltype(config->*member)>;
+          if constexpr (std::is_same_v<T, std::string>) {
+            config->*member = text;
+          } else if constexpr (std::is_same_v<T, bool>) {
+            if (text == "true" || text == "1" || text == "yes") config->*member = true;
+            else if (text == "false" || text == "0" || text == "no") config->*member = false;
+            else throw std::invalid_argument("not a boolean");
+          } else if constexpr (std::is_same_v<T, double>) {
+            size_t used = 0;
+            double v = std::stod(text, &used);
+            if (used != text.size()) throw std::invalid_argument("not a number");
+            config->*member = v;
+          } else {
+            size_t used = 0;
+            long long v = std::stoll(text, &used);
+            if (used != text.size()) throw std::invalid_argument("not an integer");
+            config->*member = static_cast<T>(v);
+          }
+        },
+        spec.field);
+  } catch (const std::exception&) {
+    *error = fmt::format("invalid value '{}' for {}", text, spec.name);
+    return false;
+  }
+  return true;
+}
+
+std::string Trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+// Reads `key = value` lines ('#' and ';' comments, [sections] ignored, quotes stripped).
+bool ApplyConfigFile(const std::string& path, Config* config, std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = fmt::format("cannot read config file {}", path);
+    return false;
+  }
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    line = Trim(line);
+    if (line.empty() || line[0] == '#' || line[0] == ';' || line[0] == '[') continue;
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) {
+      *error = fmt::format("{}:{}: expected key = value", path, lineno);
+      return false;
+    }
+    std::string key = Trim(line.substr(0, eq));
+    std::string value = Trim(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    for (char& c : key) if (c == '_') c = '-';
+    const OptionSpec* spec = FindOption(key);
+    if (!spec) {
+      *error = fmt::format("{}:{}: unknown key '{}'", path, lineno, key);
+      return false;
+    }
+    if (!AssignFromText(config, *spec, value, error)) {
+      *error = fmt::format("{}:{}: {}", path, lineno, *error);
+      return false;
+    }
+  }
+  return true;
+}
+
+// --config FILE may appear anywhere; WIKISTREAM_CONFIG names a default file.
+std::string FindConfigPath(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--config" && i + 1 < argc) return argv[i + 1];
+    if (a.rfind("--config=", 0) == 0) return a.substr(9);
+  }
+  const char* env = std::getenv("WIKISTREAM_CONFIG");
+  return env ? env : "";
+}
+
+void AddOptions(CLI::App* cmd, Config* config, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    const OptionSpec* spec = FindOption(name);
+    std::visit(
+        [&](auto member) {
+          cmd->add_option(fmt::format("--{}", spec->name), config->*member, spec->help)
+              ->envname(EnvName(spec->name))
+              ->capture_default_str();
+        },
+        spec->field);
+  }
+}
+
+Status Validate(const Config& c) {
+  if (c.commit_interval_s <= 0) return Status::InvalidArgument("--commit-interval must be positive");
+  if (c.batch_interval_s <= 0) return Status::InvalidArgument("--batch-interval must be positive");
+  if (c.commit_max_events <= 0) return Status::InvalidArgument("--commit-max-events must be positive");
+  if (c.speed < 0) return Status::InvalidArgument("--speed must be 0 or positive");
+  if (c.threads < 0) return Status::InvalidArgument("--threads must be 0 or positive");
+  if (c.stage_attempts < 1) return Status::InvalidArgument("--stage-attempts must be at least 1");
+  if (c.stage_timeout_s <= 0) return Status::InvalidArgument("--stage-timeout must be positive");
+  if (c.warehouse.empty()) return Status::InvalidArgument("--warehouse must not be empty");
+  log::Level level;
+  if (!log::ParseLevel(c.log_level, &level)) {
+    return Status::InvalidArgument(fmt::format("--log-level: unknown level '{}'", c.log_level));
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 int Main(int argc, char** argv) {
-  std::fprintf(stderr, "wikistream: not yet wired\n");
+  Config config;
+  std::string error;
+  std::string config_path = FindConfigPath(argc, argv);
+  if (!config_path.empty() && !ApplyConfigFile(config_path, &config, &error)) {
+    std::fprintf(stderr, "wikistream: %s\n", error.c_str());
+    return 2;
+  }
+
+  CLI::App app{"WikiStream: real-time Wikipedia edit analytics (EventStreams -> Iceberg bronze/silver/gold -> dashboard)",
+               "wikistream"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("wikistream ") + WIKISTREAM_VERSION);
+  app.add_option("--config", config_path,
+                 "Config file of `key = value` lines (keys are long option names). Precedence: "
+                 "flag > environment (WIKISTREAM_<OPTION>) > config file > default")
+      ->envname("WIKISTREAM_CONFIG");
+  app.footer("Every option can also be set by the environment variable WIKISTREAM_<OPTION> "
+             "(e.g. WIKISTREAM_WAREHOUSE) or a config-file key.");
+
+  auto* run = app.add_subcommand("run", "Everything in one process: source -> bronze -> silver -> DQ -> gold, "
+                                        "live dashboard and API");
+  AddOptions(run, &config, {"source", "warehouse", "http", "speed", "eventstreams-url", "contact", "since",
+                            "commit-interval", "commit-max-events", "batch-interval", "domains", "alert-webhook",
+                            "admin-token", "kafka-group", "threads", "seed", "log-level", "web-root",
+                            "stage-timeout", "stage-attempts"});
+  run->add_flag("--once", config.once,
+                "Consume the source to its end (replay/synthetic), commit, run one batch cycle and exit");
+
+  auto* produce = app.add_subcommand("produce", "Source -> Kafka topics raw-events / dlq-events");
+  AddOptions(produce, &config, {"kafka", "source", "speed", "eventstreams-url", "contact", "since", "domains",
+                                "seed", "log-level"});
+  produce->add_flag("--once", config.once, "Stop at the end of a finite source");
+
+  auto* bronze = app.add_subcommand("bronze", "One bronze consumer of a Kafka consumer group -> bronze tables");
+  AddOptions(bronze, &config, {"source", "warehouse", "commit-interval", "commit-max-events", "domains",
+                               "kafka-group", "log-level"});
+  bronze->add_flag("--once", config.once, "Exit once the assigned partitions are drained");
+
+  auto* batch = app.add_subcommand("batch", "One silver -> DQ -> gold cycle; exit 1 if a gate or stage failed");
+  AddOptions(batch, &config, {"warehouse", "alert-webhook", "threads", "log-level", "stage-timeout",
+                              "stage-attempts"});
+  CLI::App* single_stages[3];
+  const char* stage_names[3] = {"silver", "dq", "gold"};
+  const char* stage_help[3] = {"Run the silver stage only (bronze -> silver.cleaned_events, with its gate)",
+                               "Re-run the data-quality checks on the latest silver and gold data",
+                               "Run the gold stage only (silver -> gold tables, with its gate)"};
+  for (int i = 0; i < 3; ++i) {
+    single_stages[i] = app.add_subcommand(stage_names[i], stage_help[i]);
+    AddOptions(single_stages[i], &config, {"warehouse", "alert-webhook", "log-level", "stage-timeout"});
+  }
+
+  auto* serve = app.add_subcommand("serve", "Dashboard and API over an existing warehouse");
+  AddOptions(serve, &config, {"warehouse", "http", "admin-token", "log-level", "web-root", "batch-interval"});
+
+  auto* tables = app.add_subcommand("tables", "List the warehouse's tables");
+  AddOptions(tables, &config, {"warehouse", "log-level"});
+
+  std::string table_name;
+  auto* snapshots = app.add_subcommand("snapshots", "List the snapshots of one table (namespace.table)");
+  snapshots->add_option("table", table_name, "Table name, e.g. bronze.raw_events")->required();
+  AddOptions(snapshots, &config, {"warehouse", "log-level"});
+
+  auto* maintain = app.add_subcommand("maintain", "Compact small files, expire old snapshots, delete orphan files");
+  AddOptions(maintain, &config, {"warehouse", "log-level"});
+
+  int64_t count = 0;
+  auto* generate = app.add_subcommand("generate", "Write N synthetic recentchange events as NDJSON to stdout");
+  generate->add_option("count", count, "Number of events")->required()->check(CLI::NonNegativeNumber);
+  AddOptions(generate, &config, {"seed", "log-level"});
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    std::fprintf(stderr, "wikistream: %s (see wikistream --help)\n", what.c_str());
+    return 2;
+  }
+
+  if (Status s = Validate(config); !s.ok()) {
+    std::fprintf(stderr, "wikistream: %s\n", s.message().c_str());
+    return 2;
+  }
+  log::Level level;
+  log::ParseLevel(config.log_level, &level);
+  // An explicit environment level (used by tests) wins over the default "info".
+  if (!std::getenv("WIKISTREAM_LOG_LEVEL") || config.log_level != "info") log::SetLevel(level);
+
+  try {
+    if (run->parsed()) return RunPipeline(config);
+    if (produce->parsed()) return RunProduce(config);
+    if (bronze->parsed()) return RunBronzeConsumer(config);
+    if (batch->parsed()) return RunBatch(config, "all");
+    for (int i = 0; i < 3; ++i) {
+      if (single_stages[i]->parsed()) return RunBatch(config, stage_names[i]);
+    }
+    if (serve->parsed()) return RunServe(config);
+    if (tables->parsed()) return RunTables(config);
+    if (snapshots->parsed()) return RunSnapshots(config, table_name);
+    if (maintain->parsed()) return RunMaintain(config);
+    if (generate->parsed()) return RunGenerate(config, count);
+  } catch (const std::exception& e) {
+    // Only bugs and start-up failures throw; still one line, never a trace.
+    std::fprintf(stderr, "wikistream: internal error: %s\n", e.what());
+    return 1;
+  }
   return 2;
 }
 

@@ -1,0 +1,41 @@
+// Config: every setting of every subcommand, after flags, the config file,
+// environment variables and defaults have been merged.
+//
+// Contract: precedence is command line > config file (--config FILE, INI/TOML
+// `key = value` lines using the long option names) > environment variable
+// (WIKISTREAM_<OPTION>, upper-case, dashes as underscores) > built-in default.
+// Values are validated before any work starts; a bad value is a usage error.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace ws::app {
+
+struct Config {
+  // Where events come from: eventstreams | replay:PATH | synthetic[:N] | kafka://BROKERS[/TOPIC]
+  std::string source = "eventstreams";
+  std::string warehouse = "./warehouse";
+  std::string http = "127.0.0.1:8080";  // "off" disables; port 0 picks a free port
+  bool once = false;
+  double speed = 0;  // replay pacing: 0 = as fast as possible, N = N x real time
+  std::string eventstreams_url = "https://stream.wikimedia.org/v2/stream/recentchange";
+  std::string contact = "https://github.com/wikistream/wikistream";
+  std::string since;  // ISO-8601 start for a first EventStreams connection
+  double commit_interval_s = 10;
+  int64_t commit_max_events = 100000;
+  double batch_interval_s = 30;
+  std::string domains = "default";  // "default", "all", or a comma-separated list
+  std::string alert_webhook;
+  std::string admin_token;
+  std::string kafka_brokers;
+  std::string kafka_group = "wikistream-bronze";
+  int threads = 0;  // 0 = number of cores
+  uint64_t seed = 42;
+  std::string log_level = "info";
+  std::string web_root;  // dashboard assets; default: <install>/web
+  double stage_timeout_s = 300;
+  int stage_attempts = 3;
+};
+
+}  // namespace ws::app
