@@ -200,6 +200,7 @@ int Main(int argc, char** argv) {
   CLI::App app{"WikiStream: real-time Wikipedia edit analytics (EventStreams -> Iceberg bronze/silver/gold -> dashboard)",
                "wikistream"};
   app.require_subcommand(1);
+  app.fallthrough();  // --config is accepted after the subcommand too
   app.set_version_flag("--version", std::string("wikistream ") + WIKISTREAM_VERSION);
   app.add_option("--config", config_path,
                  "Config file of `key = value` lines (keys are long option names). Precedence: "

@@ -49,9 +49,10 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-std::filesystem::path SharedDataDir() { return FromEnv("WS_SHARED_DATA_DIR", "../shared/data"); }
-std::filesystem::path SourceDir() { return FromEnv("WS_SOURCE_DIR", "."); }
-std::filesystem::path WikistreamBinary() { return FromEnv("WS_BINARY", "wikistream"); }
+std::filesystem::path SharedDataDir() { return FromEnv("WS_SHARED_DATA_DIR", WS_DEFAULT_SHARED_DATA_DIR); }
+std::filesystem::path SourceDir() { return FromEnv("WS_SOURCE_DIR", WS_DEFAULT_SOURCE_DIR); }
+std::filesystem::path WikistreamBinary() { return FromEnv("WS_BINARY", WS_DEFAULT_BINARY); }
+std::filesystem::path BuildDir() { return FromEnv("WS_BUILD_DIR", WS_DEFAULT_BUILD_DIR); }
 
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);

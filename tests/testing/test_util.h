@@ -21,12 +21,16 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Each path below comes from the environment variable named, else from the
+// value CMake compiled in, so test binaries also run by hand.
 // ../shared/data (recorded real events), from WS_SHARED_DATA_DIR.
 std::filesystem::path SharedDataDir();
 // The repository root, from WS_SOURCE_DIR.
 std::filesystem::path SourceDir();
 // The built wikistream binary, from WS_BINARY.
 std::filesystem::path WikistreamBinary();
+// The CMake build directory, from WS_BUILD_DIR.
+std::filesystem::path BuildDir();
 std::string ReadFile(const std::filesystem::path& path);
 void WriteFile(const std::filesystem::path& path, const std::string& content);
 

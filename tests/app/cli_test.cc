@@ -1,0 +1,113 @@
+// The command line as a user meets it: exit codes, one-line errors, option
+// precedence (flag > environment > config file > default).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "testing/test_util.h"
+
+namespace ws {
+namespace {
+
+using testing::RunCommand;
+using testing::TempDir;
+using testing::WikistreamBinary;
+using testing::WriteFile;
+
+std::string Bin() { return WikistreamBinary().string(); }
+
+int CountLines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+TEST(CliTest, HelpListsEveryCommandAndExitsZero) {
+  std::string out;
+  ASSERT_EQ(RunCommand(Bin() + " --help", &out), 0);
+  for (const char* cmd : {"run", "produce", "bronze", "batch", "silver", "dq", "gold", "serve", "tables",
+                          "snapshots", "maintain", "generate"}) {
+    EXPECT_NE(out.find(std::string("  ") + cmd + " "), std::string::npos) << cmd;
+  }
+}
+
+TEST(CliTest, RunHelpShowsDefaultsAndEnvironmentNames) {
+  std::string out;
+  ASSERT_EQ(RunCommand(Bin() + " run --help", &out), 0);
+  EXPECT_NE(out.find("--warehouse TEXT=./warehouse"), std::string::npos) << out;
+  EXPECT_NE(out.find("WIKISTREAM_WAREHOUSE"), std::string::npos);
+  EXPECT_NE(out.find("--commit-interval FLOAT=10"), std::string::npos);
+  EXPECT_NE(out.find("--batch-interval FLOAT=30"), std::string::npos);
+  EXPECT_NE(out.find("--http TEXT=127.0.0.1:8080"), std::string::npos);
+}
+
+TEST(CliTest, UnknownFlagIsOneLineAndExitTwo) {
+  std::string out;
+  EXPECT_EQ(RunCommand(Bin() + " run --no-such-flag", &out), 2);
+  EXPECT_EQ(CountLines(out), 1) << out;
+  EXPECT_NE(out.find("--no-such-flag"), std::string::npos);
+}
+
+TEST(CliTest, MissingSubcommandIsAUsageError) {
+  std::string out;
+  EXPECT_EQ(RunCommand(Bin(), &out), 2);
+  EXPECT_EQ(CountLines(out), 1) << out;
+}
+
+TEST(CliTest, BadValuesAreRejectedBeforeAnyWork) {
+  std::string out;
+  EXPECT_EQ(RunCommand(Bin() + " run --commit-interval 0 --http off", &out), 2);
+  EXPECT_NE(out.find("--commit-interval must be positive"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunCommand(Bin() + " run --commit-interval soon", &out), 2);
+  EXPECT_EQ(CountLines(out), 1) << out;
+  out.clear();
+  EXPECT_EQ(RunCommand(Bin() + " run --log-level chatty", &out), 2);
+  EXPECT_NE(out.find("unknown level 'chatty'"), std::string::npos) << out;
+}
+
+TEST(CliTest, ConfigFileErrorsNameTheFileAndLine) {
+  TempDir dir;
+  std::string out;
+  EXPECT_EQ(RunCommand(Bin() + " --config " + dir.str() + "/absent.ini tables", &out), 2);
+  EXPECT_NE(out.find("cannot read config file"), std::string::npos) << out;
+  WriteFile(dir.path() / "bad.ini", "# comment\nwarehouse = /tmp/x\nno-such-key = 1\n");
+  out.clear();
+  EXPECT_EQ(RunCommand(Bin() + " tables --config " + dir.str() + "/bad.ini", &out), 2);
+  EXPECT_NE(out.find("bad.ini:3: unknown key 'no-such-key'"), std::string::npos) << out;
+  WriteFile(dir.path() / "badvalue.ini", "batch_interval = often\n");
+  out.clear();
+  EXPECT_EQ(RunCommand(Bin() + " tables --config " + dir.str() + "/badvalue.ini", &out), 2);
+  EXPECT_NE(out.find("badvalue.ini:1: invalid value 'often' for batch-interval"), std::string::npos) << out;
+}
+
+// The config file sets a bad value; the environment overrides it with a good
+// one; a flag overrides both. Observed through validation errors, which name
+// the effective value's problem.
+TEST(CliTest, PrecedenceIsFlagThenEnvironmentThenConfigFile) {
+  TempDir dir;
+  WriteFile(dir.path() / "c.ini", "commit-interval = -1\n");
+  std::string cfg = " --config " + dir.str() + "/c.ini";
+  std::string out;
+  EXPECT_EQ(RunCommand(Bin() + " run --http off" + cfg, &out), 2);
+  EXPECT_NE(out.find("--commit-interval must be positive"), std::string::npos) << out;
+
+  out.clear();
+  // Environment beats the config file: the bad config value is overridden,
+  // and the environment's own bad batch interval shows it was read.
+  EXPECT_EQ(RunCommand("WIKISTREAM_COMMIT_INTERVAL=5 WIKISTREAM_BATCH_INTERVAL=-3 " + Bin() + " run --http off" + cfg,
+                       &out),
+            2);
+  EXPECT_NE(out.find("--batch-interval must be positive"), std::string::npos) << out;
+
+  out.clear();
+  // A flag beats the environment.
+  EXPECT_EQ(RunCommand("WIKISTREAM_COMMIT_INTERVAL=-5 " + Bin() + " run --commit-interval 0 --http off", &out), 2);
+  EXPECT_NE(out.find("--commit-interval must be positive"), std::string::npos);
+  out.clear();
+  EXPECT_EQ(RunCommand("WIKISTREAM_BATCH_INTERVAL=-5 " + Bin() + " run --batch-interval 0 --http off", &out), 2);
+  EXPECT_NE(out.find("--batch-interval must be positive"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ws
