@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# End-to-end benchmark: WikiStream's full replay vs DuckDB's bronze step and
+# hourly aggregation on the same NDJSON input, plus simdjson parse-only as the
+# practical limit. Prints a table and the ratios (issue: performance targets).
+#
+# Usage: bench/run.sh [EVENTS=1000000] [INPUT.ndjson]
+#   Generates INPUT with `wikistream generate EVENTS --seed 7` when not given.
+# Environment: BUILD_DIR (default build), WORK (default /tmp/wikistream-bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EVENTS=${1:-1000000}
+BUILD_DIR=${BUILD_DIR:-build}
+WORK=${WORK:-/tmp/wikistream-bench}
+BIN="$BUILD_DIR/wikistream"
+mkdir -p "$WORK"
+INPUT=${2:-$WORK/events-$EVENTS.ndjson}
+
+[ -x "$BIN" ] || { echo "build first: scripts/build" >&2; exit 2; }
+if [ ! -s "$INPUT" ]; then
+  echo "generating $EVENTS events -> $INPUT" >&2
+  "$BIN" generate "$EVENTS" --seed 7 > "$INPUT"
+fi
+BYTES=$(stat -c %s "$INPUT")
+LINES=$(wc -l < "$INPUT")
+
+measure() {  # measure NAME CMD... -> appends "NAME wall_s cpu_s maxrss_kb" to $WORK/results
+  local name=$1; shift
+  local tfile="$WORK/time-$name.txt"
+  /usr/bin/env time -f "%e %U %S %M" -o "$tfile" "$@" > "$WORK/out-$name.txt" 2> "$WORK/err-$name.txt" || {
+    echo "$name failed; see $WORK/err-$name.txt" >&2; tail -5 "$WORK/err-$name.txt" >&2; return 1; }
+  read -r wall user sys rss < "$tfile"
+  echo "$name $wall $(echo "$user + $sys" | bc) $rss" >> "$WORK/results"
+}
+
+rm -f "$WORK/results"
+if [ -x "$BUILD_DIR/bench/ws_parse_only" ]; then
+  measure parse_only "$BUILD_DIR/bench/ws_parse_only" "$INPUT"
+fi
+for threads in 1 2; do
+  rm -rf "$WORK/wh-$threads"
+  measure "wikistream_t$threads" "$BIN" run --source "replay:$INPUT" --once --http off \
+    --warehouse "$WORK/wh-$threads" --threads "$threads" --log-level info
+  node bench/duckdb_peer.mjs "$INPUT" "$WORK/duck-$threads" "$threads" > "$WORK/duck-$threads.json"
+done
+
+node - "$WORK" "$EVENTS" "$BYTES" "$LINES" <<'JS'
+const fs = require('fs');
+const [work, events, bytes, lines] = process.argv.slice(2);
+const res = {};
+for (const l of fs.readFileSync(`${work}/results`, 'utf8').trim().split('\n')) {
+  const [n, wall, cpu, rss] = l.split(' ');
+  res[n] = { wall: +wall, cpu: +cpu, rss_mib: +rss / 1024 };
+}
+const duck = {};
+for (const t of [1, 2]) duck[t] = JSON.parse(fs.readFileSync(`${work}/duck-${t}.json`, 'utf8'));
+const stageLine = (t) => {
+  const err = fs.readFileSync(`${work}/err-wikistream_t${t}.txt`, 'utf8').split('\n');
+  const line = err.reverse().find((x) => x.includes('stage seconds'));
+  return line ? line.slice(line.indexOf('stage seconds')) : '(no stage breakdown printed)';
+};
+console.log(`input: ${events} events requested, ${lines} lines, ${(bytes / 1e6).toFixed(0)} MB`);
+console.log(`machine: ${require('os').cpus()[0].model}, ${require('os').cpus().length} cores`);
+if (res.parse_only) console.log(`parse only (simdjson): ${res.parse_only.wall.toFixed(2)} s, ${(lines / res.parse_only.wall / 1e3).toFixed(0)}k lines/s`);
+for (const t of [1, 2]) {
+  const w = res[`wikistream_t${t}`];
+  const d = duck[t];
+  console.log(`--- ${t} thread(s)`);
+  console.log(`wikistream full replay: ${w.wall.toFixed(2)} s wall, ${w.cpu.toFixed(2)} s CPU, peak RSS ${w.rss_mib.toFixed(0)} MiB, ${(lines / w.wall / 1e3).toFixed(0)}k events/s`);
+  console.log(`  ${stageLine(t)}`);
+  console.log(`duckdb bronze step: ${d.bronze_s.toFixed(2)} s (${(lines / d.bronze_s / 1e3).toFixed(0)}k events/s), hourly: ${d.hourly_s.toFixed(2)} s`);
+  console.log(`ratio duckdb bronze / wikistream full replay: ${(d.bronze_s / w.wall).toFixed(2)}x`);
+}
+JS
