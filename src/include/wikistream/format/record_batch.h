@@ -41,6 +41,9 @@ class Column {
   void AppendString(std::string_view v);  // also kBinary
   // Appends row `row` of `other` (same type) to this column.
   void AppendFrom(const Column& other, size_t row);
+  // Overwrites a present int64/timestamp value in place (e.g. a batch's
+  // commit time, known only when the batch is committed).
+  void SetInt64(size_t row, int64_t v) { i64_[row] = v; }
 
   template <typename T>
   void AppendOptional(const std::optional<T>& v);
