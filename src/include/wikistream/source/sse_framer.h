@@ -10,6 +10,11 @@
 // non-empty. Finish() marks end of input: with `dispatch_incomplete` true
 // (a complete recorded file) a pending event without a trailing blank line
 // is dispatched; false (a dropped live connection) discards it.
+//
+// last_event_id() is the spec's "last event ID string": it changes only when
+// an event is dispatched (or a blank line ends a data-less block), so an `id:`
+// line that is never followed by a blank line (a cut connection, a truncated
+// capture) does not move it: resuming from it re-delivers the cut event.
 #pragma once
 
 #include <cstdint>
@@ -36,15 +41,18 @@ class SseFramer {
   std::optional<int64_t> retry_ms() const { return retry_ms_; }
 
  private:
+  void FeedLines(std::string_view bytes, std::vector<SseEvent>* out);
   void ProcessLine(std::string_view line, std::vector<SseEvent>* out);
   void Dispatch(std::vector<SseEvent>* out);
 
   std::string line_;
   bool pending_cr_ = false;
   bool bom_checked_ = false;
+  std::string bom_prefix_;  // the first bytes of a stream, while they may still be a split BOM
   std::string data_;
   bool has_data_ = false;
   std::string type_;
+  std::string id_buffer_;   // the spec's "last event ID buffer"
   std::string last_event_id_;
   std::optional<int64_t> retry_ms_;
 };
