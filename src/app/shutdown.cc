@@ -1,0 +1,105 @@
+#include "wikistream/app/shutdown.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "wikistream/common/logging.h"
+
+namespace ws::app {
+namespace {
+
+struct State {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<bool> requested{false};
+  std::map<int, std::function<void()>> callbacks;
+  int next_id = 1;
+  bool installed = false;
+};
+
+State& GetState() {
+  static State* state = new State();  // never destroyed: the signal thread may outlive main
+  return *state;
+}
+
+}  // namespace
+
+ShutdownSignal& ShutdownSignal::Instance() {
+  static ShutdownSignal instance;
+  return instance;
+}
+
+void ShutdownSignal::Install() {
+  State& s = GetState();
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.installed) return;
+    s.installed = true;
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([set]() {
+    int count = 0;
+    while (true) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) continue;
+      if (++count > 1) {
+        log::Warn("app", "second signal: exiting immediately (committed data is safe)");
+        _exit(130);
+      }
+      log::Info("app", "received {}: committing buffered data and stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+      Instance().Request();
+    }
+  }).detach();
+}
+
+bool ShutdownSignal::requested() const { return GetState().requested.load(); }
+
+void ShutdownSignal::Request() {
+  State& s = GetState();
+  std::map<int, std::function<void()>> callbacks;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.requested.exchange(true)) return;
+    callbacks = s.callbacks;
+  }
+  s.cv.notify_all();
+  for (auto& [id, cb] : callbacks) cb();
+}
+
+int ShutdownSignal::OnRequest(std::function<void()> callback) {
+  State& s = GetState();
+  std::unique_lock<std::mutex> lock(s.mu);
+  int id = s.next_id++;
+  if (s.requested.load()) {
+    lock.unlock();
+    callback();
+    return id;
+  }
+  s.callbacks[id] = std::move(callback);
+  return id;
+}
+
+void ShutdownSignal::Remove(int id) {
+  State& s = GetState();
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.callbacks.erase(id);
+}
+
+bool ShutdownSignal::WaitFor(std::chrono::milliseconds duration) {
+  State& s = GetState();
+  std::unique_lock<std::mutex> lock(s.mu);
+  return s.cv.wait_for(lock, duration, [&] { return s.requested.load(); });
+}
+
+}  // namespace ws::app
