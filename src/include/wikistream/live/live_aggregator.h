@@ -1,0 +1,165 @@
+// LiveAggregator: the in-memory, sub-second view of the stream (PRODUCT.md §6).
+//
+// Contract:
+// - Observe() is fed the accepted, deduplicated bronze rows of each
+//   micro-batch (RecordBatch of ws::bronze::RawEventsSchema(); columns are
+//   read by name, so extra/reordered columns are fine). Every method is
+//   thread-safe; readers never see half of a batch.
+// - Buckets come from each row's event_timestamp; "now" comes from the
+//   injectable clock (LiveOptions::clock), so tests are deterministic. Rows
+//   newer than now count in the current second; rows older than a window do
+//   not count in it.
+// - Windows: per-second counts for the last 120 s and per-minute counts for
+//   the last 60 min, each split by wiki (domain), region, event type and
+//   bot / human / anonymous (anonymous = human whose name is an IP or a
+//   temporary account, exactly as silver's is_anonymous).
+// - Trending: edit/new events with a title over the last 60 minutes, per
+//   (domain, title): edits and bytes changed (sum of |length_delta|).
+// - Risk: the current UTC day's per-user state, computed with ws::rules
+//   (NormalizeUser, ClassifyUser, AssessRisk) over exactly the rows gold
+//   uses (is_bot false, user_normalized non-null), so live and gold agree
+//   once the batch has caught up. The current day is the newest event_date
+//   seen; rows of earlier days do not change it (gold scores them). On a
+//   user's first HIGH of the day one alert is raised through AlertSink with
+//   the dedup key RiskAlertKey(date, user) (never twice per user and day,
+//   whoever found it first).
+// - Bounded memory: at most max_domains interned wikis (later ones are
+//   counted under "(other)"), max_trending_pages tracked pages, max_users
+//   tracked users per day (later users are not scored live and are counted
+//   in untracked_users), max_recent_alerts alerts, and per subscription a
+//   queue of max_queue messages (oldest dropped first). Worst case with the
+//   defaults ~100 MiB (50k pages x 60 minute entries x 16 B, 200k users x
+//   ~200 B); a real day of the 18 default wikis needs a few MiB.
+// - Subscriptions: Subscribe() returns a queue that receives one "summary"
+//   message per PublishSummary() call (the HTTP server calls it once per
+//   second) and one "alert" message per alert, as they happen. Close() or
+//   CloseAllSubscriptions() ends a subscription; Next() then returns nullopt.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wikistream/format/record_batch.h"
+#include "wikistream/pipeline/alerts.h"
+
+namespace ws::live {
+
+struct LiveOptions {
+  // UTC micros; default ws::NowMicros.
+  std::function<int64_t()> clock;
+  size_t max_domains = 4096;
+  size_t max_trending_pages = 50'000;
+  size_t max_users = 200'000;
+  size_t max_recent_alerts = 100;
+  size_t trending_limit = 20;     // entries in SnapshotJson
+  size_t risk_limit = 20;         // top users in SnapshotJson
+};
+
+// One SSE message: event name ("summary" | "alert") and its JSON data.
+struct LiveMessage {
+  std::string event;
+  std::string data;
+};
+
+class LiveSubscription {
+ public:
+  explicit LiveSubscription(size_t max_queue) : max_queue_(max_queue) {}
+  // Waits up to `timeout` for the next message. nullopt on timeout or once
+  // closed (check closed() to tell them apart).
+  std::optional<LiveMessage> Next(std::chrono::milliseconds timeout);
+  void Close();
+  bool closed() const;
+  // Messages dropped because the reader was too slow.
+  uint64_t dropped() const;
+
+  // Used by the aggregator.
+  void Push(LiveMessage message);
+
+ private:
+  const size_t max_queue_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<LiveMessage> queue_;
+  bool closed_ = false;
+  uint64_t dropped_ = 0;
+};
+
+// The live risk state of one user for the current day (users with at least
+// rules::kMinEventsForRiskScore events, as gold.risk_scores).
+struct LiveUserRisk {
+  std::string user;        // user_normalized == gold entity_id
+  std::string user_type;   // temporary | ip | registered
+  int64_t total_edits = 0;
+  int64_t peak_hour_edits = 0;
+  int64_t active_hours = 0;
+  int64_t large_deletions = 0;
+  int64_t domains_edited = 0;
+  int64_t anonymous_edits = 0;
+  int64_t first_seen_us = 0;
+  int64_t last_seen_us = 0;
+  int risk_score = 0;
+  std::string risk_level;  // LOW | MEDIUM | HIGH
+  std::string evidence;    // rules::RiskEvidenceJson
+};
+
+// Counts of the current day (comparable with gold once the batch caught up).
+struct LiveDayTotals {
+  std::string date;  // empty before the first row
+  int64_t total_events = 0;
+  int64_t bot_edits = 0;
+  int64_t human_edits = 0;
+  int64_t anonymous_edits = 0;
+  int64_t untracked_users = 0;  // rows of users beyond max_users (not scored)
+  std::vector<std::pair<std::string, int64_t>> by_domain;  // sorted by domain
+};
+
+class LiveAggregator {
+ public:
+  // `alerts` may be null (no alerts raised).
+  LiveAggregator(LiveOptions options, AlertSink* alerts);
+  ~LiveAggregator();
+  LiveAggregator(const LiveAggregator&) = delete;
+  LiveAggregator& operator=(const LiveAggregator&) = delete;
+
+  void Observe(const RecordBatch& rows);
+
+  // The whole live state as one JSON object (see docs/serving.md).
+  std::string SnapshotJson() const;
+  std::shared_ptr<LiveSubscription> Subscribe(size_t max_queue = 64);
+  // Pushes SnapshotJson() as a "summary" message to every open subscription; drops closed ones.
+  void PublishSummary();
+  // Records an alert raised elsewhere (batch, DQ; wire AlertSink::SetListener
+  // to this) in the recent ring and pushes it to subscribers. Alerts already
+  // seen (same alert_id) are ignored, so the live path's own alerts are not
+  // doubled when the listener is wired.
+  void OnAlert(const Alert& alert);
+  void CloseAllSubscriptions();
+  size_t subscription_count() const;
+
+  std::vector<LiveUserRisk> UserRisks() const;  // sorted by score desc, user asc
+  LiveDayTotals DayTotals() const;
+  uint64_t observed_rows() const { return observed_.load(); }
+
+ private:
+  struct State;
+  int64_t Now() const;
+
+  LiveOptions options_;
+  AlertSink* alerts_;
+  std::atomic<uint64_t> observed_{0};
+  mutable std::mutex mu_;
+  std::unique_ptr<State> state_;
+  mutable std::mutex subs_mu_;
+  std::vector<std::shared_ptr<LiveSubscription>> subs_;
+};
+
+}  // namespace ws::live

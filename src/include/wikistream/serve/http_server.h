@@ -1,0 +1,97 @@
+// HttpServer: the JSON API, the live SSE stream, /metrics and the dashboard
+// (PRODUCT.md §4 "HTTP API", §3 "Safe to expose"; reference: docs/serving.md).
+//
+// Contract:
+// - Start() binds (127.0.0.1:8080 by default; port 0 picks a free port,
+//   reported by port()) and serves on its own threads; it returns once the
+//   socket is bound, or an error (address in use, bad address). Stop() ends
+//   every SSE stream, stops accepting and joins all threads; it is idempotent
+//   and called by the destructor.
+// - Read-only except POST /api/admin/{batch,maintain}, which need
+//   "Authorization: Bearer <admin_token>" (401 otherwise, and always when no
+//   token is configured) and call the injected callbacks.
+// - Errors are JSON {"error": "..."}: 400 bad parameter, 401 auth, 404
+//   unknown path, 413 body too large, 503 too many SSE streams or a
+//   callback that is not wired.
+// - Static files come only from web_root: "..", ".", backslashes and NULs in
+//   the decoded path are rejected, and the canonical (symlink-resolved)
+//   target must stay inside the canonical web_root. /assets/chart.umd.js is
+//   served from chart_js_path (default: web_root/vendor/chart.umd.js, else
+//   <web_root>/../node_modules/chart.js/dist/chart.umd.js).
+// - The data come from an AnalyticsStore (gold/ops/dq tables), the
+//   LiveAggregator (live state, SSE) and the AlertSink (recent alerts); each
+//   pointer may be null (the related endpoints then answer with empty data).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "wikistream/common/result.h"
+#include "wikistream/common/status.h"
+
+namespace prometheus {
+class Registry;
+}
+
+namespace ws {
+class AlertSink;
+namespace live {
+class LiveAggregator;
+}
+}  // namespace ws
+
+namespace ws::serve {
+
+class AnalyticsStore;
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";  // host to bind
+  int port = 8080;                     // 0 = pick a free port
+  std::string web_root;                // directory of index.html, app.js, style.css
+  std::string chart_js_path;           // "" = see the contract above
+  std::string admin_token;             // "" = admin endpoints always 401
+  size_t max_sse_streams = 16;
+  size_t worker_threads = 8;           // for non-SSE requests
+  size_t max_body_bytes = 64 * 1024;
+  int sse_interval_ms = 1000;          // summary push period
+  int sse_keepalive_ms = 15000;        // comment line when nothing else was sent
+};
+
+// Parses "HOST:PORT" (as --http takes it) into options.address/port.
+Status ParseHttpAddress(const std::string& text, ServerOptions* options);
+
+struct ServerCallbacks {
+  // POST /api/admin/batch and /api/admin/maintain: run (or trigger) the work
+  // and return a JSON object text describing the outcome. May block.
+  std::function<Result<std::string>()> run_batch;
+  std::function<Result<std::string>()> run_maintain;
+  // /healthz and /readyz: not OK -> 503 with the message. Unset = OK.
+  std::function<Status()> health;
+  std::function<Status()> ready;
+  // Extra JSON object merged into /api/pipeline as "status" (ingest loop,
+  // supervisor, scheduler state). Unset = null.
+  std::function<std::string()> pipeline_status;
+};
+
+class HttpServer {
+ public:
+  HttpServer(ServerOptions options, AnalyticsStore* store, live::LiveAggregator* live,
+             AlertSink* alerts, prometheus::Registry* registry, ServerCallbacks callbacks);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  Status Start();
+  void Stop();
+  int port() const;
+  // "http://127.0.0.1:PORT"
+  std::string url() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ws::serve
