@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ws {
@@ -31,5 +32,14 @@ struct DataFileStats {
   std::vector<ColumnFileStats> columns;  // one per schema field, schema order
   std::vector<int64_t> split_offsets;    // byte offset of each row group
 };
+
+// Iceberg `truncate(n)` bounds for UTF-8 strings. Both cut `value` to at most
+// `max_bytes` bytes at a code-point boundary (never splitting a character).
+// The lower bound is that prefix. The upper bound is the prefix with its last
+// incrementable code point incremented (skipping the surrogate range), or the
+// value itself when it already fits; nullopt when no code point of the prefix
+// can be incremented (all U+10FFFF), meaning "no upper bound".
+std::string TruncateLowerBound(std::string_view value, size_t max_bytes = 16);
+std::optional<std::string> TruncateUpperBound(std::string_view value, size_t max_bytes = 16);
 
 }  // namespace ws

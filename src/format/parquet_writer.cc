@@ -1,0 +1,769 @@
+#include "wikistream/format/parquet_writer.h"
+
+#include <fmt/format.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "thrift_parquet.h"
+
+namespace ws {
+
+namespace {
+
+namespace pq = parquet;
+
+// Rows handed to every column encoder at a time: small enough that a row
+// group is cut close to row_group_bytes even inside one huge batch.
+constexpr size_t kSliceRows = 4096;
+// Parquet chunk statistics of strings longer than this are truncated (and
+// marked inexact), so a 1 MiB payload never ends up in the footer.
+constexpr size_t kMaxStatBytes = 64;
+
+void PutVarint(uint64_t v, std::string* out) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+template <typename T>
+void AppendLE(T v, std::string* out) {
+  char buf[sizeof(T)];
+  std::memcpy(buf, &v, sizeof(T));  // x86-64 is little-endian, as Parquet
+  out->append(buf, sizeof(T));
+}
+
+int BitWidth(uint32_t max_value) {
+  int w = 0;
+  while (max_value) {
+    ++w;
+    max_value >>= 1;
+  }
+  return w;
+}
+
+// RLE / bit-packed hybrid (Encodings.md), without the length prefix. Runs of
+// >= 8 equal values become RLE runs; everything else is bit-packed in groups
+// of 8 (the last group zero-padded: readers stop at the page's value count).
+template <typename T>
+void RleEncode(const T* v, size_t n, int bw, std::string* out) {
+  size_t i = 0;
+  size_t bp_start = 0, bp_count = 0;
+  const int value_bytes = (bw + 7) / 8;
+  auto flush_bitpacked = [&] {
+    if (bp_count == 0) return;
+    size_t groups = bp_count / 8;
+    PutVarint((groups << 1) | 1, out);
+    uint64_t acc = 0;
+    int bits = 0;
+    for (size_t k = 0; k < bp_count; ++k) {
+      uint64_t x = bp_start + k < n ? static_cast<uint64_t>(v[bp_start + k]) : 0;
+      acc |= x << bits;
+      bits += bw;
+      while (bits >= 8) {
+        out->push_back(static_cast<char>(acc & 0xFF));
+        acc >>= 8;
+        bits -= 8;
+      }
+    }
+    bp_count = 0;
+  };
+  while (i < n) {
+    const T x = v[i];
+    size_t j = i + 1;
+    while (j < n && v[j] == x) ++j;
+    if (j - i >= 8) {
+      flush_bitpacked();
+      PutVarint(static_cast<uint64_t>(j - i) << 1, out);
+      for (int b = 0; b < value_bytes; ++b) out->push_back(static_cast<char>(static_cast<uint64_t>(x) >> (8 * b)));
+      i = j;
+    } else {
+      if (bp_count == 0) bp_start = i;
+      bp_count += 8;
+      i = std::min(n, i + 8);
+    }
+  }
+  flush_bitpacked();
+}
+
+// 64-bit hash of a byte string; fast on long strings (8 bytes per step).
+inline uint64_t HashBytes(const char* p, size_t n) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
+  while (n >= 8) {
+    uint64_t k;
+    std::memcpy(&k, p, 8);
+    h = (h ^ (k * 0x87c37b91114253d5ull)) * 0x4cf5ad432745937full;
+    h = (h << 31) | (h >> 33);
+    p += 8;
+    n -= 8;
+  }
+  uint64_t k = 0;
+  std::memcpy(&k, p, n);
+  h ^= k * 0x87c37b91114253d5ull;
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 32;
+  return h;
+}
+
+class Compressor {
+ public:
+  Compressor(ParquetCompression c, int level) : codec_(c), level_(level) {
+    if (c == ParquetCompression::kZstd) {
+      cctx_ = ZSTD_createCCtx();
+      ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level_);
+    }
+  }
+  ~Compressor() {
+    if (cctx_) ZSTD_freeCCtx(cctx_);
+  }
+  int32_t codec() const { return codec_ == ParquetCompression::kZstd ? pq::kZstd : pq::kUncompressed; }
+
+  // Compresses a + b (one logical page) into *out (replaced).
+  Status Compress(std::string_view a, std::string_view b, std::string* out) {
+    out->clear();
+    if (codec_ == ParquetCompression::kUncompressed) {
+      out->append(a);
+      out->append(b);
+      return Status::OK();
+    }
+    size_t total = a.size() + b.size();
+    out->resize(ZSTD_compressBound(total));
+    ZSTD_CCtx_reset(cctx_, ZSTD_reset_session_only);
+    ZSTD_CCtx_setPledgedSrcSize(cctx_, total);
+    ZSTD_outBuffer ob{out->data(), out->size(), 0};
+    ZSTD_inBuffer ia{a.data(), a.size(), 0};
+    size_t r = ZSTD_compressStream2(cctx_, &ob, &ia, ZSTD_e_continue);
+    if (ZSTD_isError(r)) return Status::Internal(fmt::format("zstd: {}", ZSTD_getErrorName(r)));
+    ZSTD_inBuffer ib{b.data(), b.size(), 0};
+    do {
+      r = ZSTD_compressStream2(cctx_, &ob, &ib, ZSTD_e_end);
+      if (ZSTD_isError(r)) return Status::Internal(fmt::format("zstd: {}", ZSTD_getErrorName(r)));
+    } while (r != 0);
+    out->resize(ob.pos);
+    return Status::OK();
+  }
+
+ private:
+  ParquetCompression codec_;
+  int level_;
+  ZSTD_CCtx* cctx_ = nullptr;
+};
+
+// Min/max of one column over a chunk or a file.
+struct MinMax {
+  bool has = false;
+  int64_t imin = 0, imax = 0;  // boolean, int32, int64, timestamptz
+  double dmin = 0, dmax = 0;
+  std::string smin, smax;
+
+  void Merge(const MinMax& o, TypeId type) {
+    if (!o.has) return;
+    if (!has) {
+      *this = o;
+      return;
+    }
+    imin = std::min(imin, o.imin);
+    imax = std::max(imax, o.imax);
+    dmin = std::min(dmin, o.dmin);
+    dmax = std::max(dmax, o.dmax);
+    if (o.smin < smin) smin = o.smin;
+    if (o.smax > smax) smax = o.smax;
+  }
+};
+
+class ColumnWriter {
+ public:
+  ColumnWriter(const Field& field, const ParquetWriterOptions& opts, Compressor* comp)
+      : field_(field), opts_(opts), comp_(comp) {
+    use_dict_ = opts.dictionary && field.type == TypeId::kString;
+    dict_mode_ = use_dict_;
+    file_stats_.field_id = field.id;
+  }
+
+  Status Append(const Column& col, size_t begin, size_t end);
+  // Uncompressed bytes buffered for the current row group.
+  size_t buffered_bytes() const {
+    return chunk_uncompressed_ + page_values_.size() + page_indices_.size() * 4 + dict_bytes_.size();
+  }
+  // Writes the chunk at file offset *pos and resets for the next row group.
+  Status FlushChunk(WritableFile* file, int64_t* pos, pq::ColumnChunk* out);
+
+  ColumnFileStats FileStats() const;
+
+ private:
+  Status AppendStrings(const Column& col, size_t begin, size_t end);
+  Status FinishPage();
+  Status AddPage(const pq::PageHeader& header_template, std::string_view a, std::string_view b);
+  void ObserveString(std::string_view v) {
+    if (!chunk_mm_.has) {
+      chunk_mm_.has = true;
+      chunk_mm_.smin.assign(v);
+      chunk_mm_.smax.assign(v);
+    } else if (v < chunk_mm_.smin) {
+      chunk_mm_.smin.assign(v);
+    } else if (v > chunk_mm_.smax) {
+      chunk_mm_.smax.assign(v);
+    }
+  }
+  // Dictionary lookup/insert; returns false when the dictionary would grow
+  // past dictionary_page_limit (the value is then not inserted).
+  bool DictIndex(std::string_view v, uint32_t* index);
+  pq::Statistics ChunkStatistics() const;
+
+  const Field& field_;
+  const ParquetWriterOptions& opts_;
+  Compressor* comp_;
+  bool use_dict_;
+  bool dict_mode_;
+
+  // Current page.
+  size_t page_rows_ = 0;
+  std::vector<uint8_t> page_valid_;
+  std::string page_values_;
+  std::vector<uint32_t> page_indices_;
+  std::string levels_;
+  std::string scratch_;
+  std::string header_;
+
+  // Current chunk.
+  std::string chunk_pages_;
+  int64_t chunk_uncompressed_ = 0;
+  int64_t chunk_values_ = 0;
+  int64_t chunk_nulls_ = 0;
+  bool chunk_plain_pages_ = false;
+  bool chunk_dict_pages_ = false;
+  MinMax chunk_mm_;
+
+  // Dictionary of the current chunk: PLAIN-encoded entries (the dictionary
+  // page body as is) and an open-addressing table of entry numbers + 1.
+  std::string dict_bytes_;
+  std::vector<uint32_t> dict_offsets_;  // start of each entry's bytes in dict_bytes_
+  std::vector<uint32_t> dict_lengths_;
+  std::vector<uint32_t> slots_;
+  std::vector<uint64_t> dict_hashes_;
+
+  // Whole file.
+  ColumnFileStats file_stats_;
+  MinMax file_mm_;
+};
+
+bool ColumnWriter::DictIndex(std::string_view v, uint32_t* index) {
+  uint64_t h = HashBytes(v.data(), v.size());
+  if (slots_.empty()) slots_.assign(1024, 0);
+  size_t mask = slots_.size() - 1;
+  size_t s = h & mask;
+  while (uint32_t e = slots_[s]) {
+    uint32_t k = e - 1;
+    if (dict_hashes_[k] == h && dict_lengths_[k] == v.size() &&
+        std::memcmp(dict_bytes_.data() + dict_offsets_[k], v.data(), v.size()) == 0) {
+      *index = k;
+      return true;
+    }
+    s = (s + 1) & mask;
+  }
+  if (dict_bytes_.size() + 4 + v.size() > opts_.dictionary_page_limit) return false;
+  uint32_t k = static_cast<uint32_t>(dict_offsets_.size());
+  AppendLE<uint32_t>(static_cast<uint32_t>(v.size()), &dict_bytes_);
+  dict_offsets_.push_back(static_cast<uint32_t>(dict_bytes_.size()));
+  dict_lengths_.push_back(static_cast<uint32_t>(v.size()));
+  dict_hashes_.push_back(h);
+  dict_bytes_.append(v.data(), v.size());
+  slots_[s] = k + 1;
+  ObserveString(v);  // each distinct value is seen once: stats for free
+  if (dict_offsets_.size() * 2 > slots_.size()) {
+    std::vector<uint32_t> bigger(slots_.size() * 2, 0);
+    size_t m = bigger.size() - 1;
+    for (uint32_t e = 0; e < dict_hashes_.size(); ++e) {
+      size_t t = dict_hashes_[e] & m;
+      while (bigger[t]) t = (t + 1) & m;
+      bigger[t] = e + 1;
+    }
+    slots_.swap(bigger);
+  }
+  *index = k;
+  return true;
+}
+
+Status ColumnWriter::AppendStrings(const Column& col, size_t begin, size_t end) {
+  const auto& offsets = col.string_offsets();
+  const char* bytes = col.string_bytes().data();
+  const uint8_t* valid = col.validity().data();
+  for (size_t r = begin; r < end; ++r) {
+    if (!field_.required) page_valid_.push_back(valid[r]);
+    ++page_rows_;
+    if (!valid[r]) continue;
+    std::string_view v(bytes + offsets[r], offsets[r + 1] - offsets[r]);
+    if (dict_mode_) {
+      uint32_t idx;
+      if (DictIndex(v, &idx)) {
+        page_indices_.push_back(idx);
+        if (page_indices_.size() * BitWidth(static_cast<uint32_t>(dict_offsets_.size())) / 8 >= opts_.page_bytes) {
+          WS_RETURN_IF_ERROR(FinishPage());
+        }
+        continue;
+      }
+      // Dictionary full: this page ends dictionary-encoded without the
+      // current row, and the rest of the chunk is PLAIN.
+      if (!field_.required) page_valid_.pop_back();
+      --page_rows_;
+      WS_RETURN_IF_ERROR(FinishPage());
+      dict_mode_ = false;
+      if (!field_.required) page_valid_.push_back(1);
+      ++page_rows_;
+    }
+    AppendLE<uint32_t>(static_cast<uint32_t>(v.size()), &page_values_);
+    page_values_.append(v.data(), v.size());
+    ObserveString(v);
+    if (page_values_.size() >= opts_.page_bytes) WS_RETURN_IF_ERROR(FinishPage());
+  }
+  return Status::OK();
+}
+
+Status ColumnWriter::Append(const Column& col, size_t begin, size_t end) {
+  size_t nulls = 0;
+  const uint8_t* valid = col.validity().data();
+  if (col.null_count() > 0) {
+    for (size_t r = begin; r < end; ++r) nulls += valid[r] == 0;
+  }
+  chunk_values_ += static_cast<int64_t>(end - begin);
+  chunk_nulls_ += static_cast<int64_t>(nulls);
+
+  if (field_.type == TypeId::kString || field_.type == TypeId::kBinary) return AppendStrings(col, begin, end);
+
+  // Fixed-width types: page cut checked per slice of rows that fits a page.
+  size_t width = field_.type == TypeId::kBoolean ? 1 : field_.type == TypeId::kInt32 ? 4 : 8;
+  size_t r = begin;
+  while (r < end) {
+    size_t room = opts_.page_bytes > page_values_.size() ? (opts_.page_bytes - page_values_.size()) / width : 0;
+    size_t stop = std::min(end, r + std::max<size_t>(room, 1));
+    if (!field_.required) page_valid_.insert(page_valid_.end(), valid + r, valid + stop);
+    page_rows_ += stop - r;
+    MinMax& mm = chunk_mm_;
+    for (size_t i = r; i < stop; ++i) {
+      if (!valid[i]) continue;
+      switch (field_.type) {
+        case TypeId::kBoolean: {
+          int64_t x = col.bool_values()[i] ? 1 : 0;
+          page_values_.push_back(static_cast<char>(x));  // packed to bits in FinishPage
+          if (!mm.has) mm.imin = mm.imax = x, mm.has = true;
+          mm.imin = std::min(mm.imin, x);
+          mm.imax = std::max(mm.imax, x);
+          break;
+        }
+        case TypeId::kInt32: {
+          int32_t x = col.int32_values()[i];
+          AppendLE(x, &page_values_);
+          if (!mm.has) mm.imin = mm.imax = x, mm.has = true;
+          mm.imin = std::min<int64_t>(mm.imin, x);
+          mm.imax = std::max<int64_t>(mm.imax, x);
+          break;
+        }
+        case TypeId::kInt64:
+        case TypeId::kTimestampTz: {
+          int64_t x = col.int64_values()[i];
+          AppendLE(x, &page_values_);
+          if (!mm.has) mm.imin = mm.imax = x, mm.has = true;
+          mm.imin = std::min(mm.imin, x);
+          mm.imax = std::max(mm.imax, x);
+          break;
+        }
+        case TypeId::kDouble: {
+          double x = col.double_values()[i];
+          AppendLE(x, &page_values_);
+          if (std::isnan(x)) break;  // NaN never bounds (Parquet and Iceberg)
+          if (!mm.has) mm.dmin = mm.dmax = x, mm.has = true;
+          mm.dmin = std::min(mm.dmin, x);
+          mm.dmax = std::max(mm.dmax, x);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    r = stop;
+    if (page_values_.size() >= opts_.page_bytes) WS_RETURN_IF_ERROR(FinishPage());
+  }
+  return Status::OK();
+}
+
+Status ColumnWriter::AddPage(const pq::PageHeader& tmpl, std::string_view a, std::string_view b) {
+  WS_RETURN_IF_ERROR(comp_->Compress(a, b, &scratch_));
+  pq::PageHeader h = tmpl;
+  h.uncompressed_page_size = static_cast<int32_t>(a.size() + b.size());
+  h.compressed_page_size = static_cast<int32_t>(scratch_.size());
+  header_.clear();
+  pq::SerializePageHeader(h, &header_);
+  chunk_pages_.append(header_);
+  chunk_pages_.append(scratch_);
+  chunk_uncompressed_ += static_cast<int64_t>(header_.size() + a.size() + b.size());
+  return Status::OK();
+}
+
+Status ColumnWriter::FinishPage() {
+  if (page_rows_ == 0) return Status::OK();
+  if (page_rows_ > static_cast<size_t>(INT32_MAX)) return Status::InvalidArgument("parquet: page too large");
+  levels_.clear();
+  if (!field_.required) {
+    levels_.resize(4);
+    RleEncode(page_valid_.data(), page_valid_.size(), 1, &levels_);
+    uint32_t len = static_cast<uint32_t>(levels_.size() - 4);
+    std::memcpy(levels_.data(), &len, 4);
+  }
+  pq::PageHeader h;
+  h.type = pq::kDataPage;
+  auto& dp = h.data_page_header.emplace();
+  dp.num_values = static_cast<int32_t>(page_rows_);
+  dp.definition_level_encoding = pq::kRle;
+  dp.repetition_level_encoding = pq::kRle;
+  if (dict_mode_) {
+    dp.encoding = pq::kRleDictionary;
+    // Indices go after the levels in the same buffer.
+    int bw = std::max(1, BitWidth(static_cast<uint32_t>(dict_offsets_.size() - (dict_offsets_.empty() ? 0 : 1))));
+    levels_.push_back(static_cast<char>(bw));
+    RleEncode(page_indices_.data(), page_indices_.size(), bw, &levels_);
+    WS_RETURN_IF_ERROR(AddPage(h, levels_, {}));
+    chunk_dict_pages_ = true;
+  } else {
+    dp.encoding = pq::kPlain;
+    if (field_.type == TypeId::kBoolean) {
+      // One byte per value was buffered; PLAIN booleans are LSB-first bits.
+      std::string bits((page_values_.size() + 7) / 8, '\0');
+      for (size_t i = 0; i < page_values_.size(); ++i) {
+        if (page_values_[i]) bits[i / 8] = static_cast<char>(bits[i / 8] | (1 << (i % 8)));
+      }
+      WS_RETURN_IF_ERROR(AddPage(h, levels_, bits));
+    } else {
+      WS_RETURN_IF_ERROR(AddPage(h, levels_, page_values_));
+    }
+    chunk_plain_pages_ = true;
+  }
+  page_rows_ = 0;
+  page_valid_.clear();
+  page_values_.clear();
+  page_indices_.clear();
+  return Status::OK();
+}
+
+std::string EncodeStat(TypeId type, const MinMax& mm, bool min, bool* exact) {
+  std::string out;
+  *exact = true;
+  switch (type) {
+    case TypeId::kBoolean: out.push_back(static_cast<char>(min ? mm.imin : mm.imax)); break;
+    case TypeId::kInt32: AppendLE(static_cast<int32_t>(min ? mm.imin : mm.imax), &out); break;
+    case TypeId::kInt64:
+    case TypeId::kTimestampTz: AppendLE(min ? mm.imin : mm.imax, &out); break;
+    case TypeId::kDouble: {
+      double d = min ? mm.dmin : mm.dmax;
+      // Parquet: a zero minimum is written as -0.0 and a zero maximum as +0.0.
+      if (d == 0) d = min ? -0.0 : 0.0;
+      AppendLE(d, &out);
+      break;
+    }
+    case TypeId::kString:
+    case TypeId::kBinary: out = min ? mm.smin : mm.smax; break;
+  }
+  return out;
+}
+
+pq::Statistics ColumnWriter::ChunkStatistics() const {
+  pq::Statistics s;
+  s.null_count = chunk_nulls_;
+  if (!chunk_mm_.has) return s;
+  bool exact;
+  std::string lo = EncodeStat(field_.type, chunk_mm_, true, &exact);
+  std::string hi = EncodeStat(field_.type, chunk_mm_, false, &exact);
+  if (field_.type == TypeId::kString) {
+    if (lo.size() > kMaxStatBytes) {
+      lo = TruncateLowerBound(lo, kMaxStatBytes);
+      s.is_min_value_exact = false;
+    }
+    if (hi.size() > kMaxStatBytes) {
+      auto up = TruncateUpperBound(hi, kMaxStatBytes);
+      if (!up) return s;
+      hi = *up;
+      s.is_max_value_exact = false;
+    }
+  } else if (field_.type == TypeId::kBinary && (lo.size() > kMaxStatBytes || hi.size() > kMaxStatBytes)) {
+    return s;
+  }
+  s.min_value = std::move(lo);
+  s.max_value = std::move(hi);
+  return s;
+}
+
+Status ColumnWriter::FlushChunk(WritableFile* file, int64_t* pos, pq::ColumnChunk* out) {
+  WS_RETURN_IF_ERROR(FinishPage());
+  pq::ColumnMetaData md;
+  md.path_in_schema = {field_.name};
+  md.codec = comp_->codec();
+  md.num_values = chunk_values_;
+  const int64_t start = *pos;
+  int64_t written = 0;
+  if (chunk_dict_pages_) {
+    pq::PageHeader h;
+    h.type = pq::kDictionaryPage;
+    auto& dh = h.dictionary_page_header.emplace();
+    dh.num_values = static_cast<int32_t>(dict_offsets_.size());
+    dh.encoding = pq::kPlain;
+    WS_RETURN_IF_ERROR(AddPage(h, dict_bytes_, {}));
+    // AddPage appended the dictionary page after the data pages; it must come
+    // first, so it is written separately from the tail of chunk_pages_.
+    size_t dict_len = header_.size() + scratch_.size();
+    size_t data_len = chunk_pages_.size() - dict_len;
+    WS_RETURN_IF_ERROR(file->Append(std::string_view(chunk_pages_).substr(data_len)));
+    WS_RETURN_IF_ERROR(file->Append(std::string_view(chunk_pages_).substr(0, data_len)));
+    md.dictionary_page_offset = start;
+    md.data_page_offset = start + static_cast<int64_t>(dict_len);
+  } else {
+    WS_RETURN_IF_ERROR(file->Append(chunk_pages_));
+    md.data_page_offset = start;
+  }
+  written = static_cast<int64_t>(chunk_pages_.size());
+  switch (field_.type) {
+    case TypeId::kBoolean: md.type = pq::kBooleanT; break;
+    case TypeId::kInt32: md.type = pq::kInt32T; break;
+    case TypeId::kInt64:
+    case TypeId::kTimestampTz: md.type = pq::kInt64T; break;
+    case TypeId::kDouble: md.type = pq::kDoubleT; break;
+    case TypeId::kString:
+    case TypeId::kBinary: md.type = pq::kByteArrayT; break;
+  }
+  if (chunk_dict_pages_ || chunk_plain_pages_) md.encodings.push_back(pq::kPlain);
+  md.encodings.push_back(pq::kRle);
+  if (chunk_dict_pages_) md.encodings.push_back(pq::kRleDictionary);
+  md.total_compressed_size = written;
+  md.total_uncompressed_size = chunk_uncompressed_;
+  md.statistics = ChunkStatistics();
+  out->file_offset = 0;
+  out->meta_data = std::move(md);
+  *pos += written;
+
+  file_stats_.compressed_bytes += written;
+  file_stats_.value_count += chunk_values_;
+  file_stats_.null_count += chunk_nulls_;
+  file_mm_.Merge(chunk_mm_, field_.type);
+
+  // Reset for the next row group, keeping buffers' capacity.
+  chunk_pages_.clear();
+  chunk_uncompressed_ = 0;
+  chunk_values_ = 0;
+  chunk_nulls_ = 0;
+  chunk_plain_pages_ = chunk_dict_pages_ = false;
+  chunk_mm_ = MinMax{};
+  dict_bytes_.clear();
+  dict_offsets_.clear();
+  dict_lengths_.clear();
+  dict_hashes_.clear();
+  std::fill(slots_.begin(), slots_.end(), 0);
+  dict_mode_ = use_dict_;
+  return Status::OK();
+}
+
+ColumnFileStats ColumnWriter::FileStats() const {
+  ColumnFileStats s = file_stats_;
+  if (!file_mm_.has || field_.type == TypeId::kBinary) return s;
+  bool exact;
+  switch (field_.type) {
+    case TypeId::kString:
+      s.lower_bound = TruncateLowerBound(file_mm_.smin, 16);
+      s.upper_bound = TruncateUpperBound(file_mm_.smax, 16);
+      break;
+    case TypeId::kDouble:
+      // Iceberg bounds keep the sign of zero as observed; use plain values.
+      s.lower_bound.emplace();
+      AppendLE(file_mm_.dmin, &*s.lower_bound);
+      s.upper_bound.emplace();
+      AppendLE(file_mm_.dmax, &*s.upper_bound);
+      break;
+    default:
+      s.lower_bound = EncodeStat(field_.type, file_mm_, true, &exact);
+      s.upper_bound = EncodeStat(field_.type, file_mm_, false, &exact);
+  }
+  return s;
+}
+
+class ParquetWriterImpl : public ParquetWriter {
+ public:
+  ParquetWriterImpl(std::unique_ptr<WritableFile> file, SchemaPtr schema, ParquetWriterOptions options)
+      : file_(std::move(file)), schema_(std::move(schema)), opts_(std::move(options)),
+        comp_(opts_.compression, opts_.zstd_level) {
+    for (const Field& f : schema_->fields()) columns_.push_back(std::make_unique<ColumnWriter>(f, opts_, &comp_));
+  }
+
+  Status Start() {
+    WS_RETURN_IF_ERROR(Check(file_->Append("PAR1")));
+    pos_ = 4;
+    return Status::OK();
+  }
+
+  Status Write(const RecordBatch& batch) override {
+    WS_RETURN_IF_ERROR(status_);
+    if (!batch.schema() || !batch.schema()->Equals(*schema_)) {
+      return Status::InvalidArgument("parquet writer: batch schema differs from the file schema");
+    }
+    WS_RETURN_IF_ERROR(batch.Validate());
+    const size_t n = batch.num_rows();
+    for (size_t begin = 0; begin < n; begin += kSliceRows) {
+      size_t end = std::min(n, begin + kSliceRows);
+      size_t buffered = 0;
+      for (size_t c = 0; c < columns_.size(); ++c) {
+        WS_RETURN_IF_ERROR(Check(columns_[c]->Append(batch.column(c), begin, end)));
+        buffered += columns_[c]->buffered_bytes();
+      }
+      group_rows_ += static_cast<int64_t>(end - begin);
+      if (buffered >= opts_.row_group_bytes) WS_RETURN_IF_ERROR(FlushRowGroup());
+    }
+    return Status::OK();
+  }
+
+  Result<DataFileStats> Close() override {
+    WS_RETURN_IF_ERROR(status_);
+    if (closed_) return Status::InvalidArgument("parquet writer: already closed");
+    closed_ = true;
+    WS_RETURN_IF_ERROR(FlushRowGroup());
+
+    pq::FileMetaData md;
+    md.version = 1;
+    md.num_rows = total_rows_;
+    md.created_by = "wikistream version 0.1.0";
+    pq::SchemaElement root;
+    root.name = "schema";
+    root.num_children = static_cast<int32_t>(schema_->num_fields());
+    md.schema.push_back(root);
+    for (const Field& f : schema_->fields()) {
+      pq::SchemaElement e;
+      e.name = f.name;
+      e.repetition_type = f.required ? pq::kRequired : pq::kOptional;
+      e.field_id = f.id;
+      switch (f.type) {
+        case TypeId::kBoolean: e.type = pq::kBooleanT; break;
+        case TypeId::kInt32: e.type = pq::kInt32T; break;
+        case TypeId::kInt64: e.type = pq::kInt64T; break;
+        case TypeId::kDouble: e.type = pq::kDoubleT; break;
+        case TypeId::kString:
+          e.type = pq::kByteArrayT;
+          e.converted_type = pq::kUtf8;
+          e.logical = pq::kLogicalString;
+          break;
+        case TypeId::kBinary: e.type = pq::kByteArrayT; break;
+        case TypeId::kTimestampTz:
+          e.type = pq::kInt64T;
+          e.converted_type = pq::kTimestampMicros;
+          e.logical = pq::kLogicalTimestamp;
+          e.timestamp_utc = true;
+          e.timestamp_unit = pq::kMicros;
+          break;
+      }
+      md.schema.push_back(std::move(e));
+      md.column_orders.push_back(true);
+    }
+    md.row_groups = std::move(row_groups_);
+    md.key_value_metadata.emplace_back("iceberg.schema", IcebergSchemaJson(*schema_));
+    for (const auto& kv : opts_.key_value_metadata) md.key_value_metadata.push_back(kv);
+
+    std::string footer;
+    pq::SerializeFileMetaData(md, &footer);
+    uint32_t len = static_cast<uint32_t>(footer.size());
+    AppendLE(len, &footer);
+    footer.append("PAR1");
+    WS_RETURN_IF_ERROR(Check(file_->Append(footer)));
+    pos_ += static_cast<int64_t>(footer.size());
+    WS_RETURN_IF_ERROR(Check(file_->Sync()));
+    WS_RETURN_IF_ERROR(Check(file_->Close()));
+
+    DataFileStats stats;
+    stats.record_count = total_rows_;
+    stats.file_size_bytes = pos_;
+    stats.split_offsets = std::move(split_offsets_);
+    for (const auto& c : columns_) stats.columns.push_back(c->FileStats());
+    return stats;
+  }
+
+ private:
+  Status Check(Status s) {
+    if (!s.ok() && status_.ok()) status_ = s;
+    return s;
+  }
+
+  Status FlushRowGroup() {
+    if (group_rows_ == 0) return Status::OK();
+    pq::RowGroup g;
+    g.num_rows = group_rows_;
+    g.file_offset = pos_;
+    g.ordinal = static_cast<int32_t>(row_groups_.size());
+    split_offsets_.push_back(pos_);
+    const int64_t start = pos_;
+    for (auto& c : columns_) {
+      WS_RETURN_IF_ERROR(Check(c->FlushChunk(file_.get(), &pos_, &g.columns.emplace_back())));
+      g.total_byte_size += g.columns.back().meta_data->total_uncompressed_size;
+    }
+    g.total_compressed_size = pos_ - start;
+    row_groups_.push_back(std::move(g));
+    total_rows_ += group_rows_;
+    group_rows_ = 0;
+    return Status::OK();
+  }
+
+  std::unique_ptr<WritableFile> file_;
+  SchemaPtr schema_;
+  ParquetWriterOptions opts_;
+  Compressor comp_;
+  std::vector<std::unique_ptr<ColumnWriter>> columns_;
+  std::vector<pq::RowGroup> row_groups_;
+  std::vector<int64_t> split_offsets_;
+  int64_t pos_ = 0;
+  int64_t group_rows_ = 0;
+  int64_t total_rows_ = 0;
+  bool closed_ = false;
+  Status status_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ParquetWriter>> ParquetWriter::Open(std::unique_ptr<WritableFile> file, SchemaPtr schema,
+                                                           ParquetWriterOptions options) {
+  if (!file) return Status::InvalidArgument("parquet writer: no file");
+  if (!schema || schema->num_fields() == 0) return Status::InvalidArgument("parquet writer: empty schema");
+  if (options.page_bytes == 0) options.page_bytes = 1;
+  if (options.compression == ParquetCompression::kZstd &&
+      (options.zstd_level < ZSTD_minCLevel() || options.zstd_level > ZSTD_maxCLevel())) {
+    return Status::InvalidArgument(fmt::format("parquet writer: zstd level {} out of range", options.zstd_level));
+  }
+  auto w = std::make_unique<ParquetWriterImpl>(std::move(file), std::move(schema), std::move(options));
+  WS_RETURN_IF_ERROR(w->Start());
+  return std::unique_ptr<ParquetWriter>(std::move(w));
+}
+
+Result<DataFileStats> WriteParquetFile(FileSystem* fs, const std::string& path, const RecordBatch& batch,
+                                       ParquetWriterOptions options) {
+  WS_ASSIGN_OR_RETURN(auto file, fs->Create(path));
+  WS_ASSIGN_OR_RETURN(auto writer, ParquetWriter::Open(std::move(file), batch.schema(), std::move(options)));
+  WS_RETURN_IF_ERROR(writer->Write(batch));
+  return writer->Close();
+}
+
+std::string IcebergSchemaJson(const Schema& schema) {
+  nlohmann::ordered_json j;
+  j["type"] = "struct";
+  j["schema-id"] = schema.schema_id();
+  auto fields = nlohmann::ordered_json::array();
+  for (const Field& f : schema.fields()) {
+    nlohmann::ordered_json jf;
+    jf["id"] = f.id;
+    jf["name"] = f.name;
+    jf["required"] = f.required;
+    jf["type"] = std::string(IcebergTypeName(f.type));
+    if (!f.doc.empty()) jf["doc"] = f.doc;
+    fields.push_back(std::move(jf));
+  }
+  j["fields"] = std::move(fields);
+  return j.dump();
+}
+
+}  // namespace ws
