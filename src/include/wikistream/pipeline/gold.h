@@ -1,0 +1,52 @@
+// Gold: silver.cleaned_events rows → the five gold tables (TABLES.md "gold").
+//
+// Contract: a pure function, no I/O. ComputeGold reads the silver columns it
+// needs by name (SilverTable()'s schema or a projection holding event_type,
+// domain, region, title, user_normalized, user_type, is_bot, is_anonymous,
+// length_delta, is_large_deletion, is_large_addition, event_timestamp,
+// event_date, event_hour; a missing column is a bug and aborts) and emits
+// rows only for `target_dates`. The rows of a date D depend only on the silver
+// rows of D, plus those of D-1 for trending_pages.prev_24h_edits; silver rows
+// of other dates are ignored. So recomputing a date from its partitions gives
+// exactly what a full recompute gives, and the caller must pass every silver
+// row of SilverDatesNeededFor(target_dates).
+// Row order is deterministic: partition value first, then the table's keys
+// (hourly: hour, domain; risk: entity_id; trending: hour, domain, rank;
+// top contributors: domain, rank), strings compared by bytes.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "wikistream/format/record_batch.h"
+
+namespace ws::pipeline {
+
+inline constexpr int kTrendingTopN = 20;          // per (stat_date, stat_hour, domain)
+inline constexpr int64_t kTrendingMinEdits = 3;   // pages with fewer edits in the hour are not ranked
+inline constexpr int kTopContributorsN = 50;      // per (stat_date, domain)
+
+struct GoldResult {
+  RecordBatch hourly_stats;      // HourlyStatsTable() schema
+  RecordBatch risk_scores;       // RiskScoresTable()
+  RecordBatch daily_summary;     // DailySummaryTable()
+  RecordBatch trending_pages;    // TrendingPagesTable()
+  RecordBatch top_contributors;  // TopContributorsTable()
+};
+
+GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>& target_dates, int64_t now_us);
+
+// The gold dates a run must recompute when it added silver rows to
+// `touched_silver_dates`: each touched date D and D+1 (D's rows feed D+1's
+// trending prev_24h_edits). All five tables are recomputed for D+1, which is
+// harmless (they only depend on D+1's rows) and keeps one rule: "replace the
+// partitions of these dates". Sorted ascending.
+std::vector<std::string> GoldDatesToRecompute(const std::set<std::string>& touched_silver_dates);
+
+// The silver dates ComputeGold needs for `gold_dates`: each date and the one
+// before it. Sorted ascending.
+std::vector<std::string> SilverDatesNeededFor(const std::vector<std::string>& gold_dates);
+
+}  // namespace ws::pipeline
