@@ -1,0 +1,609 @@
+#include "wikistream/format/parquet_reader.h"
+
+#include <fmt/format.h>
+#include <snappy.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "thrift_parquet.h"
+
+namespace ws {
+
+namespace {
+
+namespace pq = parquet;
+
+// Limits that keep allocations bounded whatever a file claims: a page never
+// decompresses to more than kMaxPageBytes and a row group never holds more
+// than kMaxRowGroupRows rows (our writer's groups are far smaller).
+constexpr int64_t kMaxPageBytes = 256ll << 20;
+constexpr int64_t kMaxRowGroupRows = 1ll << 26;
+constexpr size_t kMaxFooterBytes = 64u << 20;
+
+Status Corrupt(const std::string& where, const std::string& what) {
+  return Status::Corruption(fmt::format("parquet {}: {}", where, what));
+}
+
+// RLE / bit-packed hybrid decoder (Encodings.md). Every read is bounds-checked;
+// running out of input ends the sequence (Next returns false).
+class RleDecoder {
+ public:
+  RleDecoder(const uint8_t* p, size_t n, int bw) : p_(p), end_(p + n), bw_(bw) {}
+
+  bool Next(uint32_t* v) {
+    while (rle_left_ == 0 && bp_left_ == 0) {
+      if (!NextRun()) return false;
+    }
+    if (rle_left_ > 0) {
+      --rle_left_;
+      *v = rle_value_;
+      return true;
+    }
+    uint64_t bit = bp_bit_;
+    size_t byte = bit >> 3;
+    uint64_t word = 0;
+    size_t avail = static_cast<size_t>(bp_end_ - bp_data_) - byte;
+    std::memcpy(&word, bp_data_ + byte, std::min<size_t>(8, avail));
+    *v = static_cast<uint32_t>((word >> (bit & 7)) & mask());
+    bp_bit_ += bw_;
+    --bp_left_;
+    return true;
+  }
+
+ private:
+  uint64_t mask() const { return bw_ >= 32 ? 0xFFFFFFFFull : ((1ull << bw_) - 1); }
+  bool Varint(uint64_t* out) {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
+      uint8_t b = *p_++;
+      v |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (!(b & 0x80)) {
+        *out = v;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool NextRun() {
+    uint64_t header;
+    if (!Varint(&header)) return false;
+    if (header & 1) {
+      uint64_t groups = header >> 1;
+      size_t left = static_cast<size_t>(end_ - p_);
+      uint64_t bytes = groups * static_cast<uint64_t>(bw_);
+      if (groups > left || bytes > left) bytes = left;  // tolerate a short last run
+      bp_data_ = p_;
+      bp_end_ = p_ + bytes;
+      bp_bit_ = 0;
+      bp_left_ = bw_ == 0 ? groups * 8 : std::min<uint64_t>(groups * 8, bytes * 8 / bw_);
+      if (bw_ == 0 && groups > (1u << 31)) return false;
+      p_ += bytes;
+      return bp_left_ > 0 || groups == 0;
+    }
+    rle_left_ = header >> 1;
+    int nbytes = (bw_ + 7) / 8;
+    if (end_ - p_ < nbytes) return false;
+    uint64_t v = 0;
+    for (int i = 0; i < nbytes; ++i) v |= static_cast<uint64_t>(p_[i]) << (8 * i);
+    p_ += nbytes;
+    rle_value_ = static_cast<uint32_t>(v & mask());
+    return true;
+  }
+
+  const uint8_t* p_;
+  const uint8_t* end_;
+  int bw_;
+  uint64_t rle_left_ = 0;
+  uint32_t rle_value_ = 0;
+  uint64_t bp_left_ = 0;
+  const uint8_t* bp_data_ = nullptr;
+  const uint8_t* bp_end_ = nullptr;
+  uint64_t bp_bit_ = 0;
+};
+
+// How one file column maps to WikiStream types.
+struct FileColumn {
+  int32_t physical = 0;
+  int32_t type_length = 0;
+  TypeId type = TypeId::kString;
+  bool optional = false;
+  int64_t ts_multiply = 1;  // millis -> micros
+  int64_t ts_divide = 1;    // nanos -> micros
+};
+
+// Decodes PLAIN values of one physical type, one at a time, into a Column.
+class PlainDecoder {
+ public:
+  PlainDecoder(const FileColumn& fc, const uint8_t* p, size_t n) : fc_(fc), p_(p), end_(p + n) {}
+
+  // Appends the next value to `out` (whose type may be a promotion of the
+  // file's: int32 -> int64, string <-> binary, float -> double).
+  bool Next(Column* out) {
+    switch (fc_.physical) {
+      case pq::kBooleanT: {
+        size_t byte = bit_ >> 3;
+        if (byte >= static_cast<size_t>(end_ - p_)) return false;
+        out->AppendBool((p_[byte] >> (bit_ & 7)) & 1);
+        ++bit_;
+        return true;
+      }
+      case pq::kInt32T: {
+        int32_t v;
+        if (!Take(&v, 4)) return false;
+        if (out->type() == TypeId::kInt32) out->AppendInt32(v);
+        else out->AppendInt64(v);
+        return true;
+      }
+      case pq::kInt64T: {
+        int64_t v;
+        if (!Take(&v, 8)) return false;
+        if (fc_.ts_multiply != 1) v *= fc_.ts_multiply;
+        if (fc_.ts_divide != 1) v /= fc_.ts_divide;
+        out->AppendInt64(v);
+        return true;
+      }
+      case pq::kFloatT: {
+        float v;
+        if (!Take(&v, 4)) return false;
+        out->AppendDouble(v);
+        return true;
+      }
+      case pq::kDoubleT: {
+        double v;
+        if (!Take(&v, 8)) return false;
+        out->AppendDouble(v);
+        return true;
+      }
+      case pq::kByteArrayT: {
+        uint32_t len;
+        if (!Take(&len, 4)) return false;
+        if (len > static_cast<size_t>(end_ - p_)) return false;
+        out->AppendString(std::string_view(reinterpret_cast<const char*>(p_), len));
+        p_ += len;
+        return true;
+      }
+      case pq::kFixedLenByteArrayT: {
+        size_t len = static_cast<size_t>(fc_.type_length);
+        if (len > static_cast<size_t>(end_ - p_)) return false;
+        out->AppendString(std::string_view(reinterpret_cast<const char*>(p_), len));
+        p_ += len;
+        return true;
+      }
+    }
+    return false;
+  }
+
+ private:
+  bool Take(void* dst, size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) return false;
+    std::memcpy(dst, p_, n);
+    p_ += n;
+    return true;
+  }
+  const FileColumn& fc_;
+  const uint8_t* p_;
+  const uint8_t* end_;
+  uint64_t bit_ = 0;
+};
+
+bool TypesCompatible(TypeId file, TypeId want) {
+  if (file == want) return true;
+  if (file == TypeId::kInt32 && want == TypeId::kInt64) return true;
+  if ((file == TypeId::kString || file == TypeId::kBinary) && (want == TypeId::kString || want == TypeId::kBinary)) {
+    return true;
+  }
+  return false;
+}
+
+class ParquetReaderImpl : public ParquetReader {
+ public:
+  Status Open(FileSystem* fs, const std::string& path) {
+    path_ = path;
+    WS_ASSIGN_OR_RETURN(file_, fs->OpenForRead(path));
+    size_ = file_->Size();
+    if (size_ < 12) return Corrupt(path_, fmt::format("file of {} bytes is too small", size_));
+    std::string head, tail;
+    WS_RETURN_IF_ERROR(file_->ReadAt(0, 4, &head));
+    WS_RETURN_IF_ERROR(file_->ReadAt(size_ - 8, 8, &tail));
+    if (head != "PAR1" || tail.substr(4) != "PAR1") return Corrupt(path_, "missing PAR1 magic");
+    uint32_t footer_len;
+    std::memcpy(&footer_len, tail.data(), 4);
+    if (footer_len > size_ - 12 || footer_len > kMaxFooterBytes) {
+      return Corrupt(path_, fmt::format("footer length {} does not fit the file", footer_len));
+    }
+    data_end_ = size_ - 8 - footer_len;
+    std::string footer;
+    WS_RETURN_IF_ERROR(file_->ReadAt(data_end_, footer_len, &footer));
+    Status s = pq::ParseFileMetaData(reinterpret_cast<const uint8_t*>(footer.data()), footer.size(), &md_);
+    if (!s.ok()) return s.WithContext(path_);
+    return Validate();
+  }
+
+  int64_t num_rows() const override { return md_.num_rows; }
+  int num_row_groups() const override { return static_cast<int>(md_.row_groups.size()); }
+  const SchemaPtr& file_schema() const override { return schema_; }
+  const std::vector<std::pair<std::string, std::string>>& key_value_metadata() const override {
+    return md_.key_value_metadata;
+  }
+
+  Result<RecordBatch> ReadRowGroup(int index, const SchemaPtr& projection) override {
+    const SchemaPtr& proj = projection ? projection : schema_;
+    RecordBatch batch(proj);
+    WS_RETURN_IF_ERROR(ReadRowGroupInto(index, &batch));
+    return batch;
+  }
+
+  Result<RecordBatch> ReadAll(const SchemaPtr& projection) override {
+    const SchemaPtr& proj = projection ? projection : schema_;
+    RecordBatch batch(proj);
+    for (int i = 0; i < num_row_groups(); ++i) WS_RETURN_IF_ERROR(ReadRowGroupInto(i, &batch));
+    return batch;
+  }
+
+ private:
+  Status Validate() {
+    if (md_.schema.empty()) return Corrupt(path_, "empty schema");
+    const auto& root = md_.schema[0];
+    size_t n = md_.schema.size() - 1;
+    if (root.num_children.value_or(0) != static_cast<int32_t>(n)) {
+      return Status::NotSupported(fmt::format("parquet {}: nested schemas are not supported", path_));
+    }
+    if (md_.num_rows < 0) return Corrupt(path_, "negative row count");
+    bool has_ids = false;
+    std::vector<Field> fields;
+    for (size_t i = 1; i <= n; ++i) {
+      const auto& e = md_.schema[i];
+      if (e.num_children.value_or(0) != 0 || !e.type) {
+        return Status::NotSupported(fmt::format("parquet {}: nested column {} is not supported", path_, e.name));
+      }
+      if (e.repetition_type.value_or(pq::kRequired) == pq::kRepeated) {
+        return Status::NotSupported(fmt::format("parquet {}: repeated column {} is not supported", path_, e.name));
+      }
+      FileColumn fc;
+      fc.physical = *e.type;
+      fc.optional = e.repetition_type.value_or(pq::kRequired) == pq::kOptional;
+      int32_t ct = e.converted_type.value_or(-1);
+      switch (fc.physical) {
+        case pq::kBooleanT: fc.type = TypeId::kBoolean; break;
+        case pq::kInt32T: fc.type = TypeId::kInt32; break;
+        case pq::kInt64T:
+          fc.type = TypeId::kInt64;
+          if (e.logical == pq::kLogicalTimestamp) {
+            fc.type = TypeId::kTimestampTz;
+            if (e.timestamp_unit == pq::kMillis) fc.ts_multiply = 1000;
+            if (e.timestamp_unit == pq::kNanos) fc.ts_divide = 1000;
+          } else if (ct == pq::kTimestampMicros) {
+            fc.type = TypeId::kTimestampTz;
+          } else if (ct == pq::kTimestampMillis) {
+            fc.type = TypeId::kTimestampTz;
+            fc.ts_multiply = 1000;
+          }
+          break;
+        case pq::kFloatT:
+        case pq::kDoubleT: fc.type = TypeId::kDouble; break;
+        case pq::kByteArrayT: {
+          bool text = e.logical == pq::kLogicalString || e.logical == pq::kLogicalEnum ||
+                      e.logical == pq::kLogicalJson || ct == pq::kUtf8 || ct == pq::kEnum || ct == pq::kJson;
+          fc.type = text ? TypeId::kString : TypeId::kBinary;
+          break;
+        }
+        case pq::kFixedLenByteArrayT:
+          fc.type = TypeId::kBinary;
+          fc.type_length = e.type_length.value_or(-1);
+          if (fc.type_length <= 0 || fc.type_length > (1 << 20)) {
+            return Corrupt(path_, fmt::format("column {} has bad fixed length", e.name));
+          }
+          break;
+        default:
+          return Status::NotSupported(
+              fmt::format("parquet {}: column {} has unsupported physical type {}", path_, e.name, fc.physical));
+      }
+      Field f;
+      f.id = e.field_id.value_or(static_cast<int32_t>(i));
+      has_ids = has_ids || e.field_id.has_value();
+      f.name = e.name;
+      f.type = fc.type;
+      f.required = !fc.optional;
+      fields.push_back(std::move(f));
+      cols_.push_back(fc);
+    }
+    has_field_ids_ = has_ids;
+    schema_ = std::make_shared<Schema>(0, std::move(fields));
+    int64_t total = 0;
+    for (size_t g = 0; g < md_.row_groups.size(); ++g) {
+      const auto& rg = md_.row_groups[g];
+      if (rg.columns.size() != n) {
+        return Corrupt(path_, fmt::format("row group {} has {} columns, schema has {}", g, rg.columns.size(), n));
+      }
+      if (rg.num_rows < 0 || rg.num_rows > kMaxRowGroupRows) {
+        return Corrupt(path_, fmt::format("row group {} has {} rows", g, rg.num_rows));
+      }
+      total += rg.num_rows;
+      for (const auto& c : rg.columns) {
+        if (c.file_path) return Status::NotSupported(fmt::format("parquet {}: external column chunks", path_));
+        if (!c.meta_data) return Corrupt(path_, fmt::format("row group {} lacks column metadata", g));
+      }
+    }
+    if (total != md_.num_rows) {
+      return Corrupt(path_, fmt::format("row groups hold {} rows, footer says {}", total, md_.num_rows));
+    }
+    return Status::OK();
+  }
+
+  int FindColumn(const Field& f) const {
+    if (has_field_ids_) return schema_->FieldIndexById(f.id);
+    return schema_->FieldIndex(f.name);
+  }
+
+  Status ReadRowGroupInto(int index, RecordBatch* batch) {
+    if (index < 0 || index >= num_row_groups()) {
+      return Status::InvalidArgument(fmt::format("parquet {}: no row group {}", path_, index));
+    }
+    const auto& rg = md_.row_groups[index];
+    const Schema& proj = *batch->schema();
+    for (size_t i = 0; i < proj.num_fields(); ++i) {
+      const Field& f = proj.field(i);
+      Column& out = batch->column(i);
+      int c = FindColumn(f);
+      if (c < 0) {
+        if (f.required) {
+          return Status::InvalidArgument(
+              fmt::format("parquet {}: required column {} (id {}) is not in the file", path_, f.name, f.id));
+        }
+        for (int64_t r = 0; r < rg.num_rows; ++r) out.AppendNull();
+        continue;
+      }
+      if (!TypesCompatible(cols_[c].type, f.type)) {
+        return Status::InvalidArgument(fmt::format("parquet {}: column {} is {} in the file, {} requested", path_,
+                                                   f.name, IcebergTypeName(cols_[c].type), IcebergTypeName(f.type)));
+      }
+      size_t nulls_before = out.null_count();
+      Status s = ReadChunk(rg, c, &out);
+      if (!s.ok()) return s.WithContext(fmt::format("row group {} column {}", index, f.name));
+      if (f.required && out.null_count() != nulls_before) {
+        return Status::InvalidArgument(fmt::format("parquet {}: column {} has nulls but is required", path_, f.name));
+      }
+    }
+    return Status::OK();
+  }
+
+  // Returns a pointer to the page's uncompressed bytes (maybe `src` itself).
+  Status Decompress(int32_t codec, const uint8_t* src, size_t n, int64_t uncompressed, std::string* buf,
+                    const uint8_t** out) {
+    if (uncompressed < 0 || uncompressed > kMaxPageBytes) {
+      return Corrupt(path_, fmt::format("page claims {} uncompressed bytes", uncompressed));
+    }
+    switch (codec) {
+      case pq::kUncompressed:
+        if (static_cast<int64_t>(n) != uncompressed) return Corrupt(path_, "uncompressed page size mismatch");
+        *out = src;
+        return Status::OK();
+      case pq::kZstd: {
+        buf->resize(static_cast<size_t>(uncompressed));
+        size_t r = ZSTD_decompress(buf->data(), buf->size(), src, n);
+        if (ZSTD_isError(r) || r != static_cast<size_t>(uncompressed)) {
+          return Corrupt(path_, fmt::format("zstd page does not decompress to {} bytes", uncompressed));
+        }
+        *out = reinterpret_cast<const uint8_t*>(buf->data());
+        return Status::OK();
+      }
+      case pq::kSnappy: {
+        size_t ulen = 0;
+        const char* s = reinterpret_cast<const char*>(src);
+        if (!snappy::GetUncompressedLength(s, n, &ulen) || ulen != static_cast<size_t>(uncompressed)) {
+          return Corrupt(path_, "snappy page length mismatch");
+        }
+        buf->resize(ulen);
+        if (!snappy::RawUncompress(s, n, buf->data())) return Corrupt(path_, "snappy page does not decompress");
+        *out = reinterpret_cast<const uint8_t*>(buf->data());
+        return Status::OK();
+      }
+      default:
+        return Status::NotSupported(fmt::format("parquet {}: compression codec {} is not supported", path_, codec));
+    }
+  }
+
+  // Decodes `n` rows of one data page: levels (nullptr = all present) and values.
+  Status DecodeValues(const FileColumn& fc, const uint8_t* levels, size_t n, int32_t encoding, const uint8_t* p,
+                      size_t size, const Column* dict, Column* out) {
+    auto bad = [&](const char* what) { return Corrupt(path_, fmt::format("data page: {}", what)); };
+    if (encoding == pq::kPlain) {
+      PlainDecoder dec(fc, p, size);
+      for (size_t i = 0; i < n; ++i) {
+        if (levels && !levels[i]) {
+          out->AppendNull();
+        } else if (!dec.Next(out)) {
+          return bad("values end early");
+        }
+      }
+      return Status::OK();
+    }
+    if (encoding == pq::kPlainDictionary || encoding == pq::kRleDictionary) {
+      if (!dict) return bad("dictionary-encoded page without a dictionary");
+      if (size < 1 || p[0] > 32) return bad("bad dictionary index bit width");
+      RleDecoder dec(p + 1, size - 1, p[0]);
+      const size_t dict_size = dict->size();
+      for (size_t i = 0; i < n; ++i) {
+        if (levels && !levels[i]) {
+          out->AppendNull();
+          continue;
+        }
+        uint32_t idx;
+        if (!dec.Next(&idx)) return bad("dictionary indices end early");
+        if (idx >= dict_size) return bad("dictionary index out of range");
+        out->AppendFrom(*dict, idx);
+      }
+      return Status::OK();
+    }
+    if (encoding == pq::kRle && fc.physical == pq::kBooleanT) {
+      if (size < 4) return bad("truncated boolean RLE length");
+      uint32_t len;
+      std::memcpy(&len, p, 4);
+      if (len > size - 4) return bad("boolean RLE length exceeds page");
+      RleDecoder dec(p + 4, len, 1);
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t v;
+        if (levels && !levels[i]) {
+          out->AppendNull();
+        } else if (!dec.Next(&v)) {
+          return bad("boolean values end early");
+        } else {
+          out->AppendBool(v != 0);
+        }
+      }
+      return Status::OK();
+    }
+    return Status::NotSupported(fmt::format("parquet {}: value encoding {} is not supported", path_, encoding));
+  }
+
+  Status DecodeLevels(const uint8_t* p, size_t size, size_t n, size_t* nulls) {
+    levels_.resize(n);
+    RleDecoder dec(p, size, 1);
+    size_t z = 0;
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t v;
+      if (!dec.Next(&v)) return Corrupt(path_, "definition levels end early");
+      levels_[i] = static_cast<uint8_t>(v);
+      z += v == 0;
+    }
+    *nulls = z;
+    return Status::OK();
+  }
+
+  Status ReadChunk(const pq::RowGroup& rg, int c, Column* out) {
+    const FileColumn& fc = cols_[c];
+    const pq::ColumnMetaData& m = *rg.columns[c].meta_data;
+    if (m.type != fc.physical) return Corrupt(path_, "chunk type differs from schema");
+    if (m.codec == pq::kGzip) return Status::NotSupported(fmt::format("parquet {}: gzip is not supported", path_));
+    int64_t start = m.data_page_offset;
+    if (m.dictionary_page_offset && *m.dictionary_page_offset > 0 && *m.dictionary_page_offset < start) {
+      start = *m.dictionary_page_offset;
+    }
+    int64_t len = m.total_compressed_size;
+    if (start < 4 || len < 0 || start > static_cast<int64_t>(data_end_) ||
+        len > static_cast<int64_t>(data_end_) - start) {
+      return Corrupt(path_, fmt::format("chunk [{}, +{}) outside the data area", start, len));
+    }
+    WS_RETURN_IF_ERROR(file_->ReadAt(static_cast<uint64_t>(start), static_cast<size_t>(len), &chunk_));
+    const uint8_t* buf = reinterpret_cast<const uint8_t*>(chunk_.data());
+    size_t pos = 0;
+    const size_t total = chunk_.size();
+    const int64_t rows = rg.num_rows;
+    int64_t done = 0;
+    std::optional<Column> dict;
+    if (out->empty()) out->Reserve(static_cast<size_t>(rows));
+    while (done < rows) {
+      if (pos >= total) return Corrupt(path_, fmt::format("chunk ends after {} of {} values", done, rows));
+      pq::PageHeader h;
+      size_t hlen = 0;
+      WS_RETURN_IF_ERROR(pq::ParsePageHeader(buf + pos, total - pos, &h, &hlen));
+      pos += hlen;
+      if (static_cast<size_t>(h.compressed_page_size) > total - pos) {
+        return Corrupt(path_, "page extends past its chunk");
+      }
+      const uint8_t* page = buf + pos;
+      const size_t psize = static_cast<size_t>(h.compressed_page_size);
+      pos += psize;
+      if (h.type == pq::kDictionaryPage) {
+        if (!h.dictionary_page_header) return Corrupt(path_, "dictionary page without header");
+        if (dict) return Corrupt(path_, "second dictionary page in a chunk");
+        const auto& dh = *h.dictionary_page_header;
+        if (dh.encoding != pq::kPlain && dh.encoding != pq::kPlainDictionary) {
+          return Status::NotSupported("parquet: dictionary page encoding not supported");
+        }
+        const uint8_t* data;
+        WS_RETURN_IF_ERROR(Decompress(m.codec, page, psize, h.uncompressed_page_size, &page_buf_, &data));
+        // Every entry takes at least one bit, so the count is bounded by the page.
+        if (dh.num_values < 0 || static_cast<int64_t>(dh.num_values) > int64_t{h.uncompressed_page_size} * 8) {
+          return Corrupt(path_, "dictionary entry count does not fit its page");
+        }
+        dict.emplace(out->type());
+        PlainDecoder dec(fc, data, static_cast<size_t>(h.uncompressed_page_size));
+        for (int32_t i = 0; i < dh.num_values; ++i) {
+          if (!dec.Next(&*dict)) return Corrupt(path_, "dictionary page ends early");
+        }
+        continue;
+      }
+      if (h.type == pq::kDataPage) {
+        if (!h.data_page_header) return Corrupt(path_, "data page without header");
+        const auto& dp = *h.data_page_header;
+        if (dp.num_values < 0 || dp.num_values > rows - done) return Corrupt(path_, "page value count out of range");
+        const uint8_t* data;
+        WS_RETURN_IF_ERROR(Decompress(m.codec, page, psize, h.uncompressed_page_size, &page_buf_, &data));
+        size_t size = static_cast<size_t>(h.uncompressed_page_size);
+        const size_t n = static_cast<size_t>(dp.num_values);
+        const uint8_t* levels = nullptr;
+        if (fc.optional) {
+          if (dp.definition_level_encoding != pq::kRle) {
+            return Status::NotSupported("parquet: definition levels must be RLE");
+          }
+          if (size < 4) return Corrupt(path_, "truncated definition levels");
+          uint32_t llen;
+          std::memcpy(&llen, data, 4);
+          if (llen > size - 4) return Corrupt(path_, "definition levels exceed page");
+          size_t nulls;
+          WS_RETURN_IF_ERROR(DecodeLevels(data + 4, llen, n, &nulls));
+          levels = levels_.data();
+          data += 4 + llen;
+          size -= 4 + llen;
+        }
+        WS_RETURN_IF_ERROR(DecodeValues(fc, levels, n, dp.encoding, data, size, dict ? &*dict : nullptr, out));
+        done += dp.num_values;
+        continue;
+      }
+      if (h.type == pq::kDataPageV2) {
+        if (!h.data_page_header_v2) return Corrupt(path_, "data page v2 without header");
+        const auto& dp = *h.data_page_header_v2;
+        if (dp.num_values < 0 || dp.num_values > rows - done) return Corrupt(path_, "page value count out of range");
+        if (dp.repetition_levels_byte_length != 0) return Corrupt(path_, "repetition levels in a flat column");
+        if (dp.definition_levels_byte_length < 0 || static_cast<size_t>(dp.definition_levels_byte_length) > psize) {
+          return Corrupt(path_, "definition levels exceed page");
+        }
+        const size_t llen = static_cast<size_t>(dp.definition_levels_byte_length);
+        const size_t n = static_cast<size_t>(dp.num_values);
+        const uint8_t* levels = nullptr;
+        if (fc.optional) {
+          size_t nulls;
+          WS_RETURN_IF_ERROR(DecodeLevels(page, llen, n, &nulls));
+          levels = levels_.data();
+        }
+        const uint8_t* data;
+        int64_t usize = int64_t{h.uncompressed_page_size} - static_cast<int64_t>(llen);
+        if (usize < 0) return Corrupt(path_, "page v2 sizes inconsistent");
+        bool compressed = dp.is_compressed && m.codec != pq::kUncompressed;
+        WS_RETURN_IF_ERROR(Decompress(compressed ? m.codec : pq::kUncompressed, page + llen, psize - llen, usize,
+                                      &page_buf_, &data));
+        WS_RETURN_IF_ERROR(DecodeValues(fc, levels, n, dp.encoding, data, static_cast<size_t>(usize),
+                                        dict ? &*dict : nullptr, out));
+        done += dp.num_values;
+        continue;
+      }
+      // Index pages and unknown page types carry no values.
+    }
+    return Status::OK();
+  }
+
+  std::string path_;
+  std::unique_ptr<RandomAccessFile> file_;
+  uint64_t size_ = 0;
+  uint64_t data_end_ = 0;
+  pq::FileMetaData md_;
+  SchemaPtr schema_;
+  std::vector<FileColumn> cols_;
+  bool has_field_ids_ = false;
+  std::string chunk_;
+  std::string page_buf_;
+  std::vector<uint8_t> levels_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(FileSystem* fs, const std::string& path) {
+  auto r = std::make_unique<ParquetReaderImpl>();
+  WS_RETURN_IF_ERROR(r->Open(fs, path));
+  return std::unique_ptr<ParquetReader>(std::move(r));
+}
+
+}  // namespace ws
