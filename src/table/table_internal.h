@@ -1,0 +1,118 @@
+// Internals of the Iceberg table implementation shared by the .cc files of
+// src/table: the parsed table metadata, manifest and manifest-list I/O.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wikistream/common/file_system.h"
+#include "wikistream/common/result.h"
+#include "wikistream/format/schema.h"
+#include "wikistream/table/catalog.h"
+#include "wikistream/table/table.h"
+
+namespace ws {
+
+struct PartitionField {
+  int32_t source_id = 0;
+  int32_t field_id = 0;  // from 1000
+  std::string name;      // same as the source column
+  TypeId type = TypeId::kString;
+};
+
+// One version of the table metadata (vN.metadata.json).
+struct Table::State {
+  std::string metadata_location;
+  int64_t version = 0;  // N of vN.metadata.json
+  std::string table_uuid;
+  std::string location;
+  int64_t last_sequence_number = 0;
+  int64_t last_updated_ms = 0;
+  int32_t last_column_id = 0;
+  SchemaPtr schema;
+  std::vector<PartitionField> partition_fields;
+  int32_t last_partition_id = 999;
+  std::map<std::string, std::string> properties;
+  std::optional<int64_t> current_snapshot_id;
+  std::vector<SnapshotInfo> snapshots;  // oldest first
+  std::vector<std::pair<int64_t, int64_t>> snapshot_log;      // (timestamp-ms, snapshot-id)
+  std::vector<std::pair<int64_t, std::string>> metadata_log;  // (timestamp-ms, metadata-file)
+
+  const SnapshotInfo* FindSnapshot(int64_t id) const;
+  const SnapshotInfo* Current() const;
+  // The ancestry of `id` (itself first), stopping where a parent is missing.
+  std::vector<const SnapshotInfo*> Ancestry(int64_t id) const;
+};
+using StatePtr = std::shared_ptr<const Table::State>;
+
+std::string MetadataToJson(const Table::State& state);
+Result<std::shared_ptr<Table::State>> MetadataFromJson(const std::string& json, const std::string& location);
+std::string SchemaToJson(const Schema& schema);
+std::string PartitionFieldsJson(const std::vector<PartitionField>& fields);
+
+// Version N parsed from ".../vN.metadata.json" (0 if the name has another form).
+int64_t MetadataVersion(const std::string& metadata_location);
+
+// --- manifests ---------------------------------------------------------------
+
+struct PartitionSummary {
+  bool contains_null = false;
+  std::optional<std::string> lower_bound;  // single-value serialisation
+  std::optional<std::string> upper_bound;
+};
+
+// One row of a manifest list (Iceberg `manifest_file`).
+struct ManifestFile {
+  std::string path;
+  int64_t length = 0;
+  int32_t spec_id = 0;
+  int32_t content = 0;  // data
+  int64_t sequence_number = 0;
+  int64_t min_sequence_number = 0;
+  int64_t added_snapshot_id = 0;
+  int32_t added_files = 0, existing_files = 0, deleted_files = 0;
+  int64_t added_rows = 0, existing_rows = 0, deleted_rows = 0;
+  std::vector<PartitionSummary> partitions;
+};
+
+enum class EntryStatus : int { kExisting = 0, kAdded = 1, kDeleted = 2 };
+
+struct ManifestEntry {
+  EntryStatus status = EntryStatus::kAdded;
+  int64_t snapshot_id = 0;
+  // Explicit sequence numbers; nullopt = inherited (only for ADDED entries
+  // of the commit that writes the manifest).
+  std::optional<int64_t> sequence_number;
+  std::optional<int64_t> file_sequence_number;
+  DataFile file;  // file.added_snapshot_id / sequence_number filled on read
+};
+using ManifestEntries = std::vector<ManifestEntry>;
+
+// Writes a manifest (Avro) for `entries` and returns its manifest-list row
+// (sequence numbers of this commit: `sequence_number`, `snapshot_id`).
+Result<ManifestFile> WriteManifest(FileSystem* fs, const std::string& path, const Table::State& state,
+                                   const ManifestEntries& entries, int64_t snapshot_id, int64_t sequence_number);
+// Reads a manifest; inherits null snapshot ids / sequence numbers from `info`.
+Result<ManifestEntries> ReadManifest(FileSystem* fs, const ManifestFile& info, const Table::State& state);
+
+Status WriteManifestList(FileSystem* fs, const std::string& path, int64_t snapshot_id,
+                         std::optional<int64_t> parent_id, int64_t sequence_number,
+                         const std::vector<ManifestFile>& manifests);
+Result<std::vector<ManifestFile>> ReadManifestList(FileSystem* fs, const std::string& path);
+
+// Iceberg single-value binary serialisation of a partition value given as text.
+Result<std::string> SerializePartitionValue(TypeId type, const std::string& text);
+// Orders two serialised values of one type (negative, 0, positive).
+int CompareSerialized(TypeId type, const std::string& a, const std::string& b);
+
+struct Catalog::ManifestCache {
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<const ManifestEntries>> manifests;
+  std::map<std::string, std::shared_ptr<const std::vector<ManifestFile>>> lists;
+};
+
+}  // namespace ws
