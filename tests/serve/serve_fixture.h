@@ -1,0 +1,150 @@
+// A small warehouse in memory for the HTTP and dashboard tests: gold, dq and
+// ops rows built from JSON objects with the pipeline's real table schemas.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "wikistream/common/time.h"
+#include "wikistream/event/bronze_schema.h"
+#include "wikistream/format/record_batch.h"
+#include "wikistream/pipeline/table_schemas.h"
+#include "wikistream/serve/analytics_store.h"
+
+namespace ws::serve::testing {
+
+inline void AppendJsonRow(RecordBatch& b, const nlohmann::json& row) {
+  for (size_t c = 0; c < b.num_columns(); ++c) {
+    const Field& f = b.schema()->field(c);
+    Column& col = b.column(c);
+    auto it = row.find(f.name);
+    if (it == row.end() || it->is_null()) {
+      col.AppendNull();
+      continue;
+    }
+    switch (f.type) {
+      case TypeId::kBoolean: col.AppendBool(it->get<bool>()); break;
+      case TypeId::kInt32: col.AppendInt32(it->get<int32_t>()); break;
+      case TypeId::kInt64: col.AppendInt64(it->get<int64_t>()); break;
+      case TypeId::kDouble: col.AppendDouble(it->get<double>()); break;
+      case TypeId::kTimestampTz:
+        col.AppendInt64(it->is_string() ? *ParseIso8601Micros(it->get<std::string>()) : it->get<int64_t>());
+        break;
+      case TypeId::kString:
+      case TypeId::kBinary:
+        col.AppendString(it->is_string() ? it->get<std::string>() : it->dump());
+        break;
+    }
+  }
+}
+
+inline RecordBatch Rows(const pipeline::TableDef& def, const nlohmann::json& rows) {
+  RecordBatch b(def.schema);
+  for (const auto& r : rows) AppendJsonRow(b, r);
+  return b;
+}
+
+// Dates 2024-08-21 and 2024-08-22; the newest is 2024-08-22.
+inline void FillFixtureStore(InMemoryAnalyticsStore& store) {
+  using nlohmann::json;
+  auto add = [&](const pipeline::TableDef& def, const json& rows) {
+    Status st = store.Append(def.full_name(), Rows(def, rows));
+    if (!st.ok()) throw std::runtime_error(st.ToString());
+  };
+  add(pipeline::DailySummaryTable(),
+      json::array({{{"summary_date", "2024-08-21"}, {"total_events", 1000}, {"unique_users", 100}, {"bot_percentage", 20.5},
+                    {"platform_health_score", 80.0}, {"peak_hour", 9}},
+                   {{"summary_date", "2024-08-22"}, {"total_events", 2000}, {"unique_users", 150}, {"bot_percentage", 30.25},
+                    {"platform_health_score", 75.5}, {"peak_hour", 10}, {"high_risk_user_count", 1},
+                    {"europe_percentage", 40.0}, {"americas_percentage", 50.0}, {"asia_pacific_percentage", 10.0}}}));
+  json hourly = json::array();
+  for (int h : {9, 10}) {
+    for (const char* d : {"en.wikipedia.org", "de.wikipedia.org"}) {
+      hourly.push_back({{"stat_date", "2024-08-22"}, {"stat_hour", h}, {"domain", d},
+                        {"region", std::string(d) == "en.wikipedia.org" ? "americas" : "europe"},
+                        {"total_events", 100 * h + (std::string(d) == "en.wikipedia.org" ? 1 : 2)},
+                        {"unique_users", 10}, {"bot_edits", 20}, {"human_edits", 80}, {"bot_percentage", 20.0},
+                        {"gold_processed_at", "2024-08-22T11:00:00Z"}});
+    }
+  }
+  add(pipeline::HourlyStatsTable(), hourly);
+  json trending = json::array();
+  for (int h : {9, 10}) {
+    for (int i = 1; i <= 4; ++i) {
+      trending.push_back({{"stat_date", "2024-08-22"}, {"stat_hour", h},
+                          {"domain", i % 2 ? "en.wikipedia.org" : "de.wikipedia.org"},
+                          {"title", "Page_" + std::to_string(h) + "_" + std::to_string(i)},
+                          {"edits", 10 - i}, {"unique_editors", 3}, {"bytes_changed", 100 * i},
+                          {"prev_24h_edits", 0}, {"trend_score", 10.0 - i}, {"rank", (i + 1) / 2}});
+    }
+  }
+  add(pipeline::TrendingPagesTable(), trending);
+  add(pipeline::TopContributorsTable(),
+      json::array({{{"stat_date", "2024-08-22"}, {"domain", "en.wikipedia.org"}, {"user_normalized", "Alice"}, {"edits", 50},
+                    {"bytes_added", 500}, {"is_bot", false}, {"user_type", "registered"}, {"rank", 1}},
+                   {{"stat_date", "2024-08-22"}, {"domain", "en.wikipedia.org"}, {"user_normalized", "BotX"}, {"edits", 40},
+                    {"bytes_added", 900}, {"is_bot", true}, {"user_type", "bot"}, {"rank", 2}},
+                   {{"stat_date", "2024-08-22"}, {"domain", "de.wikipedia.org"}, {"user_normalized", "Bernd"}, {"edits", 45},
+                    {"bytes_added", 10}, {"is_bot", false}, {"user_type", "registered"}, {"rank", 1}}}));
+  add(pipeline::RiskScoresTable(),
+      json::array({{{"stat_date", "2024-08-22"}, {"entity_id", "Vandal"}, {"entity_type", "user"}, {"total_edits", 80},
+                    {"peak_hour_edits", 60}, {"risk_score", 70}, {"risk_level", "HIGH"}, {"alert_triggered", true},
+                    {"evidence", R"({"peak_hour_edits":60,"large_deletions":4,"domains_edited":1,"total_edits":80,"anonymous_edits":0,"factors":["velocity","deletions"]})"}},
+                   {{"stat_date", "2024-08-22"}, {"entity_id", "Busy"}, {"entity_type", "user"}, {"total_edits", 30},
+                    {"peak_hour_edits", 30}, {"risk_score", 45}, {"risk_level", "MEDIUM"}, {"alert_triggered", false},
+                    {"evidence", R"({"factors":["velocity"]})"}},
+                   {{"stat_date", "2024-08-22"}, {"entity_id", "Calm"}, {"entity_type", "user"}, {"total_edits", 6},
+                    {"peak_hour_edits", 2}, {"risk_score", 0}, {"risk_level", "LOW"}, {"alert_triggered", false},
+                    {"evidence", R"({"factors":[]})"}}}));
+  add(pipeline::AlertsTable(),
+      json::array({{{"alert_id", "a-1"}, {"raised_at", "2024-08-22T10:05:00Z"}, {"alert_date", "2024-08-22"}, {"kind", "risk"},
+                    {"severity", "HIGH"}, {"subject", "HIGH risk user Vandal"}, {"entity", "Vandal"},
+                    {"details", R"({"risk_score":70})"}, {"delivered", true}}}));
+  add(pipeline::QualityResultsTable(),
+      json::array({{{"run_id", "r1"}, {"layer", "silver"}, {"table_name", "silver.cleaned_events"}, {"check_name", "event_id_complete"},
+                    {"check_type", "completeness"}, {"severity", "error"}, {"status", "PASSED"}, {"metric_value", 1.0},
+                    {"run_timestamp", "2024-08-22T10:00:00Z"}, {"run_date", "2024-08-22"}},
+                   {{"run_id", "r1"}, {"layer", "silver"}, {"table_name", "silver.cleaned_events"}, {"check_name", "title_complete"},
+                    {"check_type", "completeness"}, {"severity", "warn"}, {"status", "WARNING"}, {"metric_value", 0.9},
+                    {"run_timestamp", "2024-08-22T10:00:00Z"}, {"run_date", "2024-08-22"}},
+                   {{"run_id", "r2"}, {"layer", "gold"}, {"table_name", "gold.hourly_stats"}, {"check_name", "reconciliation"},
+                    {"check_type", "reconciliation"}, {"severity", "error"}, {"status", "FAILED"}, {"metric_value", 0.5},
+                    {"run_timestamp", "2024-08-22T10:01:00Z"}, {"run_date", "2024-08-22"}}}));
+  add(pipeline::PipelineRunsTable(),
+      json::array({{{"run_id", "p1"}, {"cycle_id", "c1"}, {"stage", "silver"}, {"attempt", 1}, {"status", "SUCCEEDED"},
+                    {"started_at", "2024-08-22T10:00:00Z"}, {"finished_at", "2024-08-22T10:00:01Z"}, {"rows_in", 10},
+                    {"rows_out", 10}, {"run_date", "2024-08-22"}},
+                   {{"run_id", "p2"}, {"cycle_id", "c1"}, {"stage", "gold"}, {"attempt", 1}, {"status", "FAILED"},
+                    {"started_at", "2024-08-22T10:00:02Z"}, {"error", "gate failed"}, {"run_date", "2024-08-22"}}}));
+}
+
+// Accepted bronze rows for the live aggregator.
+inline RecordBatch BronzeRows(int n, int64_t ts, const std::string& domain = "en.wikipedia.org",
+                              const std::string& user = "Alice", bool bot = false) {
+  using namespace ws::bronze;
+  static int counter = 0;
+  RecordBatch b(RawEventsSchema());
+  for (int i = 0; i < n; ++i) {
+    for (int c = 0; c < kRawColumnCount; ++c) {
+      Column& col = b.column(c);
+      switch (c) {
+        case kEventId: col.AppendString("ev-" + std::to_string(++counter)); break;
+        case kEventType: col.AppendString("edit"); break;
+        case kDomain: col.AppendString(domain); break;
+        case kTitle: col.AppendString("Live_page_" + std::to_string(i % 3)); break;
+        case kUser: col.AppendString(user); break;
+        case kIsBot: col.AppendBool(bot); break;
+        case kLengthDelta: col.AppendInt32(-6000); break;
+        case kEventTimestamp: case kIngestedAt: case kBronzeProcessedAt: col.AppendInt64(ts); break;
+        case kSource: col.AppendString("synthetic"); break;
+        case kRaw: col.AppendString("{}"); break;
+        case kEventDate: col.AppendString(FormatDate(ts)); break;
+        case kEventHour: col.AppendInt32(HourOfDay(ts)); break;
+        default: col.AppendNull();
+      }
+    }
+  }
+  return b;
+}
+
+}  // namespace ws::serve::testing
