@@ -151,7 +151,9 @@ class Table {
   // (so files of commits in flight survive).
   Result<MaintenanceResult> RemoveOrphanFiles(int64_t older_than_ms);
   // Compaction: rewrites the live files of `partition` into one file per
-  // ~target_file_bytes with a `replace` commit. Needs the Parquet reader/writer.
+  // ~target_file_bytes of input with a `replace` commit (row group by row
+  // group: memory stays at one row group). With fewer than two files nothing
+  // is committed and the result has attempts == 0.
   Result<CommitResult> Compact(const PartitionValues& partition, int64_t target_file_bytes = 128ll << 20);
 
   // Implementation detail, exposed for the catalog and tests.
