@@ -7,10 +7,14 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
+#include "testing/test_util.h"
 
 namespace ws {
 namespace {
@@ -369,6 +373,94 @@ TEST_F(EventStreamsTest, PartialEventAtDroppedConnectionIsDeliveredOnce) {
   ASSERT_GE(reqs.size(), 2u);
   EXPECT_EQ(reqs[1].last_event_id, "1") << "the cut-off event's id must not count as received";
   EXPECT_NE(src->stats().last_error, "");
+}
+
+// A real capture (real `id:` JSON arrays, UTF-8 payloads) served in random
+// chunk sizes; the connection drops twice in the middle of an event and the
+// server resumes after the Last-Event-ID it receives, like EventStreams.
+TEST_F(EventStreamsTest, RealCaptureSurvivesDropsMidEvent) {
+  std::string capture = testing::ReadFile(testing::SharedDataDir() / "sse/kirajano-2021-08-27.sse");
+  ASSERT_FALSE(capture.empty());
+  struct Block {
+    std::string text, id, data;
+  };
+  std::vector<Block> blocks;
+  std::vector<std::string> expected;
+  size_t at = 0;
+  while (at < capture.size()) {
+    size_t end = capture.find("\n\n", at);
+    end = end == std::string::npos ? capture.size() : end + 2;
+    Block b;
+    b.text = capture.substr(at, end - at);
+    std::istringstream lines(b.text);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("id: ", 0) == 0) b.id = line.substr(4);
+      if (line.rfind("data: ", 0) == 0) b.data = line.substr(6);
+    }
+    if (!b.data.empty()) expected.push_back(b.data);
+    blocks.push_back(std::move(b));
+    at = end;
+  }
+  ASSERT_EQ(expected.size(), 1950u);
+  // The capture's last event lacks its blank line; a live server sends it.
+  if (blocks.back().text.size() < 2 || blocks.back().text.substr(blocks.back().text.size() - 2) != "\n\n") {
+    blocks.back().text += "\n";
+  }
+  const std::vector<size_t> cuts = {600, 1300};  // block indexes cut in half
+  std::mutex mu;
+  size_t resume_search_from = 0;  // where the previous connection was cut
+  std::set<size_t> used_cuts;
+  SseServer* self = nullptr;
+  SseServer server([&](int k, httplib::Response& res) {
+    size_t start = 0;
+    if (k > 0) {
+      std::string last = self->requests()[k].last_event_id;
+      std::lock_guard<std::mutex> lock(mu);
+      // Ids repeat in real captures (they hold timestamps): resume after the
+      // latest block with this id before the cut, as an offset-keeping server.
+      start = blocks.size();
+      for (size_t i = resume_search_from + 1; i-- > 0;) {
+        if (blocks[i].id == last) {
+          start = i + 1;
+          break;
+        }
+      }
+    }
+    std::string body;
+    SseServer::End end = SseServer::End::kStall;
+    size_t stop = blocks.size();
+    for (size_t c : cuts) {
+      if (c >= start && !used_cuts.count(c)) {
+        used_cuts.insert(c);
+        stop = c;
+        end = SseServer::End::kDrop;
+        break;
+      }
+    }
+    for (size_t i = start; i < stop; ++i) body += blocks[i].text;
+    if (stop < blocks.size()) body += blocks[stop].text.substr(0, blocks[stop].text.size() / 2);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      // The last block sent whole (the client cannot know the cut one's id).
+      resume_search_from = stop - 1;
+    }
+    std::mt19937 rng(k + 1);
+    std::vector<std::string> chunks;
+    for (size_t p = 0; p < body.size();) {
+      size_t n = std::uniform_int_distribution<size_t>(1, 3000)(rng);
+      chunks.push_back(body.substr(p, n));
+      p += n;
+    }
+    self->Stream(k, res, chunks, end);
+  });
+  self = &server;
+  auto src = Open(TestOptions(server.url()));
+  auto recs = PollN(src.get(), expected.size(), 5000ms);
+  ASSERT_TRUE(src->Poll(&recs, 10, 100ms).ok());
+  ASSERT_EQ(recs.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) ASSERT_EQ(recs[i].payload, expected[i]) << i;
+  EXPECT_EQ(server.requests().size(), 3u);
+  EXPECT_EQ(src->ResumePosition(), blocks.back().id);
 }
 
 TEST_F(EventStreamsTest, FullQueueAppliesBackpressureWithoutLoss) {
