@@ -243,46 +243,72 @@ class ColumnWriter {
   // Dictionary of the current chunk: PLAIN-encoded entries (the dictionary
   // page body as is) and an open-addressing table of entry numbers + 1.
   std::string dict_bytes_;
-  std::vector<uint32_t> dict_offsets_;  // start of each entry's bytes in dict_bytes_
-  std::vector<uint32_t> dict_lengths_;
-  std::vector<uint32_t> slots_;
-  std::vector<uint64_t> dict_hashes_;
+  struct DictEntry {
+    uint32_t offset;  // of the entry's bytes in dict_bytes_
+    uint32_t len;
+  };
+  std::vector<DictEntry> dict_entries_;
+  std::vector<uint64_t> slots_;
+  int64_t dict_values_ = 0;  // values dictionary-encoded in this chunk
 
   // Whole file.
   ColumnFileStats file_stats_;
   MinMax file_mm_;
 };
 
+inline bool BytesEqual(const char* a, const char* b, size_t n) {
+  if (n <= 16) {
+    // Two overlapping word compares instead of a memcmp call: most
+    // dictionary keys (wiki names, domains, types) are this short.
+    if (n >= 8) {
+      uint64_t a0, b0, a1, b1;
+      std::memcpy(&a0, a, 8);
+      std::memcpy(&b0, b, 8);
+      std::memcpy(&a1, a + n - 8, 8);
+      std::memcpy(&b1, b + n - 8, 8);
+      return a0 == b0 && a1 == b1;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
+  return std::memcmp(a, b, n) == 0;
+}
+
 bool ColumnWriter::DictIndex(std::string_view v, uint32_t* index) {
-  uint64_t h = HashBytes(v.data(), v.size());
+  const uint64_t h = HashBytes(v.data(), v.size());
+  const uint64_t tag = h & 0xFFFFFFFF00000000ull;
   if (slots_.empty()) slots_.assign(1024, 0);
   size_t mask = slots_.size() - 1;
-  size_t s = h & mask;
-  while (uint32_t e = slots_[s]) {
-    uint32_t k = e - 1;
-    if (dict_hashes_[k] == h && dict_lengths_[k] == v.size() &&
-        std::memcmp(dict_bytes_.data() + dict_offsets_[k], v.data(), v.size()) == 0) {
-      *index = k;
-      return true;
+  size_t s = (h >> 32) & mask;
+  // Slot = hash tag (high 32 bits) | entry number + 1: a probe touches the
+  // entry and its bytes only when the tags match.
+  while (uint64_t e = slots_[s]) {
+    if ((e & 0xFFFFFFFF00000000ull) == tag) {
+      const DictEntry& d = dict_entries_[static_cast<uint32_t>(e) - 1];
+      if (d.len == v.size() && BytesEqual(dict_bytes_.data() + d.offset, v.data(), v.size())) {
+        *index = static_cast<uint32_t>(e) - 1;
+        return true;
+      }
     }
     s = (s + 1) & mask;
   }
   if (dict_bytes_.size() + 4 + v.size() > opts_.dictionary_page_limit) return false;
-  uint32_t k = static_cast<uint32_t>(dict_offsets_.size());
+  uint32_t k = static_cast<uint32_t>(dict_entries_.size());
   AppendLE<uint32_t>(static_cast<uint32_t>(v.size()), &dict_bytes_);
-  dict_offsets_.push_back(static_cast<uint32_t>(dict_bytes_.size()));
-  dict_lengths_.push_back(static_cast<uint32_t>(v.size()));
-  dict_hashes_.push_back(h);
+  dict_entries_.push_back(DictEntry{static_cast<uint32_t>(dict_bytes_.size()), static_cast<uint32_t>(v.size())});
   dict_bytes_.append(v.data(), v.size());
-  slots_[s] = k + 1;
+  slots_[s] = tag | (k + 1);
   ObserveString(v);  // each distinct value is seen once: stats for free
-  if (dict_offsets_.size() * 2 > slots_.size()) {
-    std::vector<uint32_t> bigger(slots_.size() * 2, 0);
+  if (dict_entries_.size() * 2 > slots_.size()) {
+    std::vector<uint64_t> bigger(slots_.size() * 2, 0);
     size_t m = bigger.size() - 1;
-    for (uint32_t e = 0; e < dict_hashes_.size(); ++e) {
-      size_t t = dict_hashes_[e] & m;
+    for (uint64_t e : slots_) {
+      if (!e) continue;
+      size_t t = (e >> 32) & m;
       while (bigger[t]) t = (t + 1) & m;
-      bigger[t] = e + 1;
+      bigger[t] = e;
     }
     slots_.swap(bigger);
   }
@@ -303,7 +329,14 @@ Status ColumnWriter::AppendStrings(const Column& col, size_t begin, size_t end) 
       uint32_t idx;
       if (DictIndex(v, &idx)) {
         page_indices_.push_back(idx);
-        if (page_indices_.size() * BitWidth(static_cast<uint32_t>(dict_offsets_.size())) / 8 >= opts_.page_bytes) {
+        // Mostly-distinct columns (ids, titles) gain nothing from a
+        // dictionary but pay a hash probe per value: give up early.
+        if (++dict_values_ % 8192 == 0 && dict_entries_.size() * 4 > static_cast<size_t>(dict_values_) * 3) {
+          WS_RETURN_IF_ERROR(FinishPage());
+          dict_mode_ = false;
+          continue;
+        }
+        if (page_indices_.size() * BitWidth(static_cast<uint32_t>(dict_entries_.size())) / 8 >= opts_.page_bytes) {
           WS_RETURN_IF_ERROR(FinishPage());
         }
         continue;
@@ -424,7 +457,7 @@ Status ColumnWriter::FinishPage() {
   if (dict_mode_) {
     dp.encoding = pq::kRleDictionary;
     // Indices go after the levels in the same buffer.
-    int bw = std::max(1, BitWidth(static_cast<uint32_t>(dict_offsets_.size() - (dict_offsets_.empty() ? 0 : 1))));
+    int bw = std::max(1, BitWidth(static_cast<uint32_t>(dict_entries_.size() - (dict_entries_.empty() ? 0 : 1))));
     levels_.push_back(static_cast<char>(bw));
     RleEncode(page_indices_.data(), page_indices_.size(), bw, &levels_);
     WS_RETURN_IF_ERROR(AddPage(h, levels_, {}));
@@ -509,7 +542,7 @@ Status ColumnWriter::FlushChunk(WritableFile* file, int64_t* pos, pq::ColumnChun
     pq::PageHeader h;
     h.type = pq::kDictionaryPage;
     auto& dh = h.dictionary_page_header.emplace();
-    dh.num_values = static_cast<int32_t>(dict_offsets_.size());
+    dh.num_values = static_cast<int32_t>(dict_entries_.size());
     dh.encoding = pq::kPlain;
     WS_RETURN_IF_ERROR(AddPage(h, dict_bytes_, {}));
     // AddPage appended the dictionary page after the data pages; it must come
@@ -557,9 +590,8 @@ Status ColumnWriter::FlushChunk(WritableFile* file, int64_t* pos, pq::ColumnChun
   chunk_plain_pages_ = chunk_dict_pages_ = false;
   chunk_mm_ = MinMax{};
   dict_bytes_.clear();
-  dict_offsets_.clear();
-  dict_lengths_.clear();
-  dict_hashes_.clear();
+  dict_entries_.clear();
+  dict_values_ = 0;
   std::fill(slots_.begin(), slots_.end(), 0);
   dict_mode_ = use_dict_;
   return Status::OK();
