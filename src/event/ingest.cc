@@ -187,6 +187,9 @@ struct EventIngestor::Impl {
   simdjson::dom::parser parser;
   std::string buffer;  // payload copy with SIMDJSON_PADDING spare bytes (no per-call allocation)
   Failure failure;
+  // Events arrive roughly in time order: the date string rarely changes.
+  int64_t cached_day = INT64_MIN;
+  std::string cached_date;
 
   // --- type checks: each returns false and fills `failure` ---
   bool Fail(std::string code, std::string message) {
@@ -481,8 +484,13 @@ IngestOutcome EventIngestor::Ingest(const SourceRecord& rec, RecordBatch* bronze
   c[bronze::kIngestedAt].AppendInt64(rec.received_at_us);
   c[bronze::kBronzeProcessedAt].AppendInt64(rec.received_at_us);
   c[bronze::kRaw].AppendString(payload);
-  c[bronze::kEventDate].AppendString(FormatDate(event_ts));
-  c[bronze::kEventHour].AppendInt32(HourOfDay(event_ts));
+  int64_t day = event_ts >= 0 ? event_ts / kMicrosPerDay : -((-event_ts + kMicrosPerDay - 1) / kMicrosPerDay);
+  if (day != im.cached_day) {
+    im.cached_day = day;
+    im.cached_date = FormatDate(event_ts);
+  }
+  c[bronze::kEventDate].AppendString(im.cached_date);
+  c[bronze::kEventHour].AppendInt32(static_cast<int32_t>((event_ts - day * kMicrosPerDay) / kMicrosPerHour));
   c[bronze::kSchemaVersion].AppendString(bronze::kRawEventsSchemaVersion);
   ++counters_.accepted;
   return IngestOutcome::kAccepted;
