@@ -9,6 +9,8 @@
 #include <set>
 #include <thread>
 
+#include <unistd.h>
+
 #include "table_internal.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
@@ -25,7 +27,13 @@ constexpr size_t kMaxCachedManifests = 4096;
 int64_t NewSnapshotId() {
   static std::mutex mu;
   static std::mt19937_64 rng{std::random_device{}()};
+  static pid_t seeded_by = getpid();
   std::lock_guard<std::mutex> lock(mu);
+  // A forked child must not repeat its parent's ids.
+  if (getpid() != seeded_by) {
+    rng.seed(std::random_device{}());
+    seeded_by = getpid();
+  }
   int64_t id = 0;
   while (id == 0) id = static_cast<int64_t>(rng() & ((uint64_t{1} << 53) - 1));
   return id;

@@ -7,6 +7,7 @@
 #include "table_test_util.h"
 #include "testing/test_util.h"
 #include "wikistream/common/time.h"
+#include "wikistream/format/avro.h"
 
 namespace ws {
 namespace {
@@ -213,17 +214,26 @@ TEST_F(TableTest, ValidateHookAndBadRequests) {
 }
 
 TEST_F(TableTest, ManyAppendsMergeManifests) {
-  CommitRequest props;
-  // 130 appends with the default merge threshold of 100 manifests.
+  // A low merge threshold keeps the test fast; the default is 100 manifests.
+  auto t = catalog_->CreateTableIfNotExists("bronze", "merged", EventsSchema(), {"event_date", "event_hour"},
+                                            {{"commit.manifest.min-count-to-merge", "5"}});
+  ASSERT_TRUE(t.ok());
   std::set<std::string> expected;
-  for (int i = 0; i < 130; ++i) {
-    DataFile f = FakeFile(table_.get(), {"2024-08-22", std::to_string(i % 24)}, 1);
+  for (int i = 0; i < 13; ++i) {
+    DataFile f = FakeFile(t->get(), {"2024-08-22", std::to_string(i % 24)}, 1);
     expected.insert(f.path);
-    ASSERT_TRUE(Append(table_.get(), {f}).ok());
+    ASSERT_TRUE(Append(t->get(), {f}).ok());
   }
-  EXPECT_EQ(LiveFiles(table_.get()), expected);
-  EXPECT_EQ(table_->SummaryValue("total-data-files"), "130");
-  auto inc = table_->FilesAddedBetween(std::nullopt, table_->current_snapshot()->snapshot_id);
+  EXPECT_EQ(LiveFiles(t->get()), expected);
+  EXPECT_EQ((*t)->SummaryValue("total-data-files"), "13");
+  auto j = nlohmann::json::parse(testing::ReadFile((*t)->metadata_location()));
+  EXPECT_EQ(j["properties"]["commit.manifest.min-count-to-merge"], "5");
+  auto list = AvroFileReader::Open(DefaultFileSystem(), (*t)->current_snapshot()->manifest_list);
+  ASSERT_TRUE(list.ok());
+  auto manifests = (*list)->ReadAll();
+  ASSERT_TRUE(manifests.ok());
+  EXPECT_LE(manifests->size(), 6u);
+  auto inc = (*t)->FilesAddedBetween(std::nullopt, (*t)->current_snapshot()->snapshot_id);
   ASSERT_TRUE(inc.ok());
   EXPECT_EQ(Paths(*inc), expected);
 }
