@@ -38,6 +38,13 @@ class MockCluster {
     rd_kafka_destroy(rk_);
   }
   const std::string& brokers() const { return brokers_; }
+  void SetBrokerUp(bool up) {
+    if (up) {
+      rd_kafka_mock_broker_set_up(mc_, 1);
+    } else {
+      rd_kafka_mock_broker_set_down(mc_, 1);
+    }
+  }
 
  private:
   rd_kafka_t* rk_ = nullptr;
@@ -293,6 +300,41 @@ TEST_F(KafkaTest, TwoConsumersOfOneGroupSplitThePartitions) {
   auto merged = MergeKafkaPositions(c1->ResumePosition(), c2->ResumePosition());
   ASSERT_TRUE(merged.ok());
   EXPECT_EQ(SumOffsets(*merged), kN);
+}
+
+TEST_F(KafkaTest, BrokerOutageDuringConsumeIsRetriedWithoutLossOrDuplicates) {
+  MockCluster cluster(2);
+  KafkaSourceOptions o = ConsumerOptions(cluster.brokers(), "g5");
+  o.extra_config["reconnect.backoff.ms"] = "50";
+  o.extra_config["reconnect.backoff.max.ms"] = "200";
+  {
+    auto sink = OpenSink(cluster.brokers());
+    ProduceN(sink.get(), 0, 40);
+  }
+  auto c = OpenConsumer(o);
+  auto recs = PollN(c.get(), 40, 8000ms);
+  ASSERT_EQ(recs.size(), 40u);
+  cluster.SetBrokerUp(false);
+  int64_t start = MonotonicMicros();
+  std::vector<SourceRecord> during;
+  while (MonotonicMicros() - start < 700 * 1000) ASSERT_TRUE(c->Poll(&during, 100, 100ms).ok());
+  EXPECT_TRUE(during.empty());
+  EXPECT_GT(c->stats().errors, 0) << "the outage was seen (and retried)";
+  cluster.SetBrokerUp(true);
+  {
+    auto sink = OpenSink(cluster.brokers());
+    ProduceN(sink.get(), 40, 80);
+  }
+  auto after = PollN(c.get(), 40, 8000ms);
+  ASSERT_EQ(after.size(), 40u);
+  std::set<std::string> all;
+  for (const auto& r : recs) all.insert(r.payload);
+  for (const auto& r : after) all.insert(r.payload);
+  EXPECT_EQ(all.size(), 80u);
+  std::vector<SourceRecord> more;
+  ASSERT_TRUE(c->Poll(&more, 10, 200ms).ok());
+  EXPECT_TRUE(more.empty()) << "a rejoin after the outage must start at the consumed offsets";
+  EXPECT_EQ(SumOffsets(c->ResumePosition()), 80);
 }
 
 TEST_F(KafkaTest, UnreachableBrokerFailsWithinBoundedTime) {
