@@ -120,7 +120,8 @@ inline void FillFixtureStore(InMemoryAnalyticsStore& store) {
 
 // Accepted bronze rows for the live aggregator.
 inline RecordBatch BronzeRows(int n, int64_t ts, const std::string& domain = "en.wikipedia.org",
-                              const std::string& user = "Alice", bool bot = false) {
+                              const std::string& user = "Alice", bool bot = false,
+                              const std::string& title_prefix = "Live_page_") {
   using namespace ws::bronze;
   static int counter = 0;
   RecordBatch b(RawEventsSchema());
@@ -131,7 +132,7 @@ inline RecordBatch BronzeRows(int n, int64_t ts, const std::string& domain = "en
         case kEventId: col.AppendString("ev-" + std::to_string(++counter)); break;
         case kEventType: col.AppendString("edit"); break;
         case kDomain: col.AppendString(domain); break;
-        case kTitle: col.AppendString("Live_page_" + std::to_string(i % 3)); break;
+        case kTitle: col.AppendString(title_prefix + std::to_string(i % 3)); break;
         case kUser: col.AppendString(user); break;
         case kIsBot: col.AppendBool(bot); break;
         case kLengthDelta: col.AppendInt32(-6000); break;
