@@ -14,23 +14,101 @@
 namespace ws::pipeline {
 namespace {
 
+uint64_t Mix(uint64_t x) {  // splitmix64 finalizer
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+// Open-addressing tables keyed by 64-bit composites of dense ids: one probe
+// sequence per row instead of a node allocation, which is what keeps gold
+// over ~1M rows well under a second. Key UINT64_MAX is reserved.
+class FlatMap64 {
+ public:
+  FlatMap64() { Rehash(1024); }
+  // The value for key, inserting `value` if absent; second = inserted.
+  std::pair<int32_t, bool> FindOrInsert(uint64_t key, int32_t value) {
+    size_t i = Mix(key) & mask_;
+    while (keys_[i] != kEmpty) {
+      if (keys_[i] == key) return {values_[i], false};
+      i = (i + 1) & mask_;
+    }
+    keys_[i] = key;
+    values_[i] = value;
+    if (++size_ * 10 > keys_.size() * 7) Rehash(keys_.size() * 2);
+    return {value, true};
+  }
+
+ private:
+  static constexpr uint64_t kEmpty = UINT64_MAX;
+  void Rehash(size_t capacity) {
+    std::vector<uint64_t> old_keys(capacity, kEmpty);
+    std::vector<int32_t> old_values(capacity);
+    old_keys.swap(keys_);
+    old_values.swap(values_);
+    mask_ = capacity - 1;
+    for (size_t j = 0; j < old_keys.size(); ++j) {
+      if (old_keys[j] == kEmpty) continue;
+      size_t i = Mix(old_keys[j]) & mask_;
+      while (keys_[i] != kEmpty) i = (i + 1) & mask_;
+      keys_[i] = old_keys[j];
+      values_[i] = old_values[j];
+    }
+  }
+  std::vector<uint64_t> keys_;
+  std::vector<int32_t> values_;
+  size_t mask_ = 0, size_ = 0;
+};
+
+class FlatSet64 {
+ public:
+  bool Insert(uint64_t key) { return map_.FindOrInsert(key, 0).second; }
+
+ private:
+  FlatMap64 map_;
+};
+
 // Strings of the input are interned to dense ids once per row so that every
 // aggregation below works on integers. The views point into the silver
 // batch's byte buffers, which outlive the computation.
 class Interner {
  public:
+  Interner() : table_(1024, -1), mask_(1023) {}
   int32_t Id(std::string_view s) {
-    auto [it, inserted] = map_.try_emplace(s, static_cast<int32_t>(values_.size()));
-    if (inserted) values_.push_back(s);
-    return it->second;
+    uint64_t h = std::hash<std::string_view>{}(s);
+    size_t i = h & mask_;
+    while (table_[i] >= 0) {
+      int32_t id = table_[i];
+      if (hashes_[id] == h && values_[id] == s) return id;
+      i = (i + 1) & mask_;
+    }
+    int32_t id = static_cast<int32_t>(values_.size());
+    values_.push_back(s);
+    hashes_.push_back(h);
+    table_[i] = id;
+    if (values_.size() * 10 > table_.size() * 7) Grow();
+    return id;
   }
   std::string_view Value(int32_t id) const { return values_[id]; }
   size_t size() const { return values_.size(); }
-  void Reserve(size_t n) { map_.reserve(n); }
 
  private:
-  std::unordered_map<std::string_view, int32_t> map_;
+  void Grow() {
+    table_.assign(table_.size() * 2, -1);
+    mask_ = table_.size() - 1;
+    for (size_t id = 0; id < values_.size(); ++id) {
+      size_t i = hashes_[id] & mask_;
+      while (table_[i] >= 0) i = (i + 1) & mask_;
+      table_[i] = static_cast<int32_t>(id);
+    }
+  }
+  std::vector<int32_t> table_;
+  size_t mask_;
   std::vector<std::string_view> values_;
+  std::vector<uint64_t> hashes_;
 };
 
 enum EventKind : uint8_t { kEdit, kNew, kLog, kCategorize, kExternal, kOtherKind };
@@ -56,13 +134,6 @@ double Pct(int64_t part, int64_t total) {
   return total == 0 ? 0.0 : rules::Round2(100.0 * static_cast<double>(part) / static_cast<double>(total));
 }
 
-// Counts distinct (group, value) pairs per group: keys are group << 32 | value.
-void CountDistinctPerGroup(std::vector<uint64_t>* keys, std::vector<int64_t>* counts) {
-  std::sort(keys->begin(), keys->end());
-  keys->erase(std::unique(keys->begin(), keys->end()), keys->end());
-  for (uint64_t k : *keys) ++(*counts)[k >> 32];
-}
-
 uint64_t Pair(uint64_t group, uint32_t value) { return (group << 32) | value; }
 
 struct HourlyAgg {
@@ -70,12 +141,13 @@ struct HourlyAgg {
   std::string_view region;
   int64_t total = 0, bytes_added = 0, bytes_removed = 0, abs_delta_sum = 0, delta_count = 0;
   int64_t bot = 0, anonymous = 0, large_del = 0, large_add = 0;
+  int64_t users = 0, pages = 0;  // distinct
   std::array<int64_t, 5> types{};
 };
 
 struct RiskAgg {
   int32_t date = 0, user = 0;
-  int64_t total = 0, large_del = 0, anonymous = 0;
+  int64_t total = 0, large_del = 0, anonymous = 0, domains = 0;
   std::array<int32_t, 24> hours{};
   int64_t first = INT64_MAX, last = INT64_MIN;
 };
@@ -83,21 +155,21 @@ struct RiskAgg {
 struct DailyAgg {
   int64_t total = 0, bytes_added = 0, bytes_removed = 0, abs_delta_sum = 0, delta_count = 0;
   int64_t bot = 0, anonymous = 0, registered = 0, new_pages = 0, large_del = 0, large_add = 0;
+  int64_t users = 0, pages = 0;  // distinct
   std::array<int64_t, 5> regions{};
   std::array<int64_t, 24> hours{};
 };
 
 struct ContribAgg {
   int32_t date = 0, domain = 0, user = 0;
-  int64_t edits = 0, bytes_added = 0, bytes_removed = 0;
+  int64_t edits = 0, bytes_added = 0, bytes_removed = 0, pages = 0;
   bool bot = false;
   int64_t first = INT64_MAX, last = INT64_MIN;
 };
 
-struct TrendEntry {
-  uint64_t key;  // page << 32 | hour slot
-  int32_t user;  // -1 when null
-  int32_t abs_delta;
+struct PageHour {
+  int32_t page, slot;
+  int64_t edits = 0, editors = 0, bytes = 0;
 };
 
 struct TrendCandidate {
@@ -174,30 +246,24 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
 
   const size_t n = silver.num_rows();
   Interner domains, users, titles;
-  users.Reserve(n / 4 + 16);
-  titles.Reserve(n / 2 + 16);
-  std::unordered_map<uint64_t, int32_t> page_of;  // domain << 32 | title -> page id
+  FlatMap64 page_of;  // domain << 32 | title -> page id
   std::vector<int32_t> page_domain, page_title;
-  page_of.reserve(n / 2 + 16);
 
-  // Per-date aggregates and the group maps.
   std::vector<DailyAgg> daily(nt);
   std::vector<std::vector<uint8_t>> daily_domains(nt);
-  std::vector<uint64_t> daily_user_keys, daily_page_keys;
-  std::unordered_map<uint64_t, int32_t> hourly_of;
+  FlatSet64 daily_users, daily_pages;
+  FlatMap64 hourly_of;
   std::vector<HourlyAgg> hourly;
-  std::vector<uint64_t> hourly_user_keys, hourly_title_keys;
-  std::unordered_map<uint64_t, int32_t> risk_of;
+  FlatSet64 hourly_users, hourly_titles;
+  FlatMap64 risk_of;
   std::vector<RiskAgg> risk;
-  std::vector<uint64_t> risk_domain_keys;
-  std::unordered_map<uint64_t, int32_t> contrib_of;
+  FlatSet64 risk_domains;
+  FlatMap64 contrib_of;
   std::vector<ContribAgg> contrib;
-  std::vector<uint64_t> contrib_title_keys;
-  std::vector<TrendEntry> trend;
-  daily_user_keys.reserve(n);
-  hourly_user_keys.reserve(n);
-  hourly_title_keys.reserve(n);
-  trend.reserve(n);
+  FlatSet64 contrib_titles;
+  FlatMap64 page_hour_of;  // page << 32 | hour slot -> index into page_hours
+  std::vector<PageHour> page_hours;
+  FlatSet64 page_hour_editors;
 
   std::string_view last_date;
   int32_t last_slot = -1;
@@ -223,17 +289,23 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
     int32_t page = -1;
     if (title >= 0) {
       uint64_t pk = Pair(static_cast<uint32_t>(domain), static_cast<uint32_t>(title));
-      auto [it, inserted] = page_of.try_emplace(pk, static_cast<int32_t>(page_domain.size()));
+      auto [id, inserted] = page_of.FindOrInsert(pk, static_cast<int32_t>(page_domain.size()));
       if (inserted) {
         page_domain.push_back(domain);
         page_title.push_back(title);
       }
-      page = it->second;
+      page = id;
     }
 
     if ((kind == kEdit || kind == kNew) && page >= 0) {
       uint32_t hour_slot = static_cast<uint32_t>((slot_day[slot] - min_day) * 24 + hour);
-      trend.push_back(TrendEntry{Pair(static_cast<uint32_t>(page), hour_slot), user, abs_delta});
+      auto [ph, ph_new] =
+          page_hour_of.FindOrInsert(Pair(static_cast<uint32_t>(page), hour_slot), static_cast<int32_t>(page_hours.size()));
+      if (ph_new) page_hours.push_back(PageHour{page, static_cast<int32_t>(hour_slot)});
+      PageHour& p = page_hours[ph];
+      ++p.edits;
+      p.bytes += abs_delta;
+      if (user >= 0 && page_hour_editors.Insert(Pair(static_cast<uint32_t>(ph), static_cast<uint32_t>(user)))) ++p.editors;
     }
     if (!is_target) continue;
 
@@ -247,7 +319,7 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
 
     // hourly_stats
     uint64_t hkey = (static_cast<uint64_t>(slot * 24 + hour) << 32) | static_cast<uint32_t>(domain);
-    auto [hit, hnew] = hourly_of.try_emplace(hkey, static_cast<int32_t>(hourly.size()));
+    auto [hg, hnew] = hourly_of.FindOrInsert(hkey, static_cast<int32_t>(hourly.size()));
     if (hnew) {
       HourlyAgg h;
       h.date = slot;
@@ -256,7 +328,6 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
       h.region = c_region.GetString(r);
       hourly.push_back(h);
     }
-    const int32_t hg = hit->second;
     HourlyAgg& h = hourly[hg];
     ++h.total;
     h.bytes_added += added;
@@ -270,8 +341,8 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
     h.large_del += ldel;
     h.large_add += ladd;
     if (kind != kOtherKind) ++h.types[kind];
-    if (user >= 0) hourly_user_keys.push_back(Pair(hg, user));
-    if (title >= 0) hourly_title_keys.push_back(Pair(hg, title));
+    if (user >= 0 && hourly_users.Insert(Pair(hg, user))) ++h.users;
+    if (title >= 0 && hourly_titles.Insert(Pair(hg, title))) ++h.pages;
 
     // daily_analytics_summary
     DailyAgg& d = daily[slot];
@@ -292,14 +363,14 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
     ++d.hours[hour];
     if (daily_domains[slot].size() <= static_cast<size_t>(domain)) daily_domains[slot].resize(domain + 1, 0);
     daily_domains[slot][domain] = 1;
-    if (user >= 0) daily_user_keys.push_back(Pair(slot, user));
-    if (page >= 0) daily_page_keys.push_back(Pair(slot, page));
+    if (user >= 0 && daily_users.Insert(Pair(slot, user))) ++d.users;
+    if (page >= 0 && daily_pages.Insert(Pair(slot, page))) ++d.pages;
 
     if (user < 0) continue;
     // top_contributors (bots included)
     uint64_t ckey = (static_cast<uint64_t>(slot) << 56) | (static_cast<uint64_t>(domain) << 32) |
                     static_cast<uint32_t>(user);
-    auto [cit, cnew] = contrib_of.try_emplace(ckey, static_cast<int32_t>(contrib.size()));
+    auto [cg, cnew] = contrib_of.FindOrInsert(ckey, static_cast<int32_t>(contrib.size()));
     if (cnew) {
       ContribAgg c;
       c.date = slot;
@@ -307,33 +378,33 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
       c.user = user;
       contrib.push_back(c);
     }
-    ContribAgg& c = contrib[cit->second];
+    ContribAgg& c = contrib[cg];
     ++c.edits;
     c.bytes_added += added;
     c.bytes_removed += removed;
     c.bot = c.bot || bot;
     c.first = std::min(c.first, ts);
     c.last = std::max(c.last, ts);
-    if (title >= 0) contrib_title_keys.push_back(Pair(cit->second, title));
+    if (title >= 0 && contrib_titles.Insert(Pair(cg, title))) ++c.pages;
 
     // risk_scores: humans with a name
     if (bot) continue;
     uint64_t rkey = Pair(slot, user);
-    auto [rit, rnew] = risk_of.try_emplace(rkey, static_cast<int32_t>(risk.size()));
+    auto [rg, rnew] = risk_of.FindOrInsert(rkey, static_cast<int32_t>(risk.size()));
     if (rnew) {
       RiskAgg a;
       a.date = slot;
       a.user = user;
       risk.push_back(a);
     }
-    RiskAgg& a = risk[rit->second];
+    RiskAgg& a = risk[rg];
     ++a.total;
     ++a.hours[hour];
     a.large_del += ldel;
     a.anonymous += anon;
     a.first = std::min(a.first, ts);
     a.last = std::max(a.last, ts);
-    risk_domain_keys.push_back(Pair(rit->second, domain));
+    if (risk_domains.Insert(Pair(rg, domain))) ++a.domains;
   }
 
   std::vector<int8_t> name_class(users.size(), -1);
@@ -346,9 +417,6 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
 
   // ---- hourly_stats ----
   {
-    std::vector<int64_t> uu(hourly.size(), 0), up(hourly.size(), 0);
-    CountDistinctPerGroup(&hourly_user_keys, &uu);
-    CountDistinctPerGroup(&hourly_title_keys, &up);
     std::vector<int32_t> order(hourly.size());
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
@@ -369,8 +437,8 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
       col[i++].AppendString(domains.Value(h.domain));
       col[i++].AppendString(h.region);
       col[i++].AppendInt64(h.total);
-      col[i++].AppendInt64(uu[g]);
-      col[i++].AppendInt64(up[g]);
+      col[i++].AppendInt64(h.users);
+      col[i++].AppendInt64(h.pages);
       col[i++].AppendInt64(h.bytes_added);
       col[i++].AppendInt64(h.bytes_removed);
       if (h.delta_count > 0) {
@@ -398,8 +466,6 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
   };
   std::vector<DayRisk> day_risk(nt);
   {
-    std::vector<int64_t> rd(risk.size(), 0);
-    CountDistinctPerGroup(&risk_domain_keys, &rd);
     std::vector<int32_t> order;
     for (size_t i = 0; i < risk.size(); ++i) {
       if (risk[i].total >= rules::kMinEventsForRiskScore) order.push_back(static_cast<int32_t>(i));
@@ -421,7 +487,7 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
         active += c > 0;
       }
       in.large_deletions = a.large_del;
-      in.domains_edited = rd[e];
+      in.domains_edited = a.domains;
       in.anonymous_edits = a.anonymous;
       rules::RiskAssessment ra = rules::AssessRisk(in);
       DayRisk& dr = day_risk[a.date];
@@ -460,9 +526,6 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
 
   // ---- daily_analytics_summary ----
   {
-    std::vector<int64_t> du(nt, 0), dp(nt, 0);
-    CountDistinctPerGroup(&daily_user_keys, &du);
-    CountDistinctPerGroup(&daily_page_keys, &dp);
     RecordBatch& out = res.daily_summary;
     auto& col = out.columns();
     for (int32_t t = 0; t < nt; ++t) {
@@ -485,9 +548,9 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
       int i = 0;
       col[i++].AppendString(targets[t]);
       col[i++].AppendInt64(d.total);
-      col[i++].AppendInt64(du[t]);
+      col[i++].AppendInt64(d.users);
       col[i++].AppendInt64(active_domains);
-      col[i++].AppendInt64(dp[t]);
+      col[i++].AppendInt64(d.pages);
       col[i++].AppendDouble(Pct(d.bot, d.total));
       col[i++].AppendDouble(Pct(d.anonymous, d.total));
       col[i++].AppendDouble(Pct(d.registered, d.total));
@@ -523,8 +586,6 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
 
   // ---- top_contributors ----
   {
-    std::vector<int64_t> pages(contrib.size(), 0);
-    CountDistinctPerGroup(&contrib_title_keys, &pages);
     std::vector<int32_t> order(contrib.size());
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
@@ -553,7 +614,7 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
       col[i++].AppendString(domains.Value(c.domain));
       col[i++].AppendString(users.Value(c.user));
       col[i++].AppendInt64(c.edits);
-      col[i++].AppendInt64(pages[k]);
+      col[i++].AppendInt64(c.pages);
       col[i++].AppendInt64(c.bytes_added);
       col[i++].AppendInt64(c.bytes_removed);
       col[i++].AppendBool(c.bot);
@@ -568,32 +629,11 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
 
   // ---- trending_pages ----
   {
-    std::sort(trend.begin(), trend.end(), [](const TrendEntry& a, const TrendEntry& b) {
-      return a.key != b.key ? a.key < b.key : a.user < b.user;
+    // Each page's hours in ascending order, for the sliding 24-hour window.
+    std::vector<PageHour>& ph = page_hours;
+    std::sort(ph.begin(), ph.end(), [](const PageHour& a, const PageHour& b) {
+      return a.page != b.page ? a.page < b.page : a.slot < b.slot;
     });
-    // Per (page, hour slot): edits, distinct editors, bytes; runs are grouped
-    // by page with ascending hours.
-    struct PageHour {
-      int32_t page, slot;
-      int64_t edits, editors, bytes;
-    };
-    std::vector<PageHour> ph;
-    for (size_t i = 0; i < trend.size();) {
-      size_t j = i;
-      PageHour p{static_cast<int32_t>(trend[i].key >> 32), static_cast<int32_t>(trend[i].key & 0xffffffffu), 0, 0, 0};
-      int32_t last_user = -1;
-      while (j < trend.size() && trend[j].key == trend[i].key) {
-        ++p.edits;
-        p.bytes += trend[j].abs_delta;
-        if (trend[j].user >= 0 && trend[j].user != last_user) {
-          ++p.editors;
-          last_user = trend[j].user;
-        }
-        ++j;
-      }
-      ph.push_back(p);
-      i = j;
-    }
     // Hour slot -> target date index (or -1 for a previous-day-only slot).
     std::unordered_map<int64_t, int32_t> target_of_day;
     for (int32_t t = 0; t < nt; ++t) target_of_day[slot_day[t] - min_day] = t;
