@@ -337,6 +337,32 @@ TEST_F(KafkaTest, BrokerOutageDuringConsumeIsRetriedWithoutLossOrDuplicates) {
   EXPECT_EQ(SumOffsets(c->ResumePosition()), 80);
 }
 
+TEST_F(KafkaTest, UndeliverableMessagesSurfaceAsStatus) {
+  MockCluster cluster(1);
+  KafkaSinkOptions so;
+  so.brokers = cluster.brokers();
+  so.connect_timeout = 5s;
+  so.delivery_timeout = 800ms;
+  so.extra_config = {{"log_level", "0"}};
+  auto sink_or = KafkaEventSink::Open(so);
+  ASSERT_TRUE(sink_or.ok()) << sink_or.status().ToString();
+  auto sink = std::move(sink_or).value();
+  ASSERT_TRUE(sink->Send(kRawEventsTopic, "k", "first").ok());
+  ASSERT_TRUE(sink->Flush(5s).ok());
+  cluster.SetBrokerUp(false);
+  ASSERT_TRUE(sink->Send(kRawEventsTopic, "k", "lost").ok()) << "enqueueing still works";
+  int64_t start = MonotonicMicros();
+  Status st = sink->Flush(5s);
+  EXPECT_FALSE(st.ok());
+  EXPECT_LT(MonotonicMicros() - start, 4 * kMicrosPerSecond);
+  EXPECT_NE(st.message().find("delivery"), std::string::npos) << st.ToString();
+  EXPECT_FALSE(sink->Send(kRawEventsTopic, "k", "later").ok()) << "the error is sticky";
+  auto stats = sink->stats();
+  EXPECT_EQ(stats.delivered, 1);
+  EXPECT_GE(stats.failed, 1);
+  cluster.SetBrokerUp(true);
+}
+
 TEST_F(KafkaTest, UnreachableBrokerFailsWithinBoundedTime) {
   int64_t start = MonotonicMicros();
   KafkaSourceOptions o = ConsumerOptions("127.0.0.1:1", "g4");
