@@ -158,6 +158,62 @@ TEST(ReplaySource, LinesAcrossChunkBoundaries) {
   EXPECT_TRUE(got_sse == expected);
 }
 
+// Counts the reads a replay makes: it must stream the file in bounded chunks, never read it whole.
+class CountingFs : public FileSystem {
+ public:
+  struct Stats {
+    size_t max_read = 0;
+    uint64_t total = 0;
+  };
+  class File : public RandomAccessFile {
+   public:
+    File(std::unique_ptr<RandomAccessFile> base, Stats* stats) : base_(std::move(base)), stats_(stats) {}
+    uint64_t Size() const override { return base_->Size(); }
+    Status ReadAt(uint64_t offset, size_t n, std::string* out) const override {
+      stats_->max_read = std::max(stats_->max_read, n);
+      stats_->total += n;
+      return base_->ReadAt(offset, n, out);
+    }
+
+   private:
+    std::unique_ptr<RandomAccessFile> base_;
+    Stats* stats_;
+  };
+  Stats stats;
+  FileSystem* base = DefaultFileSystem();
+  Result<std::unique_ptr<WritableFile>> Create(const std::string& p) override { return base->Create(p); }
+  Result<std::unique_ptr<WritableFile>> CreateNoClobber(const std::string& p) override { return base->CreateNoClobber(p); }
+  Result<std::unique_ptr<RandomAccessFile>> OpenForRead(const std::string& p) override {
+    auto f = base->OpenForRead(p);
+    if (!f.ok()) return f.status();
+    return std::unique_ptr<RandomAccessFile>(std::make_unique<File>(std::move(f).value(), &stats));
+  }
+  Result<std::string> ReadAll(const std::string&) override { return Status::Internal("replay must not read whole files"); }
+  Status Rename(const std::string& a, const std::string& b) override { return base->Rename(a, b); }
+  Status Remove(const std::string& p) override { return base->Remove(p); }
+  Status CreateDirs(const std::string& p) override { return base->CreateDirs(p); }
+  Status SyncDir(const std::string& p) override { return base->SyncDir(p); }
+  Result<bool> Exists(const std::string& p) override { return base->Exists(p); }
+  Result<std::vector<FileInfo>> List(const std::string& d) override { return base->List(d); }
+  Result<std::vector<FileInfo>> ListRecursive(const std::string& d) override { return base->ListRecursive(d); }
+};
+
+TEST(ReplaySource, StreamsTheFileInBoundedChunks) {
+  TempDir dir;
+  std::string path = dir.str() + "/big.ndjson";
+  std::string line = "{\"pad\":\"" + std::string(1000, 'x') + "\"}\n";
+  std::string text;
+  for (int i = 0; i < 6000; ++i) text += line;  // ~6 MB
+  WriteFile(path, text);
+  CountingFs fs;
+  auto src = OpenReplaySource(&fs, path, 0);
+  ASSERT_TRUE(src.ok());
+  auto recs = PollAll(src->get(), 500);
+  EXPECT_EQ(recs.size(), 6000u);
+  EXPECT_LE(fs.stats.max_read, size_t{1} << 20);
+  EXPECT_LE(fs.stats.total, text.size() + 64 * 1024);  // each byte once, plus the format sniff
+}
+
 TEST(ReplaySource, PacedByMetaDt) {
   TempDir dir;
   std::string path = dir.str() + "/p.ndjson";
