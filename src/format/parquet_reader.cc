@@ -103,6 +103,110 @@ class RleDecoder {
   uint64_t bp_bit_ = 0;
 };
 
+// Reads `bw` (0..64) bits at bit offset `bit` of [p, p+n); false if out of range.
+inline bool ReadBits(const uint8_t* p, size_t n, uint64_t bit, int bw, uint64_t* out) {
+  if (bw == 0) {
+    *out = 0;
+    return true;
+  }
+  uint64_t last_bit = bit + static_cast<uint64_t>(bw) - 1;
+  if ((last_bit >> 3) >= n) return false;
+  size_t first = static_cast<size_t>(bit >> 3);
+  size_t count = static_cast<size_t>((last_bit >> 3) - first + 1);  // <= 9
+  unsigned __int128 word = 0;
+  for (size_t i = 0; i < count; ++i) word |= static_cast<unsigned __int128>(p[first + i]) << (8 * i);
+  word >>= (bit & 7);
+  *out = static_cast<uint64_t>(word) & (bw == 64 ? ~0ull : ((1ull << bw) - 1));
+  return true;
+}
+
+// DELTA_BINARY_PACKED (Encodings.md): a header, then blocks of miniblocks of
+// bit-packed deltas. Arithmetic wraps, as the encoding's writers assume.
+class DeltaBinaryPackedDecoder {
+ public:
+  DeltaBinaryPackedDecoder(const uint8_t* p, size_t n) : p_(p), end_(p + n) {}
+
+  bool Init() {
+    uint64_t block, minis, total, first;
+    if (!Uleb(&block) || !Uleb(&minis) || !Uleb(&total) || !Uleb(&first)) return false;
+    if (block == 0 || minis == 0 || minis > 256 || block % minis != 0 || block > (1u << 20)) return false;
+    block_size_ = block;
+    miniblocks_ = static_cast<size_t>(minis);
+    per_mini_ = block / minis;
+    if (per_mini_ % 8 != 0) return false;
+    total_ = total;
+    value_ = (first >> 1) ^ (~(first & 1) + 1);
+    return true;
+  }
+  uint64_t total() const { return total_; }
+
+  bool Next(int64_t* v) {
+    if (returned_ >= total_) return false;
+    if (returned_ == 0) {
+      ++returned_;
+      *v = static_cast<int64_t>(value_);
+      return true;
+    }
+    if (left_in_mini_ == 0) {
+      if (mini_ == miniblocks_ || !block_started_) {
+        uint64_t z;
+        if (!Uleb(&z)) return false;
+        min_delta_ = (z >> 1) ^ (~(z & 1) + 1);
+        if (static_cast<size_t>(end_ - p_) < miniblocks_) return false;
+        widths_ = p_;
+        p_ += miniblocks_;
+        mini_ = 0;
+        block_started_ = true;
+      }
+      int bw = widths_[mini_];
+      if (bw > 64) return false;
+      mini_data_ = p_;
+      size_t bytes = static_cast<size_t>(per_mini_ * bw / 8);
+      mini_bytes_ = std::min(bytes, static_cast<size_t>(end_ - p_));
+      p_ += mini_bytes_;
+      mini_bw_ = bw;
+      mini_bit_ = 0;
+      left_in_mini_ = per_mini_;
+      ++mini_;
+    }
+    uint64_t d;
+    if (!ReadBits(mini_data_, mini_bytes_, mini_bit_, mini_bw_, &d)) return false;
+    mini_bit_ += mini_bw_;
+    --left_in_mini_;
+    value_ += min_delta_ + d;
+    ++returned_;
+    *v = static_cast<int64_t>(value_);
+    return true;
+  }
+  // Where the encoded values end (valid once every value was read).
+  const uint8_t* position() const { return p_; }
+
+ private:
+  bool Uleb(uint64_t* out) {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
+      uint8_t b = *p_++;
+      v |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (!(b & 0x80)) {
+        *out = v;
+        return true;
+      }
+    }
+    return false;
+  }
+  const uint8_t* p_;
+  const uint8_t* end_;
+  uint64_t block_size_ = 0, per_mini_ = 0, total_ = 0, returned_ = 0;
+  size_t miniblocks_ = 0, mini_ = 0;
+  bool block_started_ = false;
+  uint64_t value_ = 0, min_delta_ = 0;
+  const uint8_t* widths_ = nullptr;
+  const uint8_t* mini_data_ = nullptr;
+  size_t mini_bytes_ = 0;
+  int mini_bw_ = 0;
+  uint64_t mini_bit_ = 0, left_in_mini_ = 0;
+};
+
 // How one file column maps to WikiStream types.
 struct FileColumn {
   int32_t physical = 0;
@@ -381,6 +485,12 @@ class ParquetReaderImpl : public ParquetReader {
         *out = src;
         return Status::OK();
       case pq::kZstd: {
+        // A frame that states its size must state the page's: checked before
+        // allocating, so a lying header cannot make us reserve 256 MiB.
+        unsigned long long fcs = ZSTD_getFrameContentSize(src, n);
+        if (fcs == ZSTD_CONTENTSIZE_ERROR || (fcs != ZSTD_CONTENTSIZE_UNKNOWN && fcs != static_cast<uint64_t>(uncompressed))) {
+          return Corrupt(path_, fmt::format("zstd page does not decompress to {} bytes", uncompressed));
+        }
         buf->resize(static_cast<size_t>(uncompressed));
         size_t r = ZSTD_decompress(buf->data(), buf->size(), src, n);
         if (ZSTD_isError(r) || r != static_cast<size_t>(uncompressed)) {
@@ -455,7 +565,99 @@ class ParquetReaderImpl : public ParquetReader {
       }
       return Status::OK();
     }
+    if (encoding == pq::kDeltaBinaryPacked && (fc.physical == pq::kInt32T || fc.physical == pq::kInt64T)) {
+      DeltaBinaryPackedDecoder dec(p, size);
+      if (!dec.Init()) return bad("bad DELTA_BINARY_PACKED header");
+      for (size_t i = 0; i < n; ++i) {
+        if (levels && !levels[i]) {
+          out->AppendNull();
+          continue;
+        }
+        int64_t v;
+        if (!dec.Next(&v)) return bad("DELTA_BINARY_PACKED values end early");
+        AppendInteger(fc, v, out);
+      }
+      return Status::OK();
+    }
+    if ((encoding == pq::kDeltaLengthByteArray || encoding == pq::kDeltaByteArray) && fc.physical == pq::kByteArrayT) {
+      const size_t nn = levels ? static_cast<size_t>(std::count_if(levels, levels + n, [](uint8_t l) { return l != 0; })) : n;
+      const uint8_t* end = p + size;
+      // DELTA_BYTE_ARRAY = prefix lengths, then the suffixes as DELTA_LENGTH_BYTE_ARRAY.
+      prefixes_.clear();
+      if (encoding == pq::kDeltaByteArray) {
+        DeltaBinaryPackedDecoder pre(p, size);
+        if (!pre.Init() || pre.total() < nn) return bad("bad DELTA_BYTE_ARRAY prefix lengths");
+        for (size_t i = 0; i < nn; ++i) {
+          int64_t v;
+          if (!pre.Next(&v) || v < 0) return bad("DELTA_BYTE_ARRAY prefix lengths end early");
+          prefixes_.push_back(v);
+        }
+        p = pre.position();
+      }
+      DeltaBinaryPackedDecoder lens(p, static_cast<size_t>(end - p));
+      if (!lens.Init() || lens.total() < nn) return bad("bad DELTA_LENGTH_BYTE_ARRAY lengths");
+      lengths_.clear();
+      for (size_t i = 0; i < nn; ++i) {
+        int64_t v;
+        if (!lens.Next(&v) || v < 0) return bad("DELTA_LENGTH_BYTE_ARRAY lengths end early");
+        lengths_.push_back(v);
+      }
+      // Skip any lengths past our values (none in a well-formed page).
+      for (int64_t v; lens.Next(&v);) {
+      }
+      const uint8_t* data = lens.position();
+      size_t k = 0;
+      for (size_t i = 0; i < n; ++i) {
+        if (levels && !levels[i]) {
+          out->AppendNull();
+          continue;
+        }
+        uint64_t len = static_cast<uint64_t>(lengths_[k]);
+        if (len > static_cast<uint64_t>(end - data)) return bad("byte array data ends early");
+        std::string_view suffix(reinterpret_cast<const char*>(data), len);
+        data += len;
+        if (encoding == pq::kDeltaByteArray) {
+          uint64_t pre = static_cast<uint64_t>(prefixes_[k]);
+          if (pre > previous_.size()) return bad("DELTA_BYTE_ARRAY prefix longer than the previous value");
+          previous_.resize(pre);
+          previous_.append(suffix);
+          out->AppendString(previous_);
+        } else {
+          out->AppendString(suffix);
+        }
+        ++k;
+      }
+      previous_.clear();
+      return Status::OK();
+    }
+    if (encoding == pq::kByteStreamSplit) {
+      size_t width = fc.physical == pq::kInt32T || fc.physical == pq::kFloatT    ? 4
+                     : fc.physical == pq::kInt64T || fc.physical == pq::kDoubleT ? 8
+                     : fc.physical == pq::kFixedLenByteArrayT                    ? static_cast<size_t>(fc.type_length)
+                                                                                 : 0;
+      if (width == 0) return bad("BYTE_STREAM_SPLIT on an unsupported type");
+      size_t count = size / width;
+      // Un-split into PLAIN order, then decode as PLAIN.
+      split_.resize(count * width);
+      for (size_t b = 0; b < width; ++b) {
+        const uint8_t* stream = p + b * count;
+        for (size_t j = 0; j < count; ++j) split_[j * width + b] = static_cast<char>(stream[j]);
+      }
+      return DecodeValues(fc, levels, n, pq::kPlain, reinterpret_cast<const uint8_t*>(split_.data()), split_.size(),
+                          dict, out);
+    }
     return Status::NotSupported(fmt::format("parquet {}: value encoding {} is not supported", path_, encoding));
+  }
+
+  static void AppendInteger(const FileColumn& fc, int64_t v, Column* out) {
+    if (fc.physical == pq::kInt32T) {
+      if (out->type() == TypeId::kInt32) out->AppendInt32(static_cast<int32_t>(v));
+      else out->AppendInt64(static_cast<int32_t>(v));
+      return;
+    }
+    if (fc.ts_multiply != 1) v *= fc.ts_multiply;
+    if (fc.ts_divide != 1) v /= fc.ts_divide;
+    out->AppendInt64(v);
   }
 
   Status DecodeLevels(const uint8_t* p, size_t size, size_t n, size_t* nulls) {
@@ -596,6 +798,9 @@ class ParquetReaderImpl : public ParquetReader {
   std::string chunk_;
   std::string page_buf_;
   std::vector<uint8_t> levels_;
+  std::vector<int64_t> lengths_, prefixes_;
+  std::string previous_;
+  std::string split_;
 };
 
 }  // namespace

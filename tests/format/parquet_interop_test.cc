@@ -162,7 +162,8 @@ TEST(ParquetInteropDuckDBWrites, WeReadDuckDBFiles) {
   ASSERT_EQ(expected.size(), 5000u);
   for (const char* codec : {"zstd", "snappy", "uncompressed"}) {
     for (const char* dict : {"dict", "plain"}) {
-      std::string name = std::string(codec) + "_" + dict;
+     for (const char* version : {"v1", "v2"}) {
+      std::string name = std::string(codec) + "_" + dict + "_" + version;
       auto reader = ParquetReader::Open(DefaultFileSystem(), dir.str() + "/" + name + ".parquet");
       ASSERT_TRUE(reader.ok()) << name << ": " << reader.status().ToString();
       EXPECT_GT((*reader)->num_row_groups(), 1) << name;
@@ -187,6 +188,7 @@ TEST(ParquetInteropDuckDBWrites, WeReadDuckDBFiles) {
         ASSERT_TRUE(some->column(0).ValueEquals(r, all->column(4), r));
         ASSERT_TRUE(some->column(1).IsNull(r));
       }
+     }
     }
   }
 }

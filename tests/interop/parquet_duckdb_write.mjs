@@ -1,7 +1,8 @@
 // DuckDB writes Parquet files for WikiStream's reader to read.
 // Usage: node parquet_duckdb_write.mjs DIR
-// Writes DIR/<codec>_<dict>.parquet for codec in {zstd, snappy, uncompressed}
-// and dict in {dict, plain} from one deterministic query, plus
+// Writes DIR/<codec>_<dict>_<version>.parquet for codec in {zstd, snappy,
+// uncompressed}, dict in {dict, plain} and version in {v1, v2} (v2: data page
+// v2 with DELTA_* and BYTE_STREAM_SPLIT encodings) from one query, plus
 // DIR/expected.json with the same rows (bigints/timestamps as strings, blobs hex).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,9 +24,12 @@ await con.run(`CREATE TABLE t AS SELECT
   FROM range(0, 5000) r(i)`);
 for (const codec of ['zstd', 'snappy', 'uncompressed']) {
   for (const dict of ['dict', 'plain']) {
-    const f = path.join(dir, `${codec}_${dict}.parquet`).replace(/'/g, "''");
-    const extra = dict === 'plain' ? ', DICTIONARY_SIZE_LIMIT 1' : '';
-    await con.run(`COPY t TO '${f}' (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 2048${extra})`);
+    for (const version of ['v1', 'v2']) {
+      const f = path.join(dir, `${codec}_${dict}_${version}.parquet`).replace(/'/g, "''");
+      const extra = dict === 'plain' ? ', DICTIONARY_SIZE_LIMIT 1' : '';
+      await con.run(`COPY t TO '${f}' (FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 2048,
+                     PARQUET_VERSION ${version.toUpperCase()}${extra})`);
+    }
   }
 }
 const rows = (await con.runAndReadAll(`SELECT i32, i64::VARCHAR AS i64, dbl, flag, s, u,

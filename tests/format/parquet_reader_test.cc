@@ -1,0 +1,229 @@
+// ParquetReader on damaged input: truncated files, flipped bits, hostile
+// footers. Every case must end in a Status (Corruption for damage), never a
+// crash, hang or giant allocation.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+
+#include "../../src/format/thrift_parquet.h"
+#include "testing/test_util.h"
+#include "wikistream/common/file_system.h"
+#include "wikistream/format/parquet_reader.h"
+#include "wikistream/format/parquet_writer.h"
+
+namespace ws {
+namespace {
+
+using testing::TempDir;
+
+SchemaPtr SmallSchema() {
+  return std::make_shared<Schema>(0, std::vector<Field>{{1, "id", TypeId::kInt64, true, ""},
+                                                         {2, "wiki", TypeId::kString, false, ""},
+                                                         {3, "ok", TypeId::kBoolean, false, ""},
+                                                         {4, "x", TypeId::kDouble, false, ""},
+                                                         {5, "raw", TypeId::kString, true, ""},
+                                                         {6, "at", TypeId::kTimestampTz, false, ""}});
+}
+
+std::string WriteSmallFile(const std::string& path, ParquetCompression compression) {
+  RecordBatch b(SmallSchema());
+  for (int r = 0; r < 400; ++r) {
+    b.column(0).AppendInt64(r * 31);
+    if (r % 9 == 0) b.column(1).AppendNull(); else b.column(1).AppendString(r % 2 ? "enwiki" : "dewiki");
+    if (r % 5 == 0) b.column(2).AppendNull(); else b.column(2).AppendBool(r % 3 == 0);
+    b.column(3).AppendDouble(r * 0.25);
+    b.column(4).AppendString("{\"n\":" + std::to_string(r) + "}");
+    if (r % 4 == 0) b.column(5).AppendNull(); else b.column(5).AppendInt64(1700000000000000ll + r);
+  }
+  ParquetWriterOptions opts;
+  opts.compression = compression;
+  opts.page_bytes = 512;
+  EXPECT_TRUE(WriteParquetFile(DefaultFileSystem(), path, b, opts).ok());
+  return testing::ReadFile(path);
+}
+
+// Serves one in-memory file, so thousands of damaged variants cost no disk I/O.
+class OneFileSystem : public FileSystem {
+ public:
+  std::string data;
+  class File : public RandomAccessFile {
+   public:
+    explicit File(const std::string* d) : d_(d) {}
+    uint64_t Size() const override { return d_->size(); }
+    Status ReadAt(uint64_t offset, size_t n, std::string* out) const override {
+      if (offset > d_->size() || n > d_->size() - offset) return Status::Corruption("short read");
+      out->assign(*d_, offset, n);
+      return Status::OK();
+    }
+   private:
+    const std::string* d_;
+  };
+  Result<std::unique_ptr<RandomAccessFile>> OpenForRead(const std::string&) override {
+    return std::unique_ptr<RandomAccessFile>(std::make_unique<File>(&data));
+  }
+  Result<std::unique_ptr<WritableFile>> Create(const std::string&) override { return No(); }
+  Result<std::unique_ptr<WritableFile>> CreateNoClobber(const std::string&) override { return No(); }
+  Result<std::string> ReadAll(const std::string&) override { return data; }
+  Status Rename(const std::string&, const std::string&) override { return No(); }
+  Status Remove(const std::string&) override { return No(); }
+  Status CreateDirs(const std::string&) override { return No(); }
+  Status SyncDir(const std::string&) override { return No(); }
+  Result<bool> Exists(const std::string&) override { return true; }
+  Result<std::vector<FileInfo>> List(const std::string&) override { return No(); }
+  Result<std::vector<FileInfo>> ListRecursive(const std::string&) override { return No(); }
+ private:
+  static Status No() { return Status::NotSupported("in-memory test file system"); }
+};
+
+// Opens and reads everything; returns the first error.
+Status ReadBytes(const std::string& bytes) {
+  OneFileSystem fs;
+  fs.data = bytes;
+  auto reader = ParquetReader::Open(&fs, "mem.parquet");
+  if (!reader.ok()) return reader.status();
+  for (int g = 0; g < (*reader)->num_row_groups(); ++g) {
+    auto rg = (*reader)->ReadRowGroup(g);
+    if (!rg.ok()) return rg.status();
+  }
+  return Status::OK();
+}
+
+Status ReadEverything(const std::string& path) {
+  auto reader = ParquetReader::Open(DefaultFileSystem(), path);
+  if (!reader.ok()) return reader.status();
+  for (int g = 0; g < (*reader)->num_row_groups(); ++g) {
+    auto rg = (*reader)->ReadRowGroup(g);
+    if (!rg.ok()) return rg.status();
+  }
+  return Status::OK();
+}
+
+class ParquetDamage : public ::testing::TestWithParam<ParquetCompression> {};
+
+TEST_P(ParquetDamage, EveryTruncationIsCorruption) {
+  TempDir dir;
+  std::string good = WriteSmallFile(dir.str() + "/good.parquet", GetParam());
+  ASSERT_TRUE(ReadEverything(dir.str() + "/good.parquet").ok());
+  // Every length near the end (footer) and a sample through the data.
+  for (size_t n = 0; n < good.size(); n += (n + 600 > good.size() ? 1 : 3)) {
+    Status s = ReadBytes(good.substr(0, n));
+    ASSERT_EQ(s.code(), Status::Code::kCorruption) << "length " << n << ": " << s.ToString();
+  }
+}
+
+TEST_P(ParquetDamage, FlippedBitsNeverCrash) {
+  TempDir dir;
+  std::string good = WriteSmallFile(dir.str() + "/good.parquet", GetParam());
+  std::mt19937 rng(1234);
+  int corruption = 0;
+  for (int trial = 0; trial < 4000; ++trial) {
+    std::string data = good;
+    int flips = 1 + static_cast<int>(rng() % 3);
+    for (int f = 0; f < flips; ++f) {
+      // Half of the flips hit the footer, where structure lives.
+      size_t footer_start = good.size() - 8 - 600;
+      size_t pos = (trial % 2) ? footer_start + rng() % 600 : rng() % good.size();
+      data[pos] = static_cast<char>(data[pos] ^ (1 << (rng() % 8)));
+    }
+    Status s = ReadBytes(data);
+    // A flip inside a value can legitimately decode to another value; a
+    // structural flip must be reported, never crash.
+    if (!s.ok()) {
+      EXPECT_TRUE(s.code() == Status::Code::kCorruption || s.code() == Status::Code::kNotSupported ||
+                  s.code() == Status::Code::kInvalidArgument)
+          << s.ToString();
+      ++corruption;
+    }
+  }
+  EXPECT_GT(corruption, 1000);
+}
+
+INSTANTIATE_TEST_SUITE_P(Codecs, ParquetDamage,
+                         ::testing::Values(ParquetCompression::kZstd, ParquetCompression::kUncompressed));
+
+// Rewrites the footer of a good file after `edit` changed its metadata.
+std::string WithFooter(const std::string& good, const std::function<void(parquet::FileMetaData*)>& edit) {
+  uint32_t len;
+  std::memcpy(&len, good.data() + good.size() - 8, 4);
+  parquet::FileMetaData md;
+  EXPECT_TRUE(parquet::ParseFileMetaData(reinterpret_cast<const uint8_t*>(good.data()) + good.size() - 8 - len, len,
+                                         &md).ok());
+  edit(&md);
+  std::string out = good.substr(0, good.size() - 8 - len);
+  std::string footer;
+  parquet::SerializeFileMetaData(md, &footer);
+  uint32_t flen = static_cast<uint32_t>(footer.size());
+  out += footer;
+  out.append(reinterpret_cast<const char*>(&flen), 4);
+  out += "PAR1";
+  return out;
+}
+
+TEST(ParquetReaderHostile, LyingFootersAreCorruption) {
+  TempDir dir;
+  std::string good = WriteSmallFile(dir.str() + "/good.parquet", ParquetCompression::kZstd);
+  std::string path = dir.str() + "/bad.parquet";
+  struct Case {
+    const char* name;
+    std::function<void(parquet::FileMetaData*)> edit;
+  };
+  const Case cases[] = {
+      {"huge row count", [](auto* md) { md->row_groups[0].num_rows = int64_t{1} << 40; md->num_rows = int64_t{1} << 40; }},
+      {"rows disagree", [](auto* md) { md->num_rows += 1; }},
+      {"more rows than pages", [](auto* md) { md->row_groups[0].num_rows += 5; md->num_rows += 5; }},
+      {"chunk past the end", [](auto* md) { md->row_groups[0].columns[1].meta_data->total_compressed_size = 1 << 30; }},
+      {"negative chunk size", [](auto* md) { md->row_groups[0].columns[1].meta_data->total_compressed_size = -4; }},
+      {"offset before magic", [](auto* md) { md->row_groups[0].columns[0].meta_data->data_page_offset = 0; }},
+      {"offset into footer", [](auto* md) {
+         auto& m = *md->row_groups[0].columns[0].meta_data;
+         m.data_page_offset = 1 << 20;
+       }},
+      {"missing column chunk", [](auto* md) { md->row_groups[0].columns.pop_back(); }},
+      {"chunk type differs", [](auto* md) { md->row_groups[0].columns[0].meta_data->type = parquet::kDoubleT; }},
+      {"dictionary offset into other column", [](auto* md) {
+         auto& m = *md->row_groups[0].columns[1].meta_data;
+         m.dictionary_page_offset.reset();
+         m.data_page_offset += 3;
+       }},
+  };
+  for (const auto& c : cases) {
+    testing::WriteFile(path, WithFooter(good, c.edit));
+    Status s = ReadEverything(path);
+    EXPECT_EQ(s.code(), Status::Code::kCorruption) << c.name << ": " << s.ToString();
+  }
+  // Nested schemas and unknown codecs are NotSupported.
+  testing::WriteFile(path, WithFooter(good, [](auto* md) { md->schema[1].num_children = 1; }));
+  EXPECT_FALSE(ReadEverything(path).ok());
+  testing::WriteFile(path, WithFooter(good, [](auto* md) {
+    for (auto& c : md->row_groups[0].columns) c.meta_data->codec = parquet::kLzo;
+  }));
+  EXPECT_EQ(ReadEverything(path).code(), Status::Code::kNotSupported);
+  testing::WriteFile(path, WithFooter(good, [](auto* md) {
+    for (auto& c : md->row_groups[0].columns) c.meta_data->codec = parquet::kGzip;
+  }));
+  EXPECT_EQ(ReadEverything(path).code(), Status::Code::kNotSupported);
+}
+
+TEST(ParquetReaderHostile, GarbageAndTinyFiles) {
+  TempDir dir;
+  std::string path = dir.str() + "/x.parquet";
+  const std::string cases[] = {
+      "", "PAR1", "PAR1PAR1", std::string("PAR1\0\0\0\0PAR1", 12), std::string("PAR1\xff\xff\xff\x7fPAR1", 12),
+      "PAR1" + std::string(100, '\x19') + std::string("\x64\0\0\0PAR1", 8),   // footer of nested lists
+      "PAR1" + std::string(100, '\x1c') + std::string("\x64\0\0\0PAR1", 8),   // deep structs
+      "PAR1" + std::string(100, '\xf9') + std::string("\x64\0\0\0PAR1", 8),   // huge list sizes
+      "not a parquet file at all, just some text that is long enough",
+  };
+  for (const auto& c : cases) {
+    testing::WriteFile(path, c);
+    auto reader = ParquetReader::Open(DefaultFileSystem(), path);
+    EXPECT_FALSE(reader.ok()) << c.size();
+    if (!reader.ok()) EXPECT_EQ(reader.status().code(), Status::Code::kCorruption) << reader.status().ToString();
+  }
+  EXPECT_EQ(ParquetReader::Open(DefaultFileSystem(), dir.str() + "/absent.parquet").status().code(),
+            Status::Code::kNotFound);
+}
+
+}  // namespace
+}  // namespace ws
