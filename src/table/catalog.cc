@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "table_internal.h"
@@ -81,7 +82,10 @@ Catalog::~Catalog() {
 
 Result<std::unique_ptr<Catalog>> Catalog::Open(FileSystem* fs, const std::string& warehouse_dir,
                                                CatalogOptions options) {
-  std::string dir = warehouse_dir;
+  // Manifests and metadata store absolute paths, which other engines resolve as is.
+  std::error_code ec;
+  std::string dir = std::filesystem::absolute(warehouse_dir, ec).lexically_normal().string();
+  if (ec || warehouse_dir.empty()) return Status::InvalidArgument("bad warehouse directory '" + warehouse_dir + "'");
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   WS_RETURN_IF_ERROR(fs->CreateDirs(dir));
   std::unique_ptr<Catalog> c(new Catalog(fs, dir, std::move(options)));

@@ -9,6 +9,26 @@
 
 namespace ws {
 
+Result<DataFile> Table::WriteDataFile(const PartitionValues& partition, const RecordBatch& batch) {
+  WS_ASSIGN_OR_RETURN(std::string path, NewDataFilePath(partition));
+  FileSystem* fs = catalog_->fs();
+  auto written = [&]() -> Result<DataFileStats> {
+    WS_ASSIGN_OR_RETURN(auto file, fs->CreateNoClobber(path));
+    WS_ASSIGN_OR_RETURN(auto writer, ParquetWriter::Open(std::move(file), batch.schema()));
+    WS_RETURN_IF_ERROR(writer->Write(batch));
+    return writer->Close();
+  }();
+  if (!written.ok()) {
+    (void)fs->Remove(path);
+    return written.status().WithContext("write data file");
+  }
+  DataFile f;
+  f.path = std::move(path);
+  f.partition = partition;
+  f.stats = std::move(written).value();
+  return f;
+}
+
 Result<CommitResult> Table::Compact(const PartitionValues& partition, int64_t target_file_bytes) {
   WS_RETURN_IF_ERROR(Refresh());
   ScanOptions scan;

@@ -175,8 +175,9 @@ std::shared_ptr<const Table::State> Table::state() const {
 
 void Table::set_state(std::shared_ptr<const State> state) {
   std::lock_guard<std::mutex> lock(mu_);
-  // Never move backwards: a concurrent Refresh may have loaded a newer version.
-  if (state_ && state && state_->last_sequence_number > state->last_sequence_number) return;
+  // Never move backwards: a concurrent Refresh may have loaded a newer
+  // version (versions only grow: each is its base's + 1 or more).
+  if (state_ && state && state_->version > state->version) return;
   state_ = std::move(state);
 }
 
@@ -197,8 +198,7 @@ Status Table::Refresh() {
   if (cur && cur->metadata_location == location) return Status::OK();
   WS_ASSIGN_OR_RETURN(std::string text, catalog_->fs()->ReadAll(location));
   WS_ASSIGN_OR_RETURN(auto st, MetadataFromJson(text, location));
-  std::lock_guard<std::mutex> lock(mu_);
-  state_ = std::move(st);
+  set_state(std::move(st));
   return Status::OK();
 }
 

@@ -28,15 +28,10 @@ DataFile WriteRealFile(Table* t, const PartitionValues& p, int rows, int first) 
     batch.column(2).AppendString(p[0]);
     batch.column(3).AppendInt32(std::stoi(p[1]));
   }
-  auto path = t->NewDataFilePath(p);
-  EXPECT_TRUE(path.ok());
-  auto stats = WriteParquetFile(DefaultFileSystem(), *path, batch);
-  EXPECT_TRUE(stats.ok()) << stats.status().ToString();
-  DataFile f;
-  f.path = *path;
-  f.partition = p;
-  f.stats = *stats;
-  return f;
+  auto f = t->WriteDataFile(p, batch);
+  EXPECT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->stats.record_count, rows);
+  return *f;
 }
 
 nlohmann::json Check(const std::string& metadata, bool duckdb) {

@@ -33,6 +33,7 @@
 #include "wikistream/common/file_system.h"
 #include "wikistream/common/result.h"
 #include "wikistream/format/file_stats.h"
+#include "wikistream/format/record_batch.h"
 #include "wikistream/format/schema.h"
 
 namespace ws {
@@ -133,6 +134,11 @@ class Table {
 
   // DIR/<ns>/<table>/data/<col>=<value>/.../<uuid>.parquet; creates the directories.
   Result<std::string> NewDataFilePath(const PartitionValues& partition);
+
+  // Convenience: writes `batch` (the table's schema; every row in
+  // `partition`) as a new zstd Parquet file at NewDataFilePath(partition) and
+  // describes it for a CommitRequest. On failure the partial file is removed.
+  Result<DataFile> WriteDataFile(const PartitionValues& partition, const RecordBatch& batch);
 
   Result<CommitResult> Commit(const CommitRequest& request);
 
