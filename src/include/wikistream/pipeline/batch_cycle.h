@@ -1,0 +1,94 @@
+// BatchCycle: silver → silver gate → gold → gold gate over a warehouse, the
+// unit the scheduler in `wikistream run` repeats and `wikistream batch` runs
+// once (docs/pipeline.md).
+//
+// Contract:
+// - Silver reads only the bronze files appended since the bronze snapshot
+//   recorded in silver's last snapshot summary (`wikistream.bronze-snapshot`),
+//   drops event_ids silver already holds, runs the silver gate on the rows it
+//   would add and commits them only if the gate passes (write-audit-publish).
+// - Gold recomputes the dates whose silver partitions changed since the
+//   silver snapshot recorded in the gold tables (`wikistream.silver-snapshot`),
+//   plus the next date, runs the gold gate on the result and only then
+//   replaces those partitions, one overwrite commit per table.
+// - DQ results and profiles go to dq_audit.*, every stage attempt to
+//   ops.pipeline_runs, raised alerts to ops.alerts. A failed gate raises one
+//   alert and publishes nothing; the next cycle runs normally.
+// - With no new input a cycle changes no silver or gold row (stages SKIPPED).
+// - Only one cycle runs against a warehouse at a time (an exclusive lock
+//   file DIR/.batch.lock, held for the cycle).
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wikistream/pipeline/alerts.h"
+#include "wikistream/pipeline/stage_runner.h"
+#include "wikistream/pipeline/warehouse.h"
+
+namespace ws {
+
+struct BatchOptions {
+  int stage_attempts = 3;
+  double stage_timeout_s = 300;
+  int64_t backoff_base_ms = 1000;
+  bool live_source = true;  // timeliness p95 check applies only to live sources
+};
+
+struct CycleReport {
+  std::string cycle_id;
+  bool ok = true;                 // no stage failed, no gate failed
+  bool silver_gate_failed = false;
+  bool gold_gate_failed = false;
+  std::vector<StageAttempt> attempts;
+  int64_t silver_rows_added = 0;
+  std::vector<std::string> gold_dates;
+  int64_t silver_us = 0, gold_us = 0, dq_us = 0, record_us = 0;
+  std::string Summary() const;  // one line for logs
+};
+
+class BatchCycle {
+ public:
+  BatchCycle(Warehouse* warehouse, AlertSink* alerts, BatchOptions options, const std::atomic<bool>* stop);
+
+  // stage: "all" (silver, gate, gold, gate), "silver", "gold", or "dq"
+  // (re-audits what is published for the latest date without publishing).
+  CycleReport Run(const std::string& stage = "all");
+
+ private:
+  StageResult RunSilver(const Deadline& deadline, CycleReport* report);
+  StageResult RunGold(const Deadline& deadline, CycleReport* report);
+  StageResult RunAudit(const Deadline& deadline, CycleReport* report);
+  Status RecordQuality(const RecordBatch& results, const RecordBatch& profiles);
+  Status RecordRuns(const std::vector<StageAttempt>& attempts);
+  Status RecordAlerts();
+  std::vector<int64_t> RecentSilverVolumes();
+
+  Warehouse* warehouse_;
+  AlertSink* alerts_;
+  BatchOptions options_;
+  const std::atomic<bool>* stop_;
+  std::deque<int64_t> silver_volumes_;  // rows added by recent successful silver runs
+};
+
+// Appends alerts to ops.alerts (one commit).
+Status AppendAlerts(Warehouse* warehouse, const std::vector<Alert>& alerts);
+// Marks the risk alerts recorded in ops.alerts since `since_date` as raised,
+// so a restarted process never alerts twice for the same user and day.
+Status LoadRaisedAlertKeys(Warehouse* warehouse, AlertSink* alerts, const std::string& since_date);
+
+// Exclusive advisory lock on DIR/.batch.lock (flock); released on destruction.
+class BatchLock {
+ public:
+  static Result<std::unique_ptr<BatchLock>> Acquire(const std::string& warehouse_dir, bool wait);
+  ~BatchLock();
+
+ private:
+  explicit BatchLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+}  // namespace ws

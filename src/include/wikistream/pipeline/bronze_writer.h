@@ -1,0 +1,86 @@
+// BronzeWriter: lands accepted events in bronze.raw_events and rejected
+// payloads in bronze.dlq_events, exactly once.
+//
+// Contract (PRODUCT.md §3 "Nothing lost, nothing doubled"):
+// - Open() reads back the resume position the last bronze commit stored
+//   under `wikistream.source.<source_name>`; the caller resumes its Source
+//   there. Events re-delivered after a crash are dropped by event_id
+//   (TABLES.md rule 5, through EventIdIndex loaded from the table), re-DLQ'd
+//   payloads by their deterministic dlq_id.
+// - Add() takes the rows an EventIngestor produced for a poll, drops
+//   duplicates and buffers the rest; it returns the rows kept (for the live
+//   aggregator).
+// - Commit(position) writes the buffer as Parquet files (one per event
+//   hour) and commits DLQ first, then bronze, each snapshot carrying the
+//   position and a unique commit id; bronze_processed_at is the commit time.
+//   On failure nothing is lost: the buffer is kept and the next Commit
+//   retries it (the same rows, a newer position).
+// - A `validate` hook fences a second writer of the same source: if another
+//   process advanced this source's position since we loaded it, Commit fails
+//   with Conflict instead of double-writing.
+// Not thread-safe: one ingest loop owns a BronzeWriter.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "wikistream/common/result.h"
+#include "wikistream/format/record_batch.h"
+#include "wikistream/pipeline/event_id_index.h"
+#include "wikistream/pipeline/warehouse.h"
+
+namespace ws {
+
+struct BronzeCommitInfo {
+  int64_t rows = 0;
+  int64_t dlq_rows = 0;
+  int64_t files = 0;
+  int64_t snapshot_id = 0;  // 0 when nothing was committed
+  int64_t duration_us = 0;
+};
+
+class BronzeWriter {
+ public:
+  // `fenced`: a single writer owns this source's position (EventStreams,
+  // replay, synthetic). Kafka consumers of one group share the key and are
+  // not fenced: each stores its own partitions' offsets (see
+  // AllPositions and MergeKafkaPositions).
+  static Result<std::unique_ptr<BronzeWriter>> Open(Warehouse* warehouse, const std::string& source_name,
+                                                    bool fenced = true);
+  // Every position ever committed for this source, oldest first.
+  std::vector<std::string> AllPositions() const;
+
+  static std::string PositionKey(const std::string& source_name) { return "wikistream.source." + source_name; }
+
+  const std::string& resume_position() const { return position_; }
+  // Accepted rows (RawEventsSchema) and DLQ rows (DlqEventsSchema) of one
+  // poll; both are consumed (cleared). Returns the accepted rows kept.
+  Result<RecordBatch> Add(RecordBatch* accepted, RecordBatch* dlq);
+  int64_t duplicates() const { return duplicates_; }
+  size_t buffered_rows() const { return buffer_.num_rows() + dlq_buffer_.num_rows(); }
+  // Commits the buffer (possibly empty: then only when `force_position`,
+  // to record how far the source was read, e.g. at shutdown).
+  Result<BronzeCommitInfo> Commit(const std::string& position, bool force_position = false);
+
+ private:
+  BronzeWriter(Warehouse* w, std::string source_name, std::shared_ptr<Table> raw, std::shared_ptr<Table> dlq);
+  bool fenced_ = true;
+  Status Init();
+  Status LoadHour(const std::string& date, int32_t hour, std::vector<std::string>* ids);
+
+  Warehouse* warehouse_;
+  std::string source_name_;
+  std::shared_ptr<Table> raw_;
+  std::shared_ptr<Table> dlq_;
+  std::string position_;          // the last committed position
+  std::string dlq_position_;      // the last committed position of the DLQ table
+  std::unordered_set<std::string> partitions_with_files_;  // "date/hour" known to hold bronze rows
+  std::unordered_set<std::string> dlq_committed_ids_;      // DLQ rows already landed ahead of bronze
+  EventIdIndex index_;
+  RecordBatch buffer_;
+  RecordBatch dlq_buffer_;
+  int64_t duplicates_ = 0;
+};
+
+}  // namespace ws

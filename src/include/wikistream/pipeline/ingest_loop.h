@@ -1,0 +1,76 @@
+// IngestLoop: source → ingest rules → bronze, the heart of `wikistream run`
+// and `wikistream bronze`.
+//
+// Contract: Run() polls the source in bounded batches, applies the ingest
+// rules (on up to `threads` threads, each with its own EventIngestor; row
+// order is kept), hands the rows to the BronzeWriter (which drops duplicates)
+// and the kept rows to `on_rows` (the live aggregator), and commits every
+// `commit_interval_s` or `commit_max_events`, whichever comes first. It
+// returns OK when the source ends (finite sources: after a final commit) or
+// `stop` becomes true (after a final commit that also records the position);
+// it returns the error when a commit keeps failing (`max_commit_failures`
+// in a row) so the supervisor can restart it from the committed position.
+// Memory is bounded: polling pauses while `max_buffered_events` wait for a
+// commit. stats() is safe to call from other threads.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "wikistream/common/status.h"
+#include "wikistream/event/ingest.h"
+#include "wikistream/pipeline/bronze_writer.h"
+#include "wikistream/source/source.h"
+
+namespace ws {
+
+struct IngestLoopOptions {
+  double commit_interval_s = 10;
+  int64_t commit_max_events = 100000;
+  size_t poll_batch = 4096;
+  int threads = 1;
+  int max_commit_failures = 5;
+  int64_t max_buffered_events = 400000;
+  DomainFilter domains;
+  std::function<void(const RecordBatch&)> on_rows;  // accepted, deduplicated rows
+  std::function<void(const BronzeCommitInfo&)> on_commit;
+};
+
+struct IngestLoopStats {
+  IngestCounters counters;
+  int64_t polled = 0;
+  int64_t commits = 0;
+  int64_t committed_rows = 0;
+  int64_t committed_dlq_rows = 0;
+  int64_t commit_failures = 0;
+  int64_t last_commit_at_us = 0;  // wall clock
+  int64_t last_event_at_us = 0;   // wall clock of the last polled record
+  int64_t parse_us = 0;           // time spent in the ingest rules
+  int64_t commit_us = 0;          // time spent writing and committing
+  std::string last_error;
+};
+
+class IngestLoop {
+ public:
+  IngestLoop(Source* source, BronzeWriter* writer, IngestLoopOptions options);
+  ~IngestLoop();
+  Status Run(const std::atomic<bool>& stop);
+  IngestLoopStats stats() const;
+
+ private:
+  Status IngestBatch(std::vector<SourceRecord>* records);
+  Status CommitNow(bool force_position);
+
+  Source* source_;
+  BronzeWriter* writer_;
+  IngestLoopOptions options_;
+  std::vector<EventIngestor> ingestors_;
+  mutable std::mutex mu_;
+  IngestLoopStats stats_;
+  int64_t pending_events_ = 0;
+};
+
+}  // namespace ws

@@ -1,0 +1,564 @@
+#include "wikistream/pipeline/batch_cycle.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <unordered_set>
+
+#include "wikistream/common/logging.h"
+#include "wikistream/common/time.h"
+#include "wikistream/common/uuid.h"
+#include "wikistream/event/bronze_schema.h"
+#include "wikistream/pipeline/dq.h"
+#include "wikistream/pipeline/gold.h"
+#include "wikistream/pipeline/silver.h"
+#include "wikistream/pipeline/table_schemas.h"
+
+namespace ws {
+namespace {
+
+constexpr const char* kBronzeSnapshotKey = "wikistream.bronze-snapshot";
+constexpr const char* kSilverSnapshotKey = "wikistream.silver-snapshot";
+
+// The bronze columns silver and its gate need (not the raw payload): reading
+// them is most of silver's I/O.
+SchemaPtr BronzeProjectionForSilver() {
+  static const SchemaPtr p = ProjectSchema(
+      *bronze::RawEventsSchema(),
+      {"event_id", "rc_id", "event_type", "namespace", "domain", "wiki", "title", "user", "is_bot", "is_minor",
+       "length_old", "length_new", "length_delta", "revision_old", "revision_new", "event_timestamp", "ingested_at",
+       "bronze_processed_at", "event_date", "event_hour", "source"});
+  return p;
+}
+
+std::optional<int64_t> ParseSnapshotId(const std::optional<std::string>& text) {
+  if (!text || text->empty()) return std::nullopt;
+  char* end = nullptr;
+  long long v = std::strtoll(text->c_str(), &end, 10);
+  if (end == text->c_str()) return std::nullopt;
+  return static_cast<int64_t>(v);
+}
+
+std::optional<std::string> SummaryOfLatest(const Table& t, const std::string& key) {
+  auto snap = t.LatestSnapshotWithSummary(key);
+  if (!snap) return std::nullopt;
+  return snap->summary.at(key);
+}
+
+std::set<std::string> DistinctStrings(const Column& c) {
+  std::set<std::string> out;
+  std::string_view last;
+  bool have_last = false;
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (c.IsNull(i)) continue;
+    std::string_view v = c.GetString(i);
+    if (have_last && v == last) continue;
+    out.emplace(v);
+    last = v;
+    have_last = true;
+  }
+  return out;
+}
+
+std::function<bool(const PartitionValues&)> DateIn(const std::set<std::string>& dates) {
+  return [dates](const PartitionValues& p) { return !p.empty() && dates.count(p[0]) > 0; };
+}
+
+}  // namespace
+
+std::string CycleReport::Summary() const {
+  std::string stages;
+  for (const auto& a : attempts) {
+    if (a.status == "RETRYING") continue;
+    if (!stages.empty()) stages += ", ";
+    stages += a.stage + "=" + a.status;
+  }
+  return fmt::format("cycle {} {}: {}; silver +{} rows; gold dates [{}]", cycle_id.substr(0, 8),
+                     ok ? "ok" : "FAILED", stages, silver_rows_added, fmt::join(gold_dates, ","));
+}
+
+BatchCycle::BatchCycle(Warehouse* warehouse, AlertSink* alerts, BatchOptions options, const std::atomic<bool>* stop)
+    : warehouse_(warehouse), alerts_(alerts), options_(options), stop_(stop) {}
+
+std::vector<int64_t> BatchCycle::RecentSilverVolumes() { return {silver_volumes_.begin(), silver_volumes_.end()}; }
+
+CycleReport BatchCycle::Run(const std::string& stage) {
+  CycleReport report;
+  report.cycle_id = NewUuid();
+  StageRunner runner(options_.stage_attempts, options_.stage_timeout_s, stop_, options_.backoff_base_ms);
+
+  auto on_failure = [&](const std::string& name, const StageResult& r) {
+    report.ok = false;
+    if (r.gate_failed) return;  // the gate raised its own alert
+    Alert a;
+    a.kind = "pipeline";
+    a.severity = "CRITICAL";
+    a.entity = name;
+    a.alert_date = FormatDate(NowMicros());
+    a.subject = fmt::format("batch stage {} failed: {}", name, r.status.ToString());
+    a.details = nlohmann::json{{"cycle_id", report.cycle_id}, {"stage", name}, {"error", r.status.ToString()}}.dump();
+    a.dedup_key = "pipeline|" + name + "|" + report.cycle_id;
+    alerts_->Raise(std::move(a));
+  };
+
+  bool silver_ok = true;
+  if (stage == "all" || stage == "silver") {
+    int64_t t0 = MonotonicMicros();
+    StageResult r = runner.Run(report.cycle_id, "silver",
+                               [&](const Deadline& d) { return RunSilver(d, &report); }, &report.attempts);
+    report.silver_us = MonotonicMicros() - t0;
+    if (!r.status.ok()) {
+      silver_ok = false;
+      on_failure("silver", r);
+    }
+  }
+  if ((stage == "all" && silver_ok) || stage == "gold") {
+    int64_t t0 = MonotonicMicros();
+    StageResult r = runner.Run(report.cycle_id, "gold",
+                               [&](const Deadline& d) { return RunGold(d, &report); }, &report.attempts);
+    report.gold_us = MonotonicMicros() - t0;
+    if (!r.status.ok()) on_failure("gold", r);
+  }
+  if (stage == "dq") {
+    StageResult r = runner.Run(report.cycle_id, "dq",
+                               [&](const Deadline& d) { return RunAudit(d, &report); }, &report.attempts);
+    if (!r.status.ok()) on_failure("dq", r);
+  }
+
+  int64_t t0 = MonotonicMicros();
+  Status s = RecordRuns(report.attempts);
+  if (!s.ok()) log::Warn("batch", "could not record pipeline runs: {}", s.ToString());
+  s = RecordAlerts();
+  if (!s.ok()) log::Warn("batch", "could not record alerts: {}", s.ToString());
+  report.record_us = MonotonicMicros() - t0;
+  return report;
+}
+
+StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report) {
+  StageResult result;
+  auto fail = [&](Status s) {
+    result.status = std::move(s);
+    return result;
+  };
+  auto bronze_r = warehouse_->table("bronze.raw_events");
+  auto silver_r = warehouse_->table("silver.cleaned_events");
+  if (!bronze_r.ok()) return fail(bronze_r.status());
+  if (!silver_r.ok()) return fail(silver_r.status());
+  Table& bronze_t = **bronze_r;
+  Table& silver_t = **silver_r;
+  if (Status s = bronze_t.Refresh(); !s.ok()) return fail(s);
+  if (Status s = silver_t.Refresh(); !s.ok()) return fail(s);
+
+  auto current = bronze_t.current_snapshot();
+  std::optional<int64_t> done = ParseSnapshotId(SummaryOfLatest(silver_t, kBronzeSnapshotKey));
+  result.input_snapshot = current ? std::to_string(current->snapshot_id) : "";
+  if (!current || (done && *done == current->snapshot_id)) {
+    result.skipped = true;
+    return result;
+  }
+  auto files_r = bronze_t.FilesAddedBetween(done, current->snapshot_id);
+  if (!files_r.ok() && files_r.status().IsNotFound()) {
+    // The processed snapshot was expired: fall back to every bronze file;
+    // already_in_silver keeps the result identical.
+    log::Warn("silver", "bronze snapshot {} is no longer in the history; reprocessing all bronze", *done);
+    files_r = bronze_t.Scan();
+  }
+  if (!files_r.ok()) return fail(files_r.status());
+  auto bronze_rows_r = warehouse_->ReadDataFiles(*files_r, BronzeProjectionForSilver());
+  if (!bronze_rows_r.ok()) return fail(bronze_rows_r.status());
+  const RecordBatch& bronze_rows = *bronze_rows_r;
+  result.rows_in = static_cast<int64_t>(bronze_rows.num_rows());
+
+  // Event ids already in silver for the dates this input touches: silver is
+  // one row per event_id ever, and a duplicate shares its original's date.
+  std::set<std::string> touched = DistinctStrings(bronze_rows.column("event_date"));
+  std::unordered_set<std::string> existing;
+  int64_t existing_rows = 0, existing_duplicates = 0;
+  std::vector<std::string> duplicate_examples;
+  if (!touched.empty() && silver_t.current_snapshot()) {
+    SchemaPtr ids_only = ProjectSchema(*pipeline::SilverTable().schema, {"event_id"});
+    auto ids = warehouse_->ReadTable(silver_t, ids_only, DateIn(touched));
+    if (!ids.ok()) return fail(ids.status());
+    existing.reserve(ids->num_rows());
+    existing_rows = static_cast<int64_t>(ids->num_rows());
+    for (size_t i = 0; i < ids->num_rows(); ++i) {
+      if (!existing.emplace(ids->column(0).GetString(i)).second) {
+        ++existing_duplicates;
+        if (duplicate_examples.size() < 5) duplicate_examples.emplace_back(ids->column(0).GetString(i));
+      }
+    }
+  }
+  const int64_t now = NowMicros();
+  RecordBatch silver_rows = pipeline::BuildSilver(
+      bronze_rows, [&](std::string_view id) { return !existing.empty() && existing.count(std::string(id)) > 0; },
+      now);
+
+  // Audit before publishing.
+  int64_t dq0 = MonotonicMicros();
+  pipeline::SilverGateContext ctx;
+  ctx.run_id = report->cycle_id;
+  ctx.run_time_us = now;
+  ctx.is_live_source = options_.live_source;
+  ctx.recent_run_volumes = RecentSilverVolumes();
+  ctx.touched_partition_rows = existing_rows + static_cast<int64_t>(silver_rows.num_rows());
+  ctx.touched_partition_duplicates = existing_duplicates;
+  ctx.duplicate_examples = duplicate_examples;
+  pipeline::GateOutcome gate = pipeline::RunSilverGate(bronze_rows, silver_rows, ctx);
+  report->dq_us += MonotonicMicros() - dq0;
+  if (Status s = RecordQuality(gate.quality_results, gate.profile_metrics); !s.ok()) return fail(s);
+  if (!gate.passed) {
+    report->silver_gate_failed = true;
+    result.gate_failed = true;
+    std::string checks = fmt::format("{}", fmt::join(gate.failed_checks, ", "));
+    Alert a;
+    a.kind = "dq";
+    a.severity = "CRITICAL";
+    a.entity = "silver";
+    a.alert_date = FormatDate(now);
+    a.subject = "silver quality gate failed (" + checks + "); gold not updated";
+    a.details = nlohmann::json{{"layer", "silver"}, {"bronze_snapshot", result.input_snapshot},
+                               {"failed_checks", gate.failed_checks}, {"run_id", report->cycle_id}}
+                    .dump();
+    a.dedup_key = "dq|silver|" + result.input_snapshot;
+    alerts_->Raise(std::move(a));
+    return fail(Status::Internal("silver gate failed: " + checks));
+  }
+
+  if (Status s = deadline.Check("silver"); !s.ok()) return fail(s);
+  auto files = warehouse_->WriteDataFiles(silver_t, silver_rows);
+  if (!files.ok()) return fail(files.status());
+  CommitRequest req;
+  req.operation = CommitOperation::kAppend;
+  req.added_files = std::move(*files);
+  req.summary[kBronzeSnapshotKey] = std::to_string(current->snapshot_id);
+  const std::optional<int64_t> expected = done;
+  req.validate = [&silver_t, expected](const SnapshotInfo*) -> Status {
+    // Another batch process processed bronze meanwhile (the lock should
+    // prevent it; this keeps silver exactly-once even without it).
+    if (ParseSnapshotId(SummaryOfLatest(silver_t, kBronzeSnapshotKey)) != expected) {
+      return Status::Conflict("silver was advanced by another batch run");
+    }
+    return Status::OK();
+  };
+  auto committed = silver_t.Commit(req);
+  if (!committed.ok()) return fail(committed.status());
+  result.output_snapshot = std::to_string(committed->snapshot_id);
+  result.rows_out = static_cast<int64_t>(silver_rows.num_rows());
+  report->silver_rows_added += result.rows_out;
+  silver_volumes_.push_back(result.rows_out);
+  while (silver_volumes_.size() > 10) silver_volumes_.pop_front();
+  return result;
+}
+
+StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
+  StageResult result;
+  auto fail = [&](Status s) {
+    result.status = std::move(s);
+    return result;
+  };
+  auto silver_r = warehouse_->table("silver.cleaned_events");
+  if (!silver_r.ok()) return fail(silver_r.status());
+  Table& silver_t = **silver_r;
+  if (Status s = silver_t.Refresh(); !s.ok()) return fail(s);
+  auto silver_snap = silver_t.current_snapshot();
+  result.input_snapshot = silver_snap ? std::to_string(silver_snap->snapshot_id) : "";
+  if (!silver_snap) {
+    result.skipped = true;
+    return result;
+  }
+
+  // The oldest silver snapshot any gold table has caught up to.
+  std::vector<std::shared_ptr<Table>> gold_tables;
+  std::optional<int64_t> oldest;
+  bool any_never = false;
+  for (const pipeline::TableDef* def : pipeline::GoldTables()) {
+    auto t = warehouse_->table(def->full_name());
+    if (!t.ok()) return fail(t.status());
+    if (Status s = (*t)->Refresh(); !s.ok()) return fail(s);
+    auto done = ParseSnapshotId(SummaryOfLatest(**t, kSilverSnapshotKey));
+    if (!done) {
+      any_never = true;
+    } else if (!oldest || *done < *oldest) {
+      oldest = done;
+    }
+    gold_tables.push_back(*t);
+  }
+  std::optional<int64_t> from = any_never ? std::nullopt : oldest;
+  if (from && *from == silver_snap->snapshot_id) {
+    result.skipped = true;
+    return result;
+  }
+  auto added = silver_t.FilesAddedBetween(from, silver_snap->snapshot_id);
+  if (!added.ok() && added.status().IsNotFound()) added = silver_t.Scan();
+  if (!added.ok()) return fail(added.status());
+  std::set<std::string> touched;
+  for (const DataFile& f : *added) {
+    if (!f.partition.empty()) touched.insert(f.partition[0]);
+  }
+  if (touched.empty()) {
+    result.skipped = true;
+    return result;
+  }
+  std::vector<std::string> dates = pipeline::GoldDatesToRecompute(touched);
+  std::vector<std::string> needed = pipeline::SilverDatesNeededFor(dates);
+  std::set<std::string> needed_set(needed.begin(), needed.end());
+  auto silver_rows = warehouse_->ReadTable(silver_t, pipeline::SilverTable().schema, DateIn(needed_set));
+  if (!silver_rows.ok()) return fail(silver_rows.status());
+  result.rows_in = static_cast<int64_t>(silver_rows->num_rows());
+  report->gold_dates = dates;
+
+  const int64_t now = NowMicros();
+  pipeline::GoldResult gold = pipeline::ComputeGold(*silver_rows, dates, now);
+
+  std::map<std::string, int64_t> silver_per_date;
+  for (const auto& d : dates) silver_per_date[d] = 0;
+  const Column& event_date = silver_rows->column("event_date");
+  for (size_t i = 0; i < event_date.size(); ++i) {
+    auto it = silver_per_date.find(std::string(event_date.GetString(i)));
+    if (it != silver_per_date.end()) ++it->second;
+  }
+  int64_t dq0 = MonotonicMicros();
+  pipeline::GoldGateContext ctx;
+  ctx.run_id = report->cycle_id;
+  ctx.run_time_us = now;
+  pipeline::GateOutcome gate = pipeline::RunGoldGate(gold, silver_per_date, ctx);
+  report->dq_us += MonotonicMicros() - dq0;
+  if (Status s = RecordQuality(gate.quality_results, gate.profile_metrics); !s.ok()) return fail(s);
+  if (!gate.passed) {
+    report->gold_gate_failed = true;
+    result.gate_failed = true;
+    std::string checks = fmt::format("{}", fmt::join(gate.failed_checks, ", "));
+    Alert a;
+    a.kind = "dq";
+    a.severity = "CRITICAL";
+    a.entity = "gold";
+    a.alert_date = FormatDate(now);
+    a.subject = "gold quality gate failed (" + checks + "); nothing published";
+    a.details = nlohmann::json{{"layer", "gold"}, {"silver_snapshot", result.input_snapshot},
+                               {"failed_checks", gate.failed_checks}, {"dates", dates}}
+                    .dump();
+    a.dedup_key = "dq|gold|" + result.input_snapshot;
+    alerts_->Raise(std::move(a));
+    return fail(Status::Internal("gold gate failed: " + checks));
+  }
+
+  // Publish: one overwrite commit per table replacing the recomputed dates.
+  const RecordBatch* outputs[] = {&gold.hourly_stats, &gold.risk_scores, &gold.daily_summary, &gold.trending_pages,
+                                  &gold.top_contributors};
+  std::vector<PartitionValues> partitions;
+  for (const auto& d : dates) partitions.push_back({d});
+  int64_t rows_out = 0;
+  for (size_t i = 0; i < gold_tables.size(); ++i) {
+    if (Status s = deadline.Check("gold"); !s.ok()) return fail(s);
+    Table& t = *gold_tables[i];
+    auto files = warehouse_->WriteDataFiles(t, *outputs[i]);
+    if (!files.ok()) return fail(files.status());
+    CommitRequest req;
+    req.operation = CommitOperation::kOverwrite;
+    req.added_files = std::move(*files);
+    req.overwrite_partitions = partitions;
+    req.summary[kSilverSnapshotKey] = std::to_string(silver_snap->snapshot_id);
+    auto committed = t.Commit(req);
+    if (!committed.ok()) return fail(committed.status());
+    rows_out += static_cast<int64_t>(outputs[i]->num_rows());
+    if (i == 0) result.output_snapshot = std::to_string(committed->snapshot_id);
+  }
+  result.rows_out = rows_out;
+
+  // A user's first HIGH of a day: one alert, whoever finds it first.
+  const RecordBatch& risk = gold.risk_scores;
+  if (risk.num_rows() > 0) {
+    const Column& triggered = risk.column("alert_triggered");
+    const Column& entity = risk.column("entity_id");
+    const Column& date = risk.column("stat_date");
+    const Column& score = risk.column("risk_score");
+    const Column& evidence = risk.column("evidence");
+    for (size_t r = 0; r < risk.num_rows(); ++r) {
+      if (!triggered.GetBool(r)) continue;
+      Alert a;
+      a.kind = "risk";
+      a.severity = "HIGH";
+      a.entity = std::string(entity.GetString(r));
+      a.alert_date = std::string(date.GetString(r));
+      a.subject = fmt::format("HIGH risk user {} on {} (score {})", a.entity, a.alert_date, score.GetInt32(r));
+      a.details = std::string(evidence.GetString(r));
+      a.dedup_key = RiskAlertKey(a.alert_date, a.entity);
+      alerts_->Raise(std::move(a));
+    }
+  }
+  return result;
+}
+
+StageResult BatchCycle::RunAudit(const Deadline& deadline, CycleReport* report) {
+  // Re-audit what is published for the latest silver date: the silver checks
+  // over that date's silver rows and the gold checks over its gold rows.
+  StageResult result;
+  auto fail = [&](Status s) {
+    result.status = std::move(s);
+    return result;
+  };
+  auto silver_r = warehouse_->table("silver.cleaned_events");
+  if (!silver_r.ok()) return fail(silver_r.status());
+  Table& silver_t = **silver_r;
+  if (Status s = silver_t.Refresh(); !s.ok()) return fail(s);
+  auto files = silver_t.Scan();
+  if (!files.ok()) return fail(files.status());
+  std::string latest;
+  for (const DataFile& f : *files) {
+    if (!f.partition.empty() && f.partition[0] > latest) latest = f.partition[0];
+  }
+  if (latest.empty()) {
+    result.skipped = true;
+    return result;
+  }
+  std::vector<std::string> dates = {latest};
+  std::vector<std::string> needed = pipeline::SilverDatesNeededFor(dates);
+  auto silver_rows = warehouse_->ReadTable(silver_t, pipeline::SilverTable().schema,
+                                           DateIn(std::set<std::string>(needed.begin(), needed.end())));
+  if (!silver_rows.ok()) return fail(silver_rows.status());
+  const int64_t now = NowMicros();
+  pipeline::GoldResult gold = pipeline::ComputeGold(*silver_rows, dates, now);
+  std::map<std::string, int64_t> per_date{{latest, 0}};
+  const Column& d = silver_rows->column("event_date");
+  for (size_t i = 0; i < d.size(); ++i) {
+    if (d.GetString(i) == latest) ++per_date[latest];
+  }
+  pipeline::GoldGateContext ctx;
+  ctx.run_id = report->cycle_id;
+  ctx.run_time_us = now;
+  pipeline::GateOutcome gate = pipeline::RunGoldGate(gold, per_date, ctx);
+  if (Status s = RecordQuality(gate.quality_results, gate.profile_metrics); !s.ok()) return fail(s);
+  result.rows_in = per_date[latest];
+  if (!gate.passed) {
+    result.gate_failed = true;
+    report->gold_gate_failed = true;
+    return fail(Status::Internal("audit failed: " + fmt::format("{}", fmt::join(gate.failed_checks, ", "))));
+  }
+  (void)deadline;
+  return result;
+}
+
+Status BatchCycle::RecordQuality(const RecordBatch& results, const RecordBatch& profiles) {
+  const std::pair<const char*, const RecordBatch*> parts[] = {{"dq_audit.quality_results", &results},
+                                                              {"dq_audit.profile_metrics", &profiles}};
+  for (const auto& [name, rows] : parts) {
+    if (rows->num_rows() == 0) continue;
+    WS_ASSIGN_OR_RETURN(auto table, warehouse_->table(name));
+    WS_ASSIGN_OR_RETURN(auto files, warehouse_->WriteDataFiles(*table, *rows));
+    CommitRequest req;
+    req.added_files = std::move(files);
+    WS_ASSIGN_OR_RETURN(auto committed, table->Commit(req));
+    (void)committed;
+  }
+  return Status::OK();
+}
+
+Status BatchCycle::RecordRuns(const std::vector<StageAttempt>& attempts) {
+  if (attempts.empty()) return Status::OK();
+  const pipeline::TableDef& def = pipeline::PipelineRunsTable();
+  RecordBatch rows(def.schema);
+  for (const StageAttempt& a : attempts) {
+    rows.column("run_id").AppendString(a.run_id);
+    rows.column("cycle_id").AppendString(a.cycle_id);
+    rows.column("stage").AppendString(a.stage);
+    rows.column("attempt").AppendInt32(a.attempt);
+    rows.column("status").AppendString(a.status);
+    rows.column("started_at").AppendInt64(a.started_at_us);
+    rows.column("finished_at").AppendInt64(a.finished_at_us);
+    auto opt = [&](const char* col, const std::string& v) {
+      if (v.empty()) {
+        rows.column(col).AppendNull();
+      } else {
+        rows.column(col).AppendString(v);
+      }
+    };
+    opt("input_snapshot", a.result.input_snapshot);
+    opt("output_snapshot", a.result.output_snapshot);
+    rows.column("rows_in").AppendInt64(a.result.rows_in);
+    rows.column("rows_out").AppendInt64(a.result.rows_out);
+    opt("error", a.result.status.ok() ? std::string() : a.result.status.ToString());
+    rows.column("run_date").AppendString(FormatDate(a.started_at_us));
+  }
+  WS_RETURN_IF_ERROR(rows.Validate());
+  WS_ASSIGN_OR_RETURN(auto table, warehouse_->table(def.full_name()));
+  WS_ASSIGN_OR_RETURN(auto files, warehouse_->WriteDataFiles(*table, rows));
+  CommitRequest req;
+  req.added_files = std::move(files);
+  WS_ASSIGN_OR_RETURN(auto committed, table->Commit(req));
+  (void)committed;
+  return Status::OK();
+}
+
+Status BatchCycle::RecordAlerts() {
+  std::vector<Alert> pending = alerts_->TakePending();
+  if (pending.empty()) return Status::OK();
+  WS_RETURN_IF_ERROR(AppendAlerts(warehouse_, pending));
+  return Status::OK();
+}
+
+Status AppendAlerts(Warehouse* warehouse, const std::vector<Alert>& alerts) {
+  const pipeline::TableDef& def = pipeline::AlertsTable();
+  RecordBatch rows(def.schema);
+  for (const Alert& a : alerts) {
+    rows.column("alert_id").AppendString(a.alert_id);
+    rows.column("raised_at").AppendInt64(a.raised_at_us);
+    rows.column("alert_date").AppendString(a.alert_date.empty() ? FormatDate(a.raised_at_us) : a.alert_date);
+    rows.column("kind").AppendString(a.kind);
+    rows.column("severity").AppendString(a.severity);
+    rows.column("subject").AppendString(a.subject);
+    rows.column("entity").AppendString(a.entity);
+    rows.column("details").AppendString(a.details.empty() ? "{}" : a.details);
+    rows.column("delivered").AppendBool(a.delivered);
+    if (a.delivery_error.empty()) {
+      rows.column("delivery_error").AppendNull();
+    } else {
+      rows.column("delivery_error").AppendString(a.delivery_error);
+    }
+  }
+  WS_RETURN_IF_ERROR(rows.Validate());
+  WS_ASSIGN_OR_RETURN(auto table, warehouse->table(def.full_name()));
+  WS_ASSIGN_OR_RETURN(auto files, warehouse->WriteDataFiles(*table, rows));
+  CommitRequest req;
+  req.added_files = std::move(files);
+  WS_ASSIGN_OR_RETURN(auto committed, table->Commit(req));
+  (void)committed;
+  return Status::OK();
+}
+
+Status LoadRaisedAlertKeys(Warehouse* warehouse, AlertSink* alerts, const std::string& since_date) {
+  WS_ASSIGN_OR_RETURN(auto table, warehouse->table(pipeline::AlertsTable().full_name()));
+  SchemaPtr cols = ProjectSchema(*pipeline::AlertsTable().schema, {"kind", "entity", "alert_date"});
+  WS_ASSIGN_OR_RETURN(RecordBatch rows, warehouse->ReadTable(*table, cols, [since_date](const PartitionValues& p) {
+                        return !p.empty() && p[0] >= since_date;
+                      }));
+  for (size_t i = 0; i < rows.num_rows(); ++i) {
+    if (rows.column(0).GetString(i) != "risk" || rows.column(1).IsNull(i)) continue;
+    alerts->MarkRaised(RiskAlertKey(std::string(rows.column(2).GetString(i)), std::string(rows.column(1).GetString(i))));
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<BatchLock>> BatchLock::Acquire(const std::string& warehouse_dir, bool wait) {
+  std::string path = warehouse_dir + "/.batch.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError("cannot open " + path);
+  if (::flock(fd, wait ? LOCK_EX : (LOCK_EX | LOCK_NB)) != 0) {
+    ::close(fd);
+    return Status::Conflict("another batch is running against " + warehouse_dir);
+  }
+  return std::unique_ptr<BatchLock>(new BatchLock(fd));
+}
+
+BatchLock::~BatchLock() {
+  ::flock(fd_, LOCK_UN);
+  ::close(fd_);
+}
+
+}  // namespace ws

@@ -1,0 +1,139 @@
+#include "wikistream/pipeline/ingest_loop.h"
+
+#include <thread>
+
+#include "wikistream/common/logging.h"
+#include "wikistream/common/time.h"
+#include "wikistream/event/bronze_schema.h"
+
+namespace ws {
+
+IngestLoop::IngestLoop(Source* source, BronzeWriter* writer, IngestLoopOptions options)
+    : source_(source), writer_(writer), options_(std::move(options)) {
+  int n = std::max(1, options_.threads);
+  for (int i = 0; i < n; ++i) ingestors_.emplace_back(options_.domains, source_->name());
+}
+
+IngestLoop::~IngestLoop() = default;
+
+IngestLoopStats IngestLoop::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  IngestLoopStats s = stats_;
+  s.counters = IngestCounters();
+  for (const auto& ing : ingestors_) s.counters.Merge(ing.counters());
+  s.counters.duplicate = writer_->duplicates();
+  return s;
+}
+
+Status IngestLoop::IngestBatch(std::vector<SourceRecord>* records) {
+  const int64_t started = MonotonicMicros();
+  const size_t n = records->size();
+  const size_t workers = std::min(ingestors_.size(), std::max<size_t>(1, n / 1024));
+  std::vector<RecordBatch> accepted, dlq;
+  for (size_t w = 0; w < workers; ++w) {
+    accepted.emplace_back(bronze::RawEventsSchema());
+    dlq.emplace_back(bronze::DlqEventsSchema());
+  }
+  auto work = [&](size_t w) {
+    size_t begin = n * w / workers, end = n * (w + 1) / workers;
+    accepted[w].Reserve(end - begin);
+    for (size_t i = begin; i < end; ++i) ingestors_[w].Ingest((*records)[i], &accepted[w], &dlq[w]);
+  };
+  {
+    // Counters are read by stats() on other threads.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (workers == 1) {
+      work(0);
+    } else {
+      std::vector<std::thread> threads;
+      for (size_t w = 1; w < workers; ++w) threads.emplace_back(work, w);
+      work(0);
+      for (auto& t : threads) t.join();
+    }
+    stats_.polled += static_cast<int64_t>(n);
+    if (n > 0) stats_.last_event_at_us = records->back().received_at_us;
+  }
+  for (size_t w = 1; w < workers; ++w) {
+    accepted[0].Append(accepted[w]);
+    dlq[0].Append(dlq[w]);
+  }
+  const int64_t parsed = MonotonicMicros();
+  pending_events_ += static_cast<int64_t>(accepted[0].num_rows() + dlq[0].num_rows());
+  WS_ASSIGN_OR_RETURN(RecordBatch kept, writer_->Add(&accepted[0], &dlq[0]));
+  if (options_.on_rows && kept.num_rows() > 0) options_.on_rows(kept);
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.parse_us += MonotonicMicros() - started;
+  (void)parsed;
+  return Status::OK();
+}
+
+Status IngestLoop::CommitNow(bool force_position) {
+  const int64_t started = MonotonicMicros();
+  Result<BronzeCommitInfo> r = writer_->Commit(source_->ResumePosition(), force_position);
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.commit_us += MonotonicMicros() - started;
+  if (!r.ok()) {
+    ++stats_.commit_failures;
+    stats_.last_error = r.status().ToString();
+    log::Warn("bronze", "commit failed (buffer kept, will retry): {}", r.status().ToString());
+    return r.status();
+  }
+  stats_.commit_failures = 0;
+  pending_events_ = 0;
+  if (r->snapshot_id != 0 || r->dlq_rows > 0) {
+    ++stats_.commits;
+    stats_.committed_rows += r->rows;
+    stats_.committed_dlq_rows += r->dlq_rows;
+    stats_.last_commit_at_us = NowMicros();
+    log::Debug("bronze", "committed {} rows, {} dlq rows in {} files ({} ms)", r->rows, r->dlq_rows, r->files,
+               r->duration_us / 1000);
+    if (options_.on_commit) options_.on_commit(*r);
+  }
+  return Status::OK();
+}
+
+Status IngestLoop::Run(const std::atomic<bool>& stop) {
+  std::vector<SourceRecord> records;
+  int64_t last_commit = MonotonicMicros();
+  const int64_t interval_us = static_cast<int64_t>(options_.commit_interval_s * 1e6);
+  int consecutive_failures = 0;
+  bool ended = false;
+  while (!stop.load() && !ended) {
+    if (pending_events_ < options_.max_buffered_events) {
+      records.clear();
+      Status s = source_->Poll(&records, options_.poll_batch, std::chrono::milliseconds(200));
+      if (!records.empty()) WS_RETURN_IF_ERROR(IngestBatch(&records));
+      if (s.code() == Status::Code::kEndOfStream) {
+        ended = true;
+      } else if (s.code() == Status::Code::kCancelled) {
+        break;
+      } else if (!s.ok() && s.code() != Status::Code::kTimeout) {
+        log::Warn("ingest", "source error: {}", s.ToString());
+        std::lock_guard<std::mutex> lock(mu_);
+        stats_.last_error = s.ToString();
+      }
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // commit is failing: wait for it
+    }
+    const int64_t now = MonotonicMicros();
+    if (pending_events_ >= options_.commit_max_events || now - last_commit >= interval_us) {
+      if (CommitNow(false).ok()) {
+        consecutive_failures = 0;
+      } else if (++consecutive_failures >= options_.max_commit_failures) {
+        return Status::IOError("bronze commit failed " + std::to_string(consecutive_failures) +
+                               " times in a row: " + stats().last_error);
+      }
+      last_commit = MonotonicMicros();
+    }
+  }
+  // Final commit (end of input, or shutdown): also records the position.
+  Status last;
+  for (int attempt = 0; attempt < options_.max_commit_failures; ++attempt) {
+    last = CommitNow(true);
+    if (last.ok()) return Status::OK();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+  }
+  return last;
+}
+
+}  // namespace ws

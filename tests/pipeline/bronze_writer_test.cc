@@ -1,0 +1,135 @@
+#include "wikistream/pipeline/bronze_writer.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "testing/test_util.h"
+#include "wikistream/common/time.h"
+#include "wikistream/event/bronze_schema.h"
+#include "wikistream/event/ingest.h"
+
+namespace ws {
+namespace {
+
+using ws::testing::TempDir;
+
+std::string Event(const std::string& id, const std::string& dt, const std::string& domain = "en.wikipedia.org") {
+  return R"({"meta":{"id":")" + id + R"(","domain":")" + domain + R"(","dt":")" + dt +
+         R"("},"type":"edit","title":"T","user":"U","bot":false,"length":{"old":1,"new":5}})";
+}
+
+// Feeds payloads through the real ingest rules into the writer.
+void Feed(BronzeWriter* w, EventIngestor* ing, const std::vector<std::string>& payloads, int64_t first_pos) {
+  RecordBatch acc(bronze::RawEventsSchema()), dlq(bronze::DlqEventsSchema());
+  int64_t pos = first_pos;
+  for (const auto& p : payloads) {
+    SourceRecord r{p, NowMicros(), std::to_string(pos++)};
+    ing->Ingest(r, &acc, &dlq);
+  }
+  auto kept = w->Add(&acc, &dlq);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+}
+
+std::vector<std::string> EventIds(Warehouse* wh) {
+  auto t = *wh->table("bronze.raw_events");
+  EXPECT_TRUE(t->Refresh().ok());
+  auto rows = wh->ReadTable(*t, ProjectSchema(*bronze::RawEventsSchema(), {"event_id"}));
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  std::vector<std::string> ids;
+  for (size_t i = 0; rows.ok() && i < rows->num_rows(); ++i) ids.emplace_back(rows->column(0).GetString(i));
+  return ids;
+}
+
+TEST(BronzeWriterTest, CommitsRowsWithPositionAndDropsDuplicates) {
+  TempDir dir;
+  auto wh = Warehouse::Open(DefaultFileSystem(), dir.str(), true);
+  ASSERT_TRUE(wh.ok()) << wh.status().ToString();
+  EventIngestor ing(DomainFilter(), "replay");
+  {
+    auto w = BronzeWriter::Open(wh->get(), "replay");
+    ASSERT_TRUE(w.ok());
+    EXPECT_EQ((*w)->resume_position(), "");
+    Feed(w->get(), &ing,
+         {Event("a", "2026-01-01T10:00:00Z"), Event("b", "2026-01-01T11:00:00Z"), Event("a", "2026-01-01T10:00:00Z"),
+          "{not json"},
+         0);
+    EXPECT_EQ((*w)->duplicates(), 1);
+    auto c = (*w)->Commit("pos-4");
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ(c->rows, 2);
+    EXPECT_EQ(c->dlq_rows, 1);
+  }
+  // A restarted writer resumes at the stored position and still knows the ids.
+  auto w = BronzeWriter::Open(wh->get(), "replay");
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ((*w)->resume_position(), "pos-4");
+  Feed(w->get(), &ing, {Event("b", "2026-01-01T11:00:00Z"), Event("c", "2026-01-01T11:30:00Z")}, 4);
+  EXPECT_EQ((*w)->duplicates(), 1);
+  ASSERT_TRUE((*w)->Commit("pos-6").ok());
+  auto ids = EventIds(wh->get());
+  std::multiset<std::string> got(ids.begin(), ids.end());
+  EXPECT_EQ(got, (std::multiset<std::string>{"a", "b", "c"}));
+  auto raw = *(*wh)->table("bronze.raw_events");
+  EXPECT_EQ(raw->SummaryValue("wikistream.source.replay").value_or(""), "pos-6");
+}
+
+TEST(BronzeWriterTest, SecondWriterOfTheSameSourceIsFenced) {
+  TempDir dir;
+  auto wh = Warehouse::Open(DefaultFileSystem(), dir.str(), true);
+  ASSERT_TRUE(wh.ok());
+  EventIngestor ing(DomainFilter(), "replay");
+  auto w1 = BronzeWriter::Open(wh->get(), "replay");
+  auto w2 = BronzeWriter::Open(wh->get(), "replay");
+  ASSERT_TRUE(w1.ok() && w2.ok());
+  Feed(w1->get(), &ing, {Event("a", "2026-01-01T10:00:00Z")}, 0);
+  Feed(w2->get(), &ing, {Event("a", "2026-01-01T10:00:00Z")}, 0);
+  ASSERT_TRUE((*w1)->Commit("1").ok());
+  auto second = (*w2)->Commit("1");
+  EXPECT_FALSE(second.ok());
+  EXPECT_EQ(EventIds(wh->get()).size(), 1u);
+}
+
+// Fail each mutating file operation of a commit in turn (one writer, one
+// warehouse, a new batch per step): every commit lands whole or not at all,
+// and the retry lands each row exactly once.
+TEST(BronzeWriterTest, FaultAtEveryStepOfACommitLosesAndDoublesNothing) {
+  TempDir dir;
+  FaultInjectionFileSystem fs(DefaultFileSystem());
+  auto wh = Warehouse::Open(&fs, dir.str(), true);
+  ASSERT_TRUE(wh.ok());
+  EventIngestor ing(DomainFilter(), "replay");
+  auto w = BronzeWriter::Open(wh->get(), "replay");
+  ASSERT_TRUE(w.ok());
+
+  // How many mutating operations one commit (DLQ + bronze) performs.
+  fs.FailAt(INT64_MAX, FaultKind::kIOError);
+  Feed(w->get(), &ing, {Event("warmup", "2026-01-01T09:00:00Z"), "[0]"}, 0);
+  ASSERT_TRUE((*w)->Commit("p0").ok());
+  const int64_t ops_per_commit = fs.operations();
+  ASSERT_GT(ops_per_commit, 10);
+
+  std::multiset<std::string> expected{"warmup"};
+  for (int64_t nth = 1; nth <= ops_per_commit; ++nth) {
+    std::string a = "a" + std::to_string(nth), b = "b" + std::to_string(nth);
+    Feed(w->get(), &ing, {Event(a, "2026-01-01T10:00:00Z"), Event(b, "2026-01-01T12:00:00Z"), "[1]"}, nth * 10);
+    fs.FailAt(nth, nth % 2 ? FaultKind::kIOError : FaultKind::kNoSpace);
+    auto first = (*w)->Commit("p" + std::to_string(nth));
+    fs.Disarm();
+    if (!first.ok()) {
+      auto retry = (*w)->Commit("p" + std::to_string(nth));
+      ASSERT_TRUE(retry.ok()) << "fault " << nth << ": " << retry.status().ToString();
+    }
+    expected.insert(a);
+    expected.insert(b);
+    auto ids = EventIds(wh->get());
+    ASSERT_EQ(std::multiset<std::string>(ids.begin(), ids.end()), expected) << "fault at operation " << nth;
+  }
+  // A fresh writer (a restarted process) resumes at the last position.
+  auto again = BronzeWriter::Open(wh->get(), "replay");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->resume_position(), "p" + std::to_string(ops_per_commit));
+}
+
+}  // namespace
+}  // namespace ws
