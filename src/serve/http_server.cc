@@ -239,6 +239,13 @@ class HttpServer::Impl {
                          .Help("Open /api/live Server-Sent Events streams")
                          .Register(*registry_);
       sse_gauge_ = &sse_family_->Add({});
+      if (live_) {
+        live_rows_ = &prometheus::BuildCounter()
+                          .Name("wikistream_live_observed_rows_total")
+                          .Help("Accepted rows fed to the live aggregator")
+                          .Register(*registry_)
+                          .Add({});
+      }
     }
   }
 
@@ -285,6 +292,9 @@ class HttpServer::Impl {
   prometheus::Family<prometheus::Counter>* requests_ = nullptr;
   prometheus::Family<prometheus::Gauge>* sse_family_ = nullptr;
   prometheus::Gauge* sse_gauge_ = nullptr;
+  prometheus::Counter* live_rows_ = nullptr;
+  std::mutex live_rows_mu_;
+  uint64_t live_rows_reported_ = 0;
 
   httplib::Server svr_;
   std::thread listen_thread_;
@@ -834,6 +844,13 @@ void HttpServer::Impl::Live(const httplib::Request& req, httplib::Response& res)
 }
 
 void HttpServer::Impl::Metrics(const httplib::Request&, httplib::Response& res) {
+  if (live_rows_) {
+    // The aggregator has no Prometheus dependency: catch the counter up at scrape time.
+    std::lock_guard<std::mutex> lock(live_rows_mu_);
+    const uint64_t observed = live_->observed_rows();
+    live_rows_->Increment(static_cast<double>(observed - live_rows_reported_));
+    live_rows_reported_ = observed;
+  }
   std::string text;
   if (registry_) text = prometheus::TextSerializer().Serialize(registry_->Collect());
   res.set_header("Cache-Control", "no-store");
