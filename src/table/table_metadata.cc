@@ -1,5 +1,6 @@
 // Table metadata JSON (Iceberg spec "Table Metadata" and appendix C).
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "table_internal.h"
 
@@ -19,11 +20,15 @@ const SnapshotInfo* Table::State::Current() const {
 }
 
 std::vector<const SnapshotInfo*> Table::State::Ancestry(int64_t id) const {
+  // Tables keep thousands of snapshots between expiries: index once, not per step.
+  std::unordered_map<int64_t, const SnapshotInfo*> by_id;
+  by_id.reserve(snapshots.size());
+  for (const auto& s : snapshots) by_id[s.snapshot_id] = &s;
   std::vector<const SnapshotInfo*> out;
-  const SnapshotInfo* s = FindSnapshot(id);
-  while (s != nullptr && out.size() <= snapshots.size()) {
-    out.push_back(s);
-    s = s->parent_id ? FindSnapshot(*s->parent_id) : nullptr;
+  auto it = by_id.find(id);
+  while (it != by_id.end() && out.size() <= snapshots.size()) {
+    out.push_back(it->second);
+    it = it->second->parent_id ? by_id.find(*it->second->parent_id) : by_id.end();
   }
   return out;
 }
