@@ -28,20 +28,28 @@ bool NodeAvailable() {
          std::filesystem::exists(ws::testing::SourceDir() / "node_modules/@duckdb/node-api");
 }
 
-GoldResult GoldFromNdjson(const std::filesystem::path& file, size_t* silver_rows) {
+// Ingests every line (all domains) and computes gold over all dates. With
+// `accepted_out`, the lines the ingest rules accept are also written there
+// (the oracle does not re-implement the DLQ rules); otherwise none may fail.
+GoldResult GoldFromNdjson(const std::filesystem::path& file, size_t* silver_rows,
+                          const std::filesystem::path* accepted_out = nullptr) {
   EventIngestor ingestor(DomainFilter::All(), "replay");
   RecordBatch bronze(bronze::RawEventsSchema());
   RecordBatch dlq(bronze::DlqEventsSchema());
   std::ifstream in(file);
-  std::string line;
+  std::string line, accepted;
   int64_t n = 0;
   while (std::getline(in, line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     SourceRecord rec{line, 1'800'000'000'000'000 + n, std::to_string(n)};
     ++n;
-    ingestor.Ingest(rec, &bronze, &dlq);
+    if (ingestor.Ingest(rec, &bronze, &dlq) == IngestOutcome::kAccepted) accepted += line + "\n";
   }
-  EXPECT_EQ(dlq.num_rows(), 0u) << file;
+  if (accepted_out) {
+    ws::testing::WriteFile(*accepted_out, accepted);
+  } else {
+    EXPECT_EQ(dlq.num_rows(), 0u) << file;
+  }
   RecordBatch silver = BuildSilver(bronze, nullptr, 1);
   *silver_rows = silver.num_rows();
   std::set<std::string> dates;
@@ -111,12 +119,16 @@ void Compare(const RecordBatch& mine, const json& oracle, const std::vector<std:
   EXPECT_EQ(compared, oracle.size()) << what;
 }
 
-void CheckAgainstOracle(const std::filesystem::path& file, size_t min_risk_rows, size_t min_trending_rows) {
+void CheckAgainstOracle(const std::filesystem::path& file, size_t min_risk_rows, size_t min_trending_rows,
+                        bool filter_accepted = false) {
   size_t silver_rows = 0;
-  GoldResult g = GoldFromNdjson(file, &silver_rows);
+  std::filesystem::path accepted = file;
+  accepted += ".accepted";
+  GoldResult g = GoldFromNdjson(file, &silver_rows, filter_accepted ? &accepted : nullptr);
+  const std::filesystem::path& oracle_input = filter_accepted ? accepted : file;
   std::string out;
   std::string cmd = "node " + (ws::testing::SourceDir() / "tests/interop/gold_duckdb.mjs").string() + " '" +
-                    file.string() + "' 2>&1";
+                    oracle_input.string() + "' 2>&1";
   ASSERT_EQ(ws::testing::RunCommand(cmd, &out), 0) << out;
   json o = json::parse(out, nullptr, false);
   ASSERT_FALSE(o.is_discarded()) << out.substr(0, 2000);
@@ -236,6 +248,22 @@ TEST(GoldOracleTest, SyntheticMidnightMatchesDuckDb) {
   }
   EXPECT_TRUE(prev_across_midnight);
   CheckAgainstOracle(path, 8, 100);
+}
+
+// The project's synthetic generator (heavy users, duplicates, canaries,
+// malformed lines), when the binary can run `generate`.
+TEST(GoldOracleTest, SyntheticGeneratorOutputMatchesDuckDb) {
+  if (!NodeAvailable()) GTEST_SKIP() << "node or @duckdb/node-api missing";
+  ws::testing::TempDir dir;
+  auto path = dir.path() / "generated.ndjson";
+  std::string out;
+  if (!std::filesystem::exists(ws::testing::WikistreamBinary()) ||
+      ws::testing::RunCommand(ws::testing::WikistreamBinary().string() + " generate 30000 --seed 11 > '" +
+                                  path.string() + "' 2>/dev/null",
+                              &out) != 0) {
+    GTEST_SKIP() << "wikistream generate is not available in this build";
+  }
+  CheckAgainstOracle(path, 8, 1, /*filter_accepted=*/true);
 }
 
 }  // namespace
