@@ -124,16 +124,14 @@ class Compressor {
   }
   int32_t codec() const { return codec_ == ParquetCompression::kZstd ? pq::kZstd : pq::kUncompressed; }
 
-  // Compresses a + b (one logical page) into *out (replaced).
-  Status Compress(std::string_view a, std::string_view b, std::string* out) {
-    out->clear();
-    if (codec_ == ParquetCompression::kUncompressed) {
-      out->append(a);
-      out->append(b);
-      return Status::OK();
-    }
+  bool enabled() const { return codec_ != ParquetCompression::kUncompressed; }
+
+  // Compresses a + b (one logical page) into out->data(); *n gets the
+  // compressed length. *out only ever grows (never re-zeroed per page).
+  Status Compress(std::string_view a, std::string_view b, std::string* out, size_t* n) {
     size_t total = a.size() + b.size();
-    out->resize(ZSTD_compressBound(total));
+    size_t bound = ZSTD_compressBound(total);
+    if (out->size() < bound) out->resize(bound);
     ZSTD_CCtx_reset(cctx_, ZSTD_reset_session_only);
     ZSTD_CCtx_setPledgedSrcSize(cctx_, total);
     ZSTD_outBuffer ob{out->data(), out->size(), 0};
@@ -145,7 +143,7 @@ class Compressor {
       r = ZSTD_compressStream2(cctx_, &ob, &ib, ZSTD_e_end);
       if (ZSTD_isError(r)) return Status::Internal(fmt::format("zstd: {}", ZSTD_getErrorName(r)));
     } while (r != 0);
-    out->resize(ob.pos);
+    *n = ob.pos;
     return Status::OK();
   }
 
@@ -230,6 +228,7 @@ class ColumnWriter {
   std::string levels_;
   std::string scratch_;
   std::string header_;
+  size_t last_page_bytes_ = 0;  // header + body of the page AddPage appended last
 
   // Current chunk.
   std::string chunk_pages_;
@@ -426,14 +425,21 @@ Status ColumnWriter::Append(const Column& col, size_t begin, size_t end) {
 }
 
 Status ColumnWriter::AddPage(const pq::PageHeader& tmpl, std::string_view a, std::string_view b) {
-  WS_RETURN_IF_ERROR(comp_->Compress(a, b, &scratch_));
   pq::PageHeader h = tmpl;
   h.uncompressed_page_size = static_cast<int32_t>(a.size() + b.size());
-  h.compressed_page_size = static_cast<int32_t>(scratch_.size());
+  size_t compressed = a.size() + b.size();
+  if (comp_->enabled()) WS_RETURN_IF_ERROR(comp_->Compress(a, b, &scratch_, &compressed));
+  h.compressed_page_size = static_cast<int32_t>(compressed);
   header_.clear();
   pq::SerializePageHeader(h, &header_);
   chunk_pages_.append(header_);
-  chunk_pages_.append(scratch_);
+  if (comp_->enabled()) {
+    chunk_pages_.append(scratch_.data(), compressed);
+  } else {
+    chunk_pages_.append(a);
+    chunk_pages_.append(b);
+  }
+  last_page_bytes_ = header_.size() + compressed;
   chunk_uncompressed_ += static_cast<int64_t>(header_.size() + a.size() + b.size());
   return Status::OK();
 }
@@ -547,7 +553,7 @@ Status ColumnWriter::FlushChunk(WritableFile* file, int64_t* pos, pq::ColumnChun
     WS_RETURN_IF_ERROR(AddPage(h, dict_bytes_, {}));
     // AddPage appended the dictionary page after the data pages; it must come
     // first, so it is written separately from the tail of chunk_pages_.
-    size_t dict_len = header_.size() + scratch_.size();
+    size_t dict_len = last_page_bytes_;
     size_t data_len = chunk_pages_.size() - dict_len;
     WS_RETURN_IF_ERROR(file->Append(std::string_view(chunk_pages_).substr(data_len)));
     WS_RETURN_IF_ERROR(file->Append(std::string_view(chunk_pages_).substr(0, data_len)));
