@@ -335,6 +335,7 @@ class ParquetReaderImpl : public ParquetReader {
   Result<RecordBatch> ReadRowGroup(int index, const SchemaPtr& projection) override {
     const SchemaPtr& proj = projection ? projection : schema_;
     RecordBatch batch(proj);
+    if (index >= 0 && index < num_row_groups()) Reserve(&batch, index, index + 1);
     WS_RETURN_IF_ERROR(ReadRowGroupInto(index, &batch));
     return batch;
   }
@@ -342,8 +343,34 @@ class ParquetReaderImpl : public ParquetReader {
   Result<RecordBatch> ReadAll(const SchemaPtr& projection) override {
     const SchemaPtr& proj = projection ? projection : schema_;
     RecordBatch batch(proj);
+    Reserve(&batch, 0, num_row_groups());
     for (int i = 0; i < num_row_groups(); ++i) WS_RETURN_IF_ERROR(ReadRowGroupInto(i, &batch));
     return batch;
+  }
+
+ private:
+  // Sizes the output columns up front (no regrowth copies of 1 GB string
+  // buffers). String bytes are estimated from the chunks' uncompressed sizes
+  // but never above 20x their on-disk bytes, so a lying footer cannot make us
+  // reserve more than a small multiple of the file.
+  void Reserve(RecordBatch* batch, int first, int last) {
+    int64_t rows = 0;
+    for (int g = first; g < last; ++g) rows += md_.row_groups[g].num_rows;
+    if (rows > kMaxRowGroupRows) return;
+    const Schema& proj = *batch->schema();
+    for (size_t i = 0; i < proj.num_fields(); ++i) {
+      int c = FindColumn(proj.field(i));
+      int64_t bytes = 0;
+      if (c >= 0 && (proj.field(i).type == TypeId::kString || proj.field(i).type == TypeId::kBinary)) {
+        for (int g = first; g < last; ++g) {
+          const auto& m = *md_.row_groups[g].columns[c].meta_data;
+          if (m.total_uncompressed_size > 0 && m.total_compressed_size > 0) {
+            bytes += std::min(m.total_uncompressed_size, std::min<int64_t>(m.total_compressed_size, size_) * 20);
+          }
+        }
+      }
+      batch->column(i).Reserve(static_cast<size_t>(rows), static_cast<size_t>(std::min<int64_t>(bytes, int64_t{4} << 30)));
+    }
   }
 
  private:
@@ -695,7 +722,6 @@ class ParquetReaderImpl : public ParquetReader {
     const int64_t rows = rg.num_rows;
     int64_t done = 0;
     std::optional<Column> dict;
-    if (out->empty()) out->Reserve(static_cast<size_t>(rows));
     while (done < rows) {
       if (pos >= total) return Corrupt(path_, fmt::format("chunk ends after {} of {} values", done, rows));
       pq::PageHeader h;
