@@ -274,6 +274,8 @@ int Main(int argc, char** argv) {
     return 2;
   }
 
+  config.http_given = std::getenv("WIKISTREAM_HTTP") != nullptr || config.http != Config().http ||
+                      (run->get_option("--http")->count() > 0);
   if (Status s = Validate(config); !s.ok()) {
     std::fprintf(stderr, "wikistream: %s\n", s.message().c_str());
     return 2;

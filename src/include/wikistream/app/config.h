@@ -18,6 +18,7 @@ struct Config {
   std::string warehouse = "./warehouse";
   std::string http = "127.0.0.1:8080";  // "off" disables; port 0 picks a free port
   bool once = false;
+  bool http_given = false;  // --http (or its env/config key) was set explicitly
   double speed = 0;  // replay pacing: 0 = as fast as possible, N = N x real time
   std::string eventstreams_url = "https://stream.wikimedia.org/v2/stream/recentchange";
   std::string contact = "https://github.com/wikistream/wikistream";

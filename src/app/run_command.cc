@@ -1,0 +1,410 @@
+// wikistream run / bronze / produce: the ingest side of the product.
+#include <fmt/format.h>
+#include <prometheus/registry.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "wikistream/app/commands.h"
+#include "wikistream/app/runtime.h"
+#include "wikistream/app/shutdown.h"
+#include "wikistream/common/logging.h"
+#include "wikistream/common/time.h"
+#include "wikistream/event/domains.h"
+#include "wikistream/live/live_aggregator.h"
+#include "wikistream/pipeline/batch_cycle.h"
+#include "wikistream/pipeline/bronze_writer.h"
+#include "wikistream/pipeline/ingest_loop.h"
+#include "wikistream/serve/http_server.h"
+#include "wikistream/source/kafka.h"
+
+namespace ws::app {
+namespace {
+
+int Fail(const std::string& message, int code = 1) {
+  std::fprintf(stderr, "wikistream: %s\n", message.c_str());
+  return code;
+}
+
+int ExitCodeFor(const Status& s) { return s.code() == Status::Code::kInvalidArgument ? 2 : 1; }
+
+int Threads(const Config& c) {
+  if (c.threads > 0) return c.threads;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+// The resume position for a fresh source: Kafka consumers of one group merge
+// every position their group ever committed (each consumer writes only its
+// own partitions); other sources take the last committed position.
+Result<std::string> ResumePositionFor(const Source& source, const BronzeWriter& writer) {
+  if (source.name() != "kafka") return writer.resume_position();
+  std::string merged;
+  for (const std::string& p : writer.AllPositions()) {
+    if (merged.empty()) {
+      merged = p;
+    } else {
+      WS_ASSIGN_OR_RETURN(merged, MergeKafkaPositions(merged, p));
+    }
+  }
+  return merged;
+}
+
+// Everything one ingest "life" needs; recreated by the supervisor after a failure.
+struct IngestSession {
+  std::unique_ptr<Source> source;
+  std::unique_ptr<BronzeWriter> writer;
+  std::unique_ptr<IngestLoop> loop;
+};
+
+Result<std::unique_ptr<IngestSession>> StartSession(const Config& config, Warehouse* warehouse,
+                                                    const DomainFilter& domains,
+                                                    std::function<void(const RecordBatch&)> on_rows) {
+  auto session = std::make_unique<IngestSession>();
+  WS_ASSIGN_OR_RETURN(session->source, OpenSource(config));
+  const bool fenced = session->source->name() != "kafka";
+  WS_ASSIGN_OR_RETURN(session->writer, BronzeWriter::Open(warehouse, session->source->name(), fenced));
+  WS_ASSIGN_OR_RETURN(std::string position, ResumePositionFor(*session->source, *session->writer));
+  if (!position.empty()) WS_RETURN_IF_ERROR(session->source->Resume(position));
+  IngestLoopOptions o;
+  o.commit_interval_s = config.commit_interval_s;
+  o.commit_max_events = config.commit_max_events;
+  o.threads = Threads(config);
+  o.domains = domains;
+  o.on_rows = std::move(on_rows);
+  session->loop = std::make_unique<IngestLoop>(session->source.get(), session->writer.get(), o);
+  return session;
+}
+
+bool HttpWanted(const Config& c) {
+  if (c.http == "off") return false;
+  return !c.once || c.http_given;
+}
+
+}  // namespace
+
+int RunPipeline(const Config& config) {
+  ShutdownSignal& shutdown = ShutdownSignal::Instance();
+  shutdown.Install();
+  DomainFilter domains;
+  std::string error;
+  if (config.domains != "default" && !DomainFilter::Parse(config.domains, &domains, &error)) {
+    return Fail("--domains: " + error, 2);
+  }
+  if (auto spec = ParseSourceSpec(config.source); !spec.ok()) return Fail(spec.status().message(), 2);
+
+  auto warehouse_r = Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/true);
+  if (!warehouse_r.ok()) return Fail("cannot open warehouse " + config.warehouse + ": " + warehouse_r.status().message());
+  std::unique_ptr<Warehouse> warehouse = std::move(warehouse_r).value();
+
+  AlertSink alerts(config.alert_webhook);
+  if (Status s = LoadRaisedAlertKeys(warehouse.get(), &alerts, FormatDate(NowMicros() - 2LL * 86400 * 1000000));
+      !s.ok()) {
+    log::Warn("app", "could not read ops.alerts: {}", s.ToString());
+  }
+  live::LiveAggregator live_state(live::LiveOptions{}, &alerts);
+  alerts.SetListener([&live_state](const Alert& a) { live_state.OnAlert(a); });
+
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  Source* current_source = nullptr;  // guarded by mu, for Stop() from the signal thread
+  int shutdown_id = shutdown.OnRequest([&] {
+    stop = true;
+    std::lock_guard<std::mutex> lock(mu);
+    if (current_source) current_source->Stop();
+    cv.notify_all();
+  });
+
+  prometheus::Registry registry;
+  IngestMetrics metrics(&registry);
+  WarehouseAnalyticsStore store(warehouse.get());
+
+  // Batch side: runs every --batch-interval (or once after ingest with --once).
+  BatchOptions batch_options;
+  batch_options.stage_attempts = config.stage_attempts;
+  batch_options.stage_timeout_s = config.stage_timeout_s;
+  batch_options.live_source = config.source == "eventstreams" || config.source.rfind("kafka://", 0) == 0;
+  BatchCycle cycle(warehouse.get(), &alerts, batch_options, &stop);
+  std::mutex batch_mu;  // one cycle at a time in this process (admin endpoint + scheduler)
+  std::string last_cycle_summary;
+  bool last_cycle_ok = true;
+  auto run_cycle = [&](const std::string& stage) -> CycleReport {
+    std::lock_guard<std::mutex> lock(batch_mu);
+    auto lock_file = BatchLock::Acquire(config.warehouse, /*wait=*/true);
+    int64_t t0 = MonotonicMicros();
+    CycleReport report = cycle.Run(stage);
+    double seconds = static_cast<double>(MonotonicMicros() - t0) / 1e6;
+    metrics.RecordBatchCycle(report.ok, seconds);
+    last_cycle_summary = report.Summary();
+    last_cycle_ok = report.ok;
+    if (report.ok) {
+      log::Info("batch", "{}", last_cycle_summary);
+    } else {
+      log::Warn("batch", "{}", last_cycle_summary);
+    }
+    return report;
+  };
+
+  // Ingest side, under a supervisor that restarts a failed loop from the
+  // committed position.
+  std::atomic<bool> ingest_done{false};
+  std::atomic<bool> ingest_healthy{true};
+  Status ingest_status;
+  std::unique_ptr<IngestSession> session;
+  std::mutex session_mu;
+  auto on_rows = [&live_state](const RecordBatch& rows) { live_state.Observe(rows); };
+
+  {
+    auto first = StartSession(config, warehouse.get(), domains, on_rows);
+    if (!first.ok()) {
+      shutdown.Remove(shutdown_id);
+      return Fail(first.status().message(), ExitCodeFor(first.status()));
+    }
+    session = std::move(first).value();
+    std::lock_guard<std::mutex> lock(mu);
+    current_source = session->source.get();
+  }
+
+  int64_t ingest_started = MonotonicMicros();
+  std::thread ingest_thread([&] {
+    int restarts = 0;
+    while (true) {
+      Status s = session->loop->Run(stop);
+      if (s.ok() || stop.load()) {
+        ingest_status = s;
+        break;
+      }
+      ingest_healthy = false;
+      ++restarts;
+      Alert a;
+      a.kind = "ingest";
+      a.severity = "CRITICAL";
+      a.entity = session->source->name();
+      a.alert_date = FormatDate(NowMicros());
+      a.subject = "ingest loop failed and is restarting: " + s.ToString();
+      a.details = nlohmann::json{{"error", s.ToString()}, {"restarts", restarts}}.dump();
+      a.dedup_key = "ingest|" + a.alert_date + "|" + std::to_string(restarts);
+      alerts.Raise(std::move(a));
+      log::Error("ingest", "ingest loop failed ({}); restarting from the committed position", s.ToString());
+      int64_t backoff_ms = std::min<int64_t>(60000, 1000LL << std::min(restarts, 6));
+      if (shutdown.WaitFor(std::chrono::milliseconds(backoff_ms))) break;
+      auto next = StartSession(config, warehouse.get(), domains, on_rows);
+      if (!next.ok()) {
+        log::Error("ingest", "restart failed: {}", next.status().ToString());
+        continue;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      std::lock_guard<std::mutex> slock(session_mu);
+      current_source = nullptr;
+      session = std::move(next).value();
+      current_source = session->source.get();
+      ingest_healthy = true;
+    }
+    ingest_done = true;
+    cv.notify_all();
+  });
+
+  // HTTP server.
+  std::unique_ptr<serve::HttpServer> server;
+  if (HttpWanted(config)) {
+    serve::ServerOptions so;
+    if (Status s = serve::ParseHttpAddress(config.http, &so); !s.ok()) {
+      stop = true;
+      shutdown.Request();
+      ingest_thread.join();
+      return Fail("--http: " + s.message(), 2);
+    }
+    so.admin_token = config.admin_token;
+    if (!config.web_root.empty()) so.web_root = config.web_root;
+    serve::ServerCallbacks cb;
+    cb.run_batch = [&]() -> Result<std::string> { return run_cycle("all").Summary(); };
+    cb.health = [&]() -> Status {
+      return ingest_healthy.load() ? Status::OK() : Status::Unavailable("ingest loop is restarting");
+    };
+    cb.ready = [&]() -> Status { return Status::OK(); };
+    cb.pipeline_status = [&]() -> std::string {
+      IngestLoopStats st;
+      {
+        std::lock_guard<std::mutex> lock(session_mu);
+        st = session->loop->stats();
+      }
+      nlohmann::json j;
+      j["source"] = config.source;
+      j["ingest"] = {{"healthy", ingest_healthy.load()},
+                     {"polled", st.polled},
+                     {"accepted", st.counters.accepted},
+                     {"duplicate", st.counters.duplicate},
+                     {"filtered", st.counters.filtered},
+                     {"canary", st.counters.canary},
+                     {"dlq", st.counters.dlq_total()},
+                     {"commits", st.commits},
+                     {"committed_rows", st.committed_rows},
+                     {"last_commit_at", st.last_commit_at_us ? FormatIso8601(st.last_commit_at_us) : ""},
+                     {"last_error", st.last_error}};
+      std::lock_guard<std::mutex> lock(batch_mu);
+      j["batch"] = {{"last_cycle", last_cycle_summary}, {"ok", last_cycle_ok}};
+      return j.dump();
+    };
+    server = std::make_unique<serve::HttpServer>(so, &store, &live_state, &alerts, &registry, cb);
+    if (Status s = server->Start(); !s.ok()) {
+      stop = true;
+      shutdown.Request();
+      ingest_thread.join();
+      return Fail("cannot start HTTP server on " + config.http + ": " + s.message());
+    }
+    log::Info("app", "dashboard at {}", server->url());
+  }
+
+  // Scheduler: a batch cycle every --batch-interval until shutdown; metrics
+  // refresh every second; stall detection for live sources.
+  const auto interval = std::chrono::milliseconds(static_cast<int64_t>(config.batch_interval_s * 1000));
+  auto next_cycle = std::chrono::steady_clock::now() + interval;
+  int64_t stall_alerted_hour = -1;
+  while (!stop.load() && !ingest_done.load()) {
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait_for(lock, std::chrono::seconds(1), [&] { return stop.load() || ingest_done.load(); });
+    }
+    IngestLoopStats st;
+    {
+      std::lock_guard<std::mutex> lock(session_mu);
+      st = session->loop->stats();
+    }
+    metrics.Update(st);
+    live_state.PublishSummary();
+    if (batch_options.live_source) {
+      int64_t last = st.last_event_at_us ? st.last_event_at_us : 0;
+      int64_t now = NowMicros();
+      bool stalled = (last && now - last > 300LL * 1000000) ||
+                     (!last && MonotonicMicros() - ingest_started > 300LL * 1000000);
+      int64_t hour = now / (3600LL * 1000000);
+      if (stalled && stall_alerted_hour != hour) {
+        stall_alerted_hour = hour;
+        Alert a;
+        a.kind = "ingest";
+        a.severity = "WARNING";
+        a.entity = config.source;
+        a.alert_date = FormatDate(now);
+        a.subject = "ingest stalled: no events received for 5 minutes";
+        a.details = nlohmann::json{{"last_event_at", last ? FormatIso8601(last) : ""}}.dump();
+        a.dedup_key = "stall|" + std::to_string(hour);
+        alerts.Raise(std::move(a));
+      }
+    }
+    if (!config.once && std::chrono::steady_clock::now() >= next_cycle) {
+      run_cycle("all");
+      next_cycle = std::chrono::steady_clock::now() + interval;
+    }
+  }
+  ingest_thread.join();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    current_source = nullptr;
+  }
+  IngestLoopStats final_stats = session->loop->stats();
+  metrics.Update(final_stats);
+
+  int exit_code = 0;
+  if (!ingest_status.ok()) {
+    log::Error("ingest", "{}", ingest_status.ToString());
+    exit_code = 1;
+  }
+  if (config.once && ingest_status.ok() && !stop.load()) {
+    int64_t t0 = MonotonicMicros();
+    CycleReport report = run_cycle("all");
+    double batch_s = static_cast<double>(MonotonicMicros() - t0) / 1e6;
+    double ingest_s = static_cast<double>(t0 - ingest_started) / 1e6;
+    if (!report.ok) exit_code = 1;
+    std::fprintf(stderr,
+                 "wikistream: %lld events polled, %lld accepted, %lld duplicates, %lld dlq, %lld filtered, %lld canary; "
+                 "stage seconds: ingest %.3f (rules %.3f, bronze writes %.3f), silver %.3f, gold %.3f, dq %.3f, "
+                 "batch total %.3f\n",
+                 static_cast<long long>(final_stats.polled), static_cast<long long>(final_stats.counters.accepted),
+                 static_cast<long long>(final_stats.counters.duplicate),
+                 static_cast<long long>(final_stats.counters.dlq_total()),
+                 static_cast<long long>(final_stats.counters.filtered),
+                 static_cast<long long>(final_stats.counters.canary), ingest_s, final_stats.parse_us / 1e6,
+                 final_stats.commit_us / 1e6, report.silver_us / 1e6, report.gold_us / 1e6, report.dq_us / 1e6,
+                 batch_s);
+    // With --once --http the dashboard stays up until the user stops it.
+    if (server) {
+      log::Info("app", "batch done; serving {} until interrupted", server->url());
+      while (!shutdown.WaitFor(std::chrono::seconds(1))) {
+      }
+    }
+  }
+  if (server) server->Stop();
+  live_state.CloseAllSubscriptions();
+  alerts.Shutdown();
+  // Alerts raised after the last cycle (e.g. by the live path) still land in ops.alerts.
+  std::vector<Alert> pending = alerts.TakePending();
+  if (!pending.empty()) {
+    if (Status s = AppendAlerts(warehouse.get(), pending); !s.ok()) log::Warn("app", "alerts: {}", s.ToString());
+  }
+  shutdown.Remove(shutdown_id);
+  log::Info("app", "stopped: {} rows committed to bronze in {} commits", final_stats.committed_rows,
+            final_stats.commits);
+  return exit_code;
+}
+
+int RunBronzeConsumer(const Config& config) {
+  if (config.source.rfind("kafka://", 0) != 0) {
+    return Fail("wikistream bronze reads a Kafka topic: --source kafka://BROKERS[/TOPIC]", 2);
+  }
+  ShutdownSignal& shutdown = ShutdownSignal::Instance();
+  shutdown.Install();
+  DomainFilter domains;
+  std::string error;
+  if (config.domains != "default" && !DomainFilter::Parse(config.domains, &domains, &error)) {
+    return Fail("--domains: " + error, 2);
+  }
+  auto warehouse = Warehouse::Open(DefaultFileSystem(), config.warehouse, true);
+  if (!warehouse.ok()) return Fail("cannot open warehouse: " + warehouse.status().message());
+  auto session = StartSession(config, warehouse->get(), domains, nullptr);
+  if (!session.ok()) return Fail(session.status().message(), ExitCodeFor(session.status()));
+  std::atomic<bool> stop{false};
+  Source* src = (*session)->source.get();
+  int id = shutdown.OnRequest([&] {
+    stop = true;
+    src->Stop();
+  });
+  Status s = (*session)->loop->Run(stop);
+  shutdown.Remove(id);
+  if (!s.ok()) return Fail(s.ToString());
+  auto st = (*session)->loop->stats();
+  log::Info("bronze", "stopped: {} rows committed in {} commits", st.committed_rows, st.commits);
+  return 0;
+}
+
+int RunProduce(const Config& config) {
+  if (config.kafka_brokers.empty()) return Fail("wikistream produce needs --kafka BROKERS", 2);
+  if (auto spec = ParseSourceSpec(config.source); !spec.ok()) return Fail(spec.status().message(), 2);
+  ShutdownSignal& shutdown = ShutdownSignal::Instance();
+  shutdown.Install();
+  auto source = OpenSource(config);
+  if (!source.ok()) return Fail(source.status().message(), ExitCodeFor(source.status()));
+  KafkaSinkOptions so;
+  so.brokers = config.kafka_brokers;
+  auto sink = KafkaEventSink::Open(so);
+  if (!sink.ok()) return Fail("cannot reach Kafka at " + config.kafka_brokers + ": " + sink.status().message());
+  std::atomic<bool> stop{false};
+  Source* src = source->get();
+  int id = shutdown.OnRequest([&] {
+    stop = true;
+    src->Stop();
+  });
+  // The producer forwards payloads as received; the bronze consumers apply
+  // every ingest rule (one place for the rules, and the DLQ keeps its
+  // exactly-once position in the warehouse).
+  ProduceStats stats;
+  Status s = ProduceFromSource(src, sink->get(), stop, ProduceOptions{}, &stats);
+  shutdown.Remove(id);
+  if (!s.ok()) return Fail(s.ToString());
+  log::Info("produce", "stopped: {} records produced", stats.records);
+  return 0;
+}
+
+}  // namespace ws::app

@@ -1,0 +1,191 @@
+// wikistream batch | silver | dq | gold | serve | tables | snapshots | maintain | generate
+#include <fmt/format.h>
+#include <prometheus/registry.h>
+
+#include <cstdio>
+
+#include "wikistream/app/commands.h"
+#include "wikistream/app/runtime.h"
+#include "wikistream/app/shutdown.h"
+#include "wikistream/common/logging.h"
+#include "wikistream/common/time.h"
+#include "wikistream/live/live_aggregator.h"
+#include "wikistream/pipeline/batch_cycle.h"
+#include "wikistream/serve/http_server.h"
+#include "wikistream/source/synthetic_source.h"
+
+namespace ws::app {
+namespace {
+
+int Fail(const std::string& message, int code = 1) {
+  std::fprintf(stderr, "wikistream: %s\n", message.c_str());
+  return code;
+}
+
+Result<std::unique_ptr<Warehouse>> OpenExisting(const Config& config) {
+  return Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/false);
+}
+
+std::string SummaryCount(const SnapshotInfo& s, const char* key) {
+  auto it = s.summary.find(key);
+  return it == s.summary.end() ? "-" : it->second;
+}
+
+}  // namespace
+
+int RunBatch(const Config& config, const std::string& stage) {
+  ShutdownSignal& shutdown = ShutdownSignal::Instance();
+  shutdown.Install();
+  auto warehouse = Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/true);
+  if (!warehouse.ok()) return Fail("cannot open warehouse " + config.warehouse + ": " + warehouse.status().message());
+  auto lock = BatchLock::Acquire(config.warehouse, /*wait=*/false);
+  if (!lock.ok()) return Fail(lock.status().message());
+  AlertSink alerts(config.alert_webhook);
+  (void)LoadRaisedAlertKeys(warehouse->get(), &alerts, FormatDate(NowMicros() - 2LL * 86400 * 1000000));
+  std::atomic<bool> stop{false};
+  int id = shutdown.OnRequest([&] { stop = true; });
+  BatchOptions options;
+  options.stage_attempts = config.stage_attempts;
+  options.stage_timeout_s = config.stage_timeout_s;
+  BatchCycle cycle(warehouse->get(), &alerts, options, &stop);
+  CycleReport report = cycle.Run(stage);
+  alerts.Shutdown();
+  shutdown.Remove(id);
+  std::printf("%s\n", report.Summary().c_str());
+  return report.ok ? 0 : 1;
+}
+
+int RunServe(const Config& config) {
+  ShutdownSignal& shutdown = ShutdownSignal::Instance();
+  shutdown.Install();
+  auto warehouse = OpenExisting(config);
+  if (!warehouse.ok()) return Fail(warehouse.status().message());
+  AlertSink alerts("");
+  live::LiveAggregator live_state(live::LiveOptions{}, &alerts);
+  prometheus::Registry registry;
+  WarehouseAnalyticsStore store(warehouse->get());
+  serve::ServerOptions so;
+  if (Status s = serve::ParseHttpAddress(config.http == "off" ? "127.0.0.1:8080" : config.http, &so); !s.ok()) {
+    return Fail("--http: " + s.message(), 2);
+  }
+  so.admin_token = config.admin_token;
+  if (!config.web_root.empty()) so.web_root = config.web_root;
+  serve::ServerCallbacks cb;
+  cb.run_batch = [&]() -> Result<std::string> {
+    auto lock = BatchLock::Acquire(config.warehouse, false);
+    if (!lock.ok()) return lock.status();
+    std::atomic<bool> stop{false};
+    BatchCycle cycle(warehouse->get(), &alerts, BatchOptions{}, &stop);
+    return cycle.Run("all").Summary();
+  };
+  cb.health = [] { return Status::OK(); };
+  cb.ready = [] { return Status::OK(); };
+  cb.pipeline_status = [] { return std::string(R"({"source":null,"mode":"serve"})"); };
+  serve::HttpServer server(so, &store, &live_state, &alerts, &registry, cb);
+  if (Status s = server.Start(); !s.ok()) return Fail("cannot start HTTP server on " + config.http + ": " + s.message());
+  log::Info("serve", "serving {} at {}", config.warehouse, server.url());
+  while (!shutdown.WaitFor(std::chrono::seconds(1))) {
+  }
+  server.Stop();
+  live_state.CloseAllSubscriptions();
+  alerts.Shutdown();
+  return 0;
+}
+
+int RunTables(const Config& config) {
+  auto warehouse = OpenExisting(config);
+  if (!warehouse.ok()) return Fail(warehouse.status().message());
+  auto ids = (*warehouse)->catalog()->ListTables();
+  if (!ids.ok()) return Fail(ids.status().message());
+  std::printf("%-34s %12s %10s %8s  %-24s %s\n", "table", "rows", "files", "snaps", "last commit", "partitioned by");
+  for (const auto& id : *ids) {
+    auto t = (*warehouse)->catalog()->LoadTable(id.ns, id.name);
+    if (!t.ok()) return Fail(t.status().message());
+    auto snap = (*t)->current_snapshot();
+    std::string parts;
+    for (const auto& p : (*t)->partition_columns()) parts += (parts.empty() ? "" : ", ") + p;
+    std::printf("%-34s %12s %10s %8zu  %-24s %s\n", (id.ns + "." + id.name).c_str(),
+                snap ? SummaryCount(*snap, "total-records").c_str() : "0",
+                snap ? SummaryCount(*snap, "total-data-files").c_str() : "0", (*t)->snapshots().size(),
+                snap ? FormatIso8601(snap->timestamp_ms * 1000).c_str() : "-", parts.c_str());
+  }
+  return 0;
+}
+
+int RunSnapshots(const Config& config, const std::string& table) {
+  auto dot = table.find('.');
+  if (dot == std::string::npos) return Fail("snapshots: expected namespace.table, e.g. bronze.raw_events", 2);
+  auto warehouse = OpenExisting(config);
+  if (!warehouse.ok()) return Fail(warehouse.status().message());
+  auto t = (*warehouse)->catalog()->LoadTable(table.substr(0, dot), table.substr(dot + 1));
+  if (!t.ok()) return Fail(t.status().message(), t.status().IsNotFound() ? 2 : 1);
+  std::printf("%-20s %-20s %-24s %-10s %12s %12s  %s\n", "snapshot_id", "parent_id", "committed_at", "operation",
+              "added_rows", "total_rows", "wikistream keys");
+  for (const SnapshotInfo& s : (*t)->snapshots()) {
+    std::string keys;
+    for (const auto& [k, v] : s.summary) {
+      if (k.rfind("wikistream.", 0) == 0 && k != "wikistream.commit-id") keys += k + "=" + v + " ";
+    }
+    std::printf("%-20lld %-20s %-24s %-10s %12s %12s  %s\n", static_cast<long long>(s.snapshot_id),
+                s.parent_id ? std::to_string(*s.parent_id).c_str() : "-", FormatIso8601(s.timestamp_ms * 1000).c_str(),
+                s.operation.c_str(), SummaryCount(s, "added-records").c_str(), SummaryCount(s, "total-records").c_str(),
+                keys.c_str());
+  }
+  return 0;
+}
+
+int RunMaintain(const Config& config) {
+  auto warehouse = OpenExisting(config);
+  if (!warehouse.ok()) return Fail(warehouse.status().message());
+  // Maintenance rewrites files: keep batch cycles out meanwhile.
+  auto lock = BatchLock::Acquire(config.warehouse, /*wait=*/true);
+  if (!lock.ok()) return Fail(lock.status().message());
+  const int64_t now_ms = NowMicros() / 1000;
+  int64_t compacted = 0, expired = 0, deleted = 0;
+  for (const TableSpec& spec : AllTableSpecs()) {
+    auto t = (*warehouse)->table(spec.qualified());
+    if (!t.ok()) continue;
+    Table& table = **t;
+    if (Status s = table.Refresh(); !s.ok()) return Fail(s.ToString());
+    auto files = table.Scan();
+    if (!files.ok()) return Fail(files.status().ToString());
+    // Compact partitions holding many small files (micro-batches).
+    std::map<PartitionValues, std::pair<int, int64_t>> per_partition;
+    for (const auto& f : *files) {
+      auto& [count, bytes] = per_partition[f.partition];
+      ++count;
+      bytes += f.stats.file_size_bytes;
+    }
+    for (const auto& [partition, cb] : per_partition) {
+      if (cb.first < 4 || cb.second / cb.first > (64LL << 20)) continue;
+      auto r = table.Compact(partition);
+      if (!r.ok()) {
+        log::Warn("maintain", "{}: compaction of {} failed: {}", spec.qualified(), fmt::join(partition, "/"),
+                  r.status().ToString());
+        continue;
+      }
+      ++compacted;
+    }
+    ExpireOptions eo;
+    eo.older_than_ms = now_ms - 24LL * 3600 * 1000;
+    eo.retain_last = 20;
+    auto e = table.ExpireSnapshots(eo);
+    if (!e.ok()) return Fail(spec.qualified() + ": " + e.status().ToString());
+    expired += e->snapshots_expired;
+    deleted += e->files_deleted;
+    auto o = table.RemoveOrphanFiles(now_ms - 3600LL * 1000);
+    if (!o.ok()) return Fail(spec.qualified() + ": " + o.status().ToString());
+    deleted += o->files_deleted;
+  }
+  std::printf("maintain: %lld partitions compacted, %lld snapshots expired, %lld files deleted\n",
+              static_cast<long long>(compacted), static_cast<long long>(expired), static_cast<long long>(deleted));
+  return 0;
+}
+
+int RunGenerate(const Config& config, int64_t count) {
+  Status s = WriteSyntheticNdjson(count, config.seed, stdout);
+  if (!s.ok()) return Fail(s.ToString());
+  return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+}  // namespace ws::app
