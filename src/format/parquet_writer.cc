@@ -460,7 +460,8 @@ Status ColumnWriter::FinishPage() {
   dp.num_values = static_cast<int32_t>(page_rows_);
   dp.definition_level_encoding = pq::kRle;
   dp.repetition_level_encoding = pq::kRle;
-  if (dict_mode_) {
+  // A page of only nulls before the first value needs no dictionary.
+  if (dict_mode_ && !dict_entries_.empty()) {
     dp.encoding = pq::kRleDictionary;
     // Indices go after the levels in the same buffer.
     int bw = std::max(1, BitWidth(static_cast<uint32_t>(dict_entries_.size() - (dict_entries_.empty() ? 0 : 1))));

@@ -30,6 +30,7 @@ SchemaPtr InteropSchema() {
                                          {16, "payload", TypeId::kBinary, false, ""},
                                          {17, "at", TypeId::kTimestampTz, true, ""},
                                          {18, "raw", TypeId::kString, true, ""},
+                                         {19, "nothing", TypeId::kString, false, ""},
                                      });
 }
 
@@ -45,6 +46,7 @@ RecordBatch InteropBatch(size_t rows) {
     if (r % 3 == 0) b.column(5).AppendNull(); else b.column(5).AppendString(std::string(r % 5, static_cast<char>(r & 0xFF)));
     b.column(6).AppendInt64(1714564800123456ll + static_cast<int64_t>(r) * 999999);
     b.column(7).AppendString("{\"id\":" + std::to_string(r) + ",\"pad\":\"" + std::string(r % 300, 'p') + "\"}");
+    b.column(8).AppendNull();
   }
   return b;
 }
@@ -128,7 +130,7 @@ TEST_F(ParquetInterop, DuckDBReadsOurFile) {
   ASSERT_TRUE(out.is_object());
   ExpectRowsMatch(batch_, out["rows"], "duckdb");
   EXPECT_EQ(out["types"], json({"BOOLEAN", "INTEGER", "BIGINT", "DOUBLE", "VARCHAR", "BLOB",
-                                "TIMESTAMP WITH TIME ZONE", "VARCHAR"}));
+                                "TIMESTAMP WITH TIME ZONE", "VARCHAR", "VARCHAR"}));
   for (const Field& f : batch_.schema()->fields()) EXPECT_EQ(out["field_ids"][f.name], f.id) << f.name;
   ASSERT_FALSE(out["chunks"].empty());
   bool saw_plain_raw = false;
