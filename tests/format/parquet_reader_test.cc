@@ -227,3 +227,101 @@ TEST(ParquetReaderHostile, GarbageAndTinyFiles) {
 
 }  // namespace
 }  // namespace ws
+
+namespace ws {
+namespace {
+
+// A one-column, one-page, uncompressed file built from raw page bytes, for
+// encodings our writer never produces.
+std::string HandBuiltFile(int32_t physical, int32_t converted, int32_t encoding, const std::string& body,
+                          int32_t num_values) {
+  std::string file = "PAR1";
+  parquet::PageHeader h;
+  h.type = parquet::kDataPage;
+  h.uncompressed_page_size = h.compressed_page_size = static_cast<int32_t>(body.size());
+  auto& dp = h.data_page_header.emplace();
+  dp.num_values = num_values;
+  dp.encoding = encoding;
+  std::string header;
+  parquet::SerializePageHeader(h, &header);
+  file += header + body;
+  parquet::FileMetaData md;
+  parquet::SchemaElement root;
+  root.name = "schema";
+  root.num_children = 1;
+  parquet::SchemaElement col;
+  col.name = "v";
+  col.type = physical;
+  col.repetition_type = parquet::kRequired;
+  if (converted >= 0) col.converted_type = converted;
+  md.schema = {root, col};
+  md.num_rows = num_values;
+  parquet::RowGroup g;
+  g.num_rows = num_values;
+  auto& cc = g.columns.emplace_back();
+  auto& m = cc.meta_data.emplace();
+  m.type = physical;
+  m.encodings = {encoding};
+  m.path_in_schema = {"v"};
+  m.num_values = num_values;
+  m.total_compressed_size = m.total_uncompressed_size = static_cast<int64_t>(header.size() + body.size());
+  m.data_page_offset = 4;
+  md.row_groups.push_back(g);
+  std::string footer;
+  parquet::SerializeFileMetaData(md, &footer);
+  uint32_t len = static_cast<uint32_t>(footer.size());
+  file += footer;
+  file.append(reinterpret_cast<const char*>(&len), 4);
+  return file + "PAR1";
+}
+
+TEST(ParquetReaderEncodings, DeltaByteArrayAndNegativeDeltas) {
+  TempDir dir;
+  std::string path = dir.str() + "/d.parquet";
+  // DELTA_BYTE_ARRAY of ["abc", "abd", "b"]: prefix lengths [0, 2, 0], suffixes
+  // ["abc", "d", "b"] (lengths [3, 1, 1]); each length list is
+  // DELTA_BINARY_PACKED with blocks of 128 values in 4 miniblocks.
+  // prefix lengths 0, 2, 0: deltas +2, -2 -> min_delta -2 (zigzag 3); the
+  // deltas minus min_delta (4, 0) packed 3 bits wide: 32 x 3 bits = 12 bytes.
+  std::string pre("\x80\x01\x04\x03\x00" "\x03" "\x03\x00\x00\x00", 10);
+  std::string mini(12, '\0');
+  mini[0] = 0x04;  // 4 in bits 0-2, 0 in bits 3-5
+  pre += mini;
+  // suffix lengths 3, 1, 1: deltas -2, 0 -> min_delta -2; (0, 2) packed 2 bits wide.
+  std::string lens("\x80\x01\x04\x03\x06" "\x03" "\x02\x00\x00\x00", 10);
+  std::string mini2(8, '\0');
+  mini2[0] = 0x08;  // 0 in bits 0-1, 2 in bits 2-3
+  lens += mini2;
+  std::string body = pre + lens + "abcdb";
+  testing::WriteFile(path, HandBuiltFile(parquet::kByteArrayT, parquet::kUtf8, parquet::kDeltaByteArray, body, 3));
+  auto reader = ParquetReader::Open(DefaultFileSystem(), path);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto all = (*reader)->ReadAll();
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->num_rows(), 3u);
+  EXPECT_EQ(all->column(0).GetString(0), "abc");
+  EXPECT_EQ(all->column(0).GetString(1), "abd");
+  EXPECT_EQ(all->column(0).GetString(2), "b");
+
+  // A prefix longer than the previous value is Corruption.
+  std::string bad = body;
+  bad[4] = 0x0A;  // first value 5 instead of 0
+  testing::WriteFile(path, HandBuiltFile(parquet::kByteArrayT, parquet::kUtf8, parquet::kDeltaByteArray, bad, 3));
+  auto r2 = ParquetReader::Open(DefaultFileSystem(), path);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ((*r2)->ReadAll().status().code(), Status::Code::kCorruption);
+
+  // INT64 DELTA_BINARY_PACKED: 10, 7, 4 (min_delta -3, zero bit width).
+  std::string ints("\x80\x01\x04\x03\x14" "\x05" "\x00\x00\x00\x00", 10);
+  testing::WriteFile(path, HandBuiltFile(parquet::kInt64T, -1, parquet::kDeltaBinaryPacked, ints, 3));
+  auto r3 = ParquetReader::Open(DefaultFileSystem(), path);
+  ASSERT_TRUE(r3.ok());
+  auto vals = (*r3)->ReadAll();
+  ASSERT_TRUE(vals.ok()) << vals.status().ToString();
+  EXPECT_EQ(vals->column(0).GetInt64(0), 10);
+  EXPECT_EQ(vals->column(0).GetInt64(1), 7);
+  EXPECT_EQ(vals->column(0).GetInt64(2), 4);
+}
+
+}  // namespace
+}  // namespace ws
