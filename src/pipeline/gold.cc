@@ -198,6 +198,26 @@ std::vector<std::string> SilverDatesNeededFor(const std::vector<std::string>& go
   return {out.begin(), out.end()};
 }
 
+std::map<std::string, int64_t> CountRowsPerDate(const RecordBatch& batch, std::string_view date_column) {
+  std::map<std::string, int64_t> out;
+  if (batch.num_rows() == 0) return out;
+  const Column& c = batch.column(date_column);
+  std::string_view last;
+  int64_t run = 0;
+  // Rows usually arrive grouped by date: count runs, one map update per run.
+  for (size_t r = 0; r < batch.num_rows(); ++r) {
+    std::string_view d = c.GetString(r);
+    if (run > 0 && d != last) {
+      out[std::string(last)] += run;
+      run = 0;
+    }
+    last = d;
+    ++run;
+  }
+  out[std::string(last)] += run;
+  return out;
+}
+
 GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>& target_dates_in, int64_t now_us) {
   GoldResult res{RecordBatch(HourlyStatsTable().schema), RecordBatch(RiskScoresTable().schema),
                  RecordBatch(DailySummaryTable().schema), RecordBatch(TrendingPagesTable().schema),

@@ -251,6 +251,13 @@ TEST(SilverGateTest, Timeliness) {
   ExpectWarns(bronze, BuildSilver(bronze, nullptr, 1), "timely_ingest_lag_p95", live);
 }
 
+TEST(SilverGateTest, LiveSources) {
+  EXPECT_TRUE(IsLiveSource("eventstreams"));
+  EXPECT_TRUE(IsLiveSource("kafka"));
+  EXPECT_FALSE(IsLiveSource("replay"));
+  EXPECT_FALSE(IsLiveSource("synthetic"));
+}
+
 TEST(SilverGateTest, VolumeAgainstMedianOfLastTenRuns) {
   Fixture f = Clean(20);
   SilverGateContext ctx = Ctx();

@@ -438,6 +438,14 @@ TEST(GoldTest, DatesToRecompute) {
   EXPECT_TRUE(GoldDatesToRecompute({}).empty());
 }
 
+TEST(GoldTest, CountRowsPerDate) {
+  RecordBatch s = Silver({Ev{.id = "1", .ts_us = At("2024-03-01T00:00:00Z")}, Ev{.id = "2", .ts_us = At("2024-03-02T00:00:00Z")},
+                          Ev{.id = "3", .ts_us = At("2024-03-01T23:59:59Z")}, Ev{.id = "4", .ts_us = At("2024-03-01T01:00:00Z")}});
+  EXPECT_EQ(CountRowsPerDate(s, "event_date"),
+            (std::map<std::string, int64_t>{{"2024-03-01", 3}, {"2024-03-02", 1}}));
+  EXPECT_TRUE(CountRowsPerDate(RecordBatch(SilverTable().schema), "event_date").empty());
+}
+
 // Deterministic pseudo-random events over three days with duplicates.
 std::vector<Ev> SyntheticEvents(int n, uint64_t seed) {
   const char* wikis[] = {"en.wikipedia.org", "de.wikipedia.org", "ja.wikipedia.org", "commons.wikimedia.org"};

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "wikistream/format/record_batch.h"
@@ -25,6 +26,10 @@ namespace ws::pipeline {
 inline constexpr int kVolumeRunsNeeded = 10;
 inline constexpr double kMaxIngestLagP95Seconds = 180.0;
 inline constexpr int64_t kMaxFutureSkewUs = 10LL * 60 * 1'000'000;  // event_timestamp <= ingested_at + 10 min
+
+// Sources whose events arrive as they happen (the ingest-lag check applies):
+// "eventstreams" and "kafka" (which carries the EventStreams feed).
+inline bool IsLiveSource(std::string_view source) { return source == "eventstreams" || source == "kafka"; }
 
 struct GateOutcome {
   bool passed = true;

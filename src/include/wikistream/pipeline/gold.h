@@ -16,7 +16,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -48,5 +50,9 @@ std::vector<std::string> GoldDatesToRecompute(const std::set<std::string>& touch
 // The silver dates ComputeGold needs for `gold_dates`: each date and the one
 // before it. Sorted ascending.
 std::vector<std::string> SilverDatesNeededFor(const std::vector<std::string>& gold_dates);
+
+// Rows per value of a date column (e.g. silver's "event_date"): the touched
+// dates of a run's added rows, and the silver_rows_per_date of the gold gate.
+std::map<std::string, int64_t> CountRowsPerDate(const RecordBatch& batch, std::string_view date_column);
 
 }  // namespace ws::pipeline
