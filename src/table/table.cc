@@ -133,6 +133,23 @@ void AppendMetadataLog(const Table::State& base, Table::State* next) {
   }
 }
 
+// Iceberg's write.metadata.delete-after-commit: the metadata file that fell
+// off the metadata log is deleted, so a table keeps a bounded number of
+// versions (enabled unless the property says "false").
+void DeleteDroppedMetadata(FileSystem* fs, const Table::State& base, const Table::State& next) {
+  auto it = next.properties.find("write.metadata.delete-after-commit.enabled");
+  if (it != next.properties.end() && it->second == "false") return;
+  std::set<std::string> kept{next.metadata_location};
+  for (const auto& [ts, file] : next.metadata_log) kept.insert(file);
+  std::vector<std::string> candidates{base.metadata_location};
+  for (const auto& [ts, file] : base.metadata_log) candidates.push_back(file);
+  for (const auto& file : candidates) {
+    if (kept.count(file)) continue;
+    Status s = fs->Remove(file);
+    if (!s.ok() && !s.IsNotFound()) log::Warn("table", "delete old metadata {}: {}", file, s.ToString());
+  }
+}
+
 void WriteVersionHint(FileSystem* fs, const Table::State& st) {
   // Best effort: the catalog is the source of truth; path-based readers may
   // briefly see the previous (complete) version if this fails.
@@ -490,6 +507,7 @@ Result<CommitResult> Table::Commit(const CommitRequest& req) {
     }
     set_state(next);
     WriteVersionHint(fs, *next);
+    DeleteDroppedMetadata(fs, *base, *next);
     CommitResult result;
     result.snapshot_id = snap_id;
     result.sequence_number = seq;
@@ -658,6 +676,7 @@ Result<MaintenanceResult> Table::ExpireSnapshots(const ExpireOptions& options) {
     WS_RETURN_IF_ERROR(swap);
     set_state(next);
     WriteVersionHint(fs, *next);
+    DeleteDroppedMetadata(fs, *base, *next);
     result.snapshots_expired = static_cast<int64_t>(expired.size());
     auto remove = [&](const std::set<std::string>& candidates, const std::set<std::string>& reachable) {
       for (const auto& p : candidates) {

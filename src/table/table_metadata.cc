@@ -113,7 +113,8 @@ std::string MetadataToJson(const Table::State& s) {
   for (const auto& [ts, file] : s.metadata_log) mlog.push_back({{"timestamp-ms", ts}, {"metadata-file", file}});
   j["metadata-log"] = std::move(mlog);
   j["statistics"] = json::array();
-  return j.dump(2);
+  // Compact: the file is rewritten on every commit and grows with the snapshot count.
+  return j.dump();
 }
 
 Result<std::shared_ptr<Table::State>> MetadataFromJson(const std::string& text, const std::string& location) {

@@ -2,6 +2,7 @@
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
+#include <filesystem>
 #include <thread>
 
 #include "table_test_util.h"
@@ -216,7 +217,8 @@ TEST_F(TableTest, ValidateHookAndBadRequests) {
 TEST_F(TableTest, ManyAppendsMergeManifests) {
   // A low merge threshold keeps the test fast; the default is 100 manifests.
   auto t = catalog_->CreateTableIfNotExists("bronze", "merged", EventsSchema(), {"event_date", "event_hour"},
-                                            {{"commit.manifest.min-count-to-merge", "5"}});
+                                            {{"commit.manifest.min-count-to-merge", "5"},
+                                             {"write.metadata.previous-versions-max", "3"}});
   ASSERT_TRUE(t.ok());
   std::set<std::string> expected;
   for (int i = 0; i < 13; ++i) {
@@ -236,6 +238,13 @@ TEST_F(TableTest, ManyAppendsMergeManifests) {
   auto inc = (*t)->FilesAddedBetween(std::nullopt, (*t)->current_snapshot()->snapshot_id);
   ASSERT_TRUE(inc.ok());
   EXPECT_EQ(Paths(*inc), expected);
+  // Only the current version and the 3 logged ones remain.
+  int metadata_files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path() / "bronze/merged/metadata")) {
+    if (e.path().string().ends_with(".metadata.json")) metadata_files++;
+  }
+  EXPECT_EQ(metadata_files, 4);
+  EXPECT_EQ(j["metadata-log"].size(), 3u);
 }
 
 TEST_F(TableTest, ConcurrentCommitsFromThreadsAndCatalogsAllLand) {
