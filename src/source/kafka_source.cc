@@ -80,7 +80,22 @@ struct KafkaSource::Impl : public RdKafka::RebalanceCb, public RdKafka::EventCb 
   void rebalance_cb(RdKafka::KafkaConsumer* consumer, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
     bool cooperative = consumer->rebalance_protocol() == "COOPERATIVE";
+    PositionMap fresh;
+    if (err == RdKafka::ERR__ASSIGN_PARTITIONS && opt.refresh_positions) {
+      Result<std::string> text = opt.refresh_positions();
+      Result<PositionMap> parsed = text.ok() ? ParsePositions(*text) : Result<PositionMap>(text.status());
+      if (parsed.ok()) {
+        fresh = std::move(parsed).value();
+      } else {
+        log::Warn(kLog, "group {}: cannot refresh positions, using this consumer's own: {}", opt.group,
+                  parsed.status().ToString());
+      }
+    }
     std::lock_guard<std::mutex> lock(mu);
+    for (const auto& [k, v] : fresh) {
+      auto [it, inserted] = positions.emplace(k, v);
+      if (!inserted) it->second = std::max(it->second, v);
+    }
     ++stats.rebalances;
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
       std::vector<std::string> names;

@@ -302,6 +302,50 @@ TEST_F(KafkaTest, TwoConsumersOfOneGroupSplitThePartitions) {
   EXPECT_EQ(SumOffsets(*merged), kN);
 }
 
+TEST_F(KafkaTest, ConsumerTakingOverPartitionsStartsAtRefreshedPositions) {
+  MockCluster cluster(4);
+  {
+    auto sink = OpenSink(cluster.brokers());
+    ProduceN(sink.get(), 0, 100);
+  }
+  auto a = OpenConsumer(ConsumerOptions(cluster.brokers(), "g6"));
+  auto first = PollN(a.get(), 100, 8000ms);
+  ASSERT_EQ(first.size(), 100u);
+  // As if read back from the warehouse: A's committed position.
+  const std::string committed = a->ResumePosition();
+  KafkaSourceOptions bo = ConsumerOptions(cluster.brokers(), "g6");
+  int refreshes = 0;
+  bo.refresh_positions = [&]() -> Result<std::string> {
+    ++refreshes;
+    return committed;
+  };
+  auto b = OpenConsumer(bo);
+  std::vector<SourceRecord> ra, rb;
+  int64_t deadline = MonotonicMicros() + 6 * kMicrosPerSecond;
+  while ((b->stats().assigned.empty() || a->stats().assigned.size() == 4) && MonotonicMicros() < deadline) {
+    ASSERT_TRUE(a->Poll(&ra, 1000, 30ms).ok());
+    ASSERT_TRUE(b->Poll(&rb, 1000, 30ms).ok());
+  }
+  ASSERT_FALSE(b->stats().assigned.empty()) << "B never joined";
+  EXPECT_GE(refreshes, 1);
+  {
+    auto sink = OpenSink(cluster.brokers());
+    ProduceN(sink.get(), 100, 140);
+  }
+  deadline = MonotonicMicros() + 4 * kMicrosPerSecond;
+  while (ra.size() + rb.size() < 40 && MonotonicMicros() < deadline) {
+    ASSERT_TRUE(a->Poll(&ra, 1000, 30ms).ok());
+    ASSERT_TRUE(b->Poll(&rb, 1000, 30ms).ok());
+  }
+  ASSERT_TRUE(a->Poll(&ra, 1000, 100ms).ok());
+  ASSERT_TRUE(b->Poll(&rb, 1000, 100ms).ok());
+  std::multiset<std::string> later;
+  for (const auto& r : ra) later.insert(r.payload);
+  for (const auto& r : rb) later.insert(r.payload);
+  EXPECT_EQ(later.size(), 40u) << "only the new records, none of the first 100 again";
+  for (int i = 100; i < 140; ++i) EXPECT_EQ(later.count(Payload(i)), 1u) << i;
+}
+
 TEST_F(KafkaTest, BrokerOutageDuringConsumeIsRetriedWithoutLossOrDuplicates) {
   MockCluster cluster(2);
   KafkaSourceOptions o = ConsumerOptions(cluster.brokers(), "g5");

@@ -126,6 +126,13 @@ struct KafkaSourceOptions {
   std::string client_id = "wikistream-bronze";
   std::chrono::milliseconds connect_timeout{10000};
   std::map<std::string, std::string> extra_config;  // any librdkafka property, applied last
+  // Optional: called (on the Poll thread) whenever partitions are assigned;
+  // returns the freshest committed position of the group (e.g. the merge of
+  // every position in the warehouse), merged per partition (max) into this
+  // consumer's map before the partitions start. It lets a consumer that
+  // takes over a partition in a rebalance start where the previous owner's
+  // last Iceberg commit ended instead of where this consumer last knew.
+  std::function<Result<std::string>()> refresh_positions;
 };
 
 // "kafka://b1:9092,b2:9092/topic" -> brokers, topic (default raw-events).
