@@ -428,7 +428,8 @@ Result<CommitResult> Table::Commit(const CommitRequest& req) {
     WS_RETURN_IF_ERROR(WriteManifestList(fs, list_path, snap_id,
                                          parent ? std::optional<int64_t>(parent->snapshot_id) : std::nullopt, seq,
                                          new_list));
-    WS_RETURN_IF_ERROR(fs->SyncDir(meta_dir));
+    // The manifests' and the list's names become durable with the metadata
+    // file's directory sync below (same directory), before the swap.
 
     int64_t total_files = 0, total_records = 0;
     for (const auto& m : new_list) {
