@@ -198,7 +198,7 @@ bool ConstantTimeEquals(const std::string& a, const std::string& b) {
 std::string RouteLabel(const std::string& path) {
   static const std::set<std::string> kRoutes = {
       "/api/summary", "/api/hourly", "/api/trending", "/api/contributors", "/api/risk", "/api/alerts",
-      "/api/dq", "/api/pipeline", "/api/live", "/api/admin/batch", "/api/admin/maintain",
+      "/api/dq", "/api/pipeline", "/api/live", "/api/live/snapshot", "/api/admin/batch", "/api/admin/maintain",
       "/metrics", "/healthz", "/readyz"};
   if (kRoutes.count(path)) return path;
   if (path.rfind("/api/", 0) == 0) return "/api/other";
@@ -413,6 +413,14 @@ void HttpServer::Impl::Routes() {
   svr_.Get("/api/dq", wrap(&Impl::Dq));
   svr_.Get("/api/pipeline", wrap(&Impl::Pipeline));
   svr_.Get("/api/live", wrap(&Impl::Live));
+  svr_.Get("/api/live/snapshot", [this](const httplib::Request&, httplib::Response& res) {
+    if (!live_) {
+      SendError(res, 503, "the live path is not running");
+      return;
+    }
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(live_->SnapshotJson(), "application/json");
+  });
   svr_.Get("/metrics", wrap(&Impl::Metrics));
   auto probe = [](const std::function<Status()>& fn, httplib::Response& res) {
     Status st = fn ? fn() : Status::OK();

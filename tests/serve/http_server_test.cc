@@ -467,6 +467,15 @@ TEST_F(HttpServerTest, LiveStreamPushesUpdatesAndEndsOnShutdown) {
   EXPECT_EQ(live_->subscription_count(), 0u);
 }
 
+TEST_F(HttpServerTest, LiveSnapshotIsJson) {
+  live_->Observe(serve::testing::BronzeRows(4, kNow - kMicrosPerSecond, "de.wikipedia.org", "Bob"));
+  json j = GetJson("/api/live/snapshot");
+  EXPECT_EQ(j["last_minute"]["total"], 4);
+  EXPECT_EQ(j["last_minute"]["by_region"]["europe"], 4);
+  EXPECT_EQ(j["today"]["date"], "2024-08-22");
+  EXPECT_EQ(j["now"], "2024-08-22T10:30:00.000Z");
+}
+
 TEST_F(HttpServerTest, LiveStreamsAreBounded) {
   server_->Stop();
   ServerOptions o;
@@ -485,6 +494,8 @@ TEST_F(HttpServerTest, LiveStreamsAreBounded) {
   ASSERT_TRUE(got_data);
   json j = GetJson("/api/live", 503);
   EXPECT_NE(j["error"].get<std::string>().find("too many"), std::string::npos);
+  // The JSON snapshot is not a stream: it does not count against the limit.
+  GetJson("/api/live/snapshot");
   // The API still answers while the stream holds its worker.
   EXPECT_EQ(GetJson("/api/summary")["date"], "2024-08-22");
   // A client that goes away frees its slot.
