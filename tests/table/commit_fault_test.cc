@@ -95,6 +95,47 @@ TEST_P(FaultTest, EveryMutatingOperationOfACommitLeavesOldOrNewState) {
   ASSERT_TRUE(Append(t.get(), {FakeFile(t.get(), {"2024-08-22", "11"}, 1)}).ok());
 }
 
+TEST(ExpireFaultTest, FaultAtEveryOperationOfExpiryKeepsCurrentReadable) {
+  TempDir dir;
+  FaultInjectionFileSystem fi(DefaultFileSystem());
+  auto catalog = Catalog::Open(&fi, dir.str());
+  ASSERT_TRUE(catalog.ok());
+  auto t = *(*catalog)->CreateTableIfNotExists("bronze", "raw_events", EventsSchema(), {"event_date", "event_hour"});
+  auto make_history = [&] {
+    ASSERT_TRUE(Append(t.get(), {FakeFile(t.get(), {"2024-08-22", "10"}, 1)}).ok());
+    CommitRequest ow;
+    ow.operation = CommitOperation::kOverwrite;
+    ow.overwrite_partitions = {{"2024-08-22", "10"}};
+    ow.added_files = {FakeFile(t.get(), {"2024-08-22", "10"}, 2)};
+    ASSERT_TRUE(t->Commit(ow).ok());
+  };
+  ExpireOptions opts;
+  opts.retain_last = 1;
+  make_history();
+  fi.FailAt(INT64_MAX, FaultKind::kIOError);
+  ASSERT_TRUE(t->ExpireSnapshots(opts).ok());
+  const int64_t ops = fi.operations();
+  ASSERT_GE(ops, 5);
+  for (int64_t n = 1; n <= ops; ++n) {
+    SCOPED_TRACE("fault at operation " + std::to_string(n));
+    fi.Disarm();
+    make_history();
+    std::optional<int64_t> before;
+    std::set<std::string> live = ReadFresh(dir.str(), &before);
+    fi.FailAt(n, FaultKind::kCrash);
+    auto r = t->ExpireSnapshots(opts);
+    fi.Disarm();
+    std::optional<int64_t> after;
+    EXPECT_EQ(ReadFresh(dir.str(), &after), live);  // also checks every live file exists
+    EXPECT_EQ(after, before);
+    if (!r.ok()) {
+      ASSERT_TRUE(t->ExpireSnapshots(opts).ok());
+    }
+    ASSERT_TRUE(t->Refresh().ok());
+    EXPECT_EQ(t->snapshots().size(), 1u);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Kinds, FaultTest,
                          ::testing::Values(FaultKind::kIOError, FaultKind::kNoSpace, FaultKind::kShortWrite,
                                            FaultKind::kCrash));
