@@ -93,7 +93,13 @@ int RunPipeline(const Config& config) {
   if (config.domains != "default" && !DomainFilter::Parse(config.domains, &domains, &error)) {
     return Fail("--domains: " + error, 2);
   }
-  if (auto spec = ParseSourceSpec(config.source); !spec.ok()) return Fail(spec.status().message(), 2);
+  auto spec = ParseSourceSpec(config.source);
+  if (!spec.ok()) return Fail(spec.status().message(), 2);
+  if (spec->kind == "replay") {
+    // Check before creating anything: a mistyped path is a usage error.
+    auto file = DefaultFileSystem()->OpenForRead(spec->path);
+    if (!file.ok()) return Fail("cannot read replay file: " + file.status().message(), 2);
+  }
 
   auto warehouse_r = Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/true);
   if (!warehouse_r.ok()) return Fail("cannot open warehouse " + config.warehouse + ": " + warehouse_r.status().message());
