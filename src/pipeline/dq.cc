@@ -260,6 +260,23 @@ void ProfileTable(const RecordBatch& table, const std::string& layer, const std:
   }
 }
 
+void ScanDuplicateEventIds(const RecordBatch& rows, SilverGateContext* ctx) {
+  ctx->touched_partition_rows = static_cast<int64_t>(rows.num_rows());
+  ctx->touched_partition_duplicates = 0;
+  ctx->duplicate_examples.clear();
+  if (rows.num_rows() == 0) return;
+  const Column& ids = rows.column("event_id");
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(rows.num_rows() * 2);
+  for (size_t r = 0; r < rows.num_rows(); ++r) {
+    if (ids.IsNull(r)) continue;
+    if (!seen.insert(ids.GetString(r)).second) {
+      ++ctx->touched_partition_duplicates;
+      if (ctx->duplicate_examples.size() < kMaxExamples) ctx->duplicate_examples.emplace_back(ids.GetString(r));
+    }
+  }
+}
+
 GateOutcome RunSilverGate(const RecordBatch& bronze, const RecordBatch& silver, const SilverGateContext& ctx) {
   GateOutcome out;
   Gate gate("silver", ctx.run_id, ctx.run_time_us, &out);

@@ -251,6 +251,23 @@ TEST(SilverGateTest, Timeliness) {
   ExpectWarns(bronze, BuildSilver(bronze, nullptr, 1), "timely_ingest_lag_p95", live);
 }
 
+TEST(SilverGateTest, ScanDuplicateEventIdsFillsTheContext) {
+  Fixture f = Clean();
+  RecordBatch touched = f.silver;
+  touched.Append(WithCell(f.silver, "event_id", 0, [](Column& c) { c.AppendString("ev0"); }));  // all 20 again
+  SilverGateContext ctx = Ctx();
+  ScanDuplicateEventIds(f.silver, &ctx);
+  EXPECT_EQ(ctx.touched_partition_rows, 20);
+  EXPECT_EQ(ctx.touched_partition_duplicates, 0);
+  EXPECT_TRUE(RunSilverGate(f.bronze, f.silver, ctx).passed);
+  ScanDuplicateEventIds(touched, &ctx);
+  EXPECT_EQ(ctx.touched_partition_rows, 40);
+  EXPECT_EQ(ctx.touched_partition_duplicates, 20);
+  EXPECT_EQ(ctx.duplicate_examples.size(), 5u);
+  EXPECT_EQ(ctx.duplicate_examples[0], "ev0");
+  ExpectFails(f.bronze, f.silver, "unique_event_id", ctx);
+}
+
 TEST(SilverGateTest, LiveSources) {
   EXPECT_TRUE(IsLiveSource("eventstreams"));
   EXPECT_TRUE(IsLiveSource("kafka"));

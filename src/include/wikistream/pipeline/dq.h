@@ -55,6 +55,12 @@ struct SilverGateContext {
   std::vector<std::string> duplicate_examples;  // a few duplicated ids, for evidence
 };
 
+// Fills the uniqueness fields of a SilverGateContext from a scan of the
+// touched silver partitions (after adding; column event_id by name, may be a
+// projection holding only it): rows, rows whose id appeared earlier, and up
+// to 5 such ids.
+void ScanDuplicateEventIds(const RecordBatch& touched_partitions, SilverGateContext* ctx);
+
 // bronze_input: the bronze rows the run read (columns event_id,
 // event_timestamp, ingested_at by name); silver_added: the rows BuildSilver
 // produced (SilverTable() schema or a superset by name). Timeliness checks
