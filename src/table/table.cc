@@ -559,6 +559,8 @@ Result<std::vector<DataFile>> Table::FilesAddedBetween(std::optional<int64_t> fr
     }
     chain.push_back(s);
   }
+  // `from` itself may be expired while its child is kept: still a precise boundary.
+  if (!reached && !chain.empty() && chain.back()->parent_id == from_exclusive) reached = true;
   if (!reached) {
     return Status::NotFound(fmt::format("snapshot {} is not an ancestor of {} in {}.{} (expired?)", *from_exclusive,
                                         to, ns_, name_));

@@ -366,6 +366,11 @@ TEST_F(TableTest, ExpireAndRemoveOrphansKeepCurrentReadable) {
   EXPECT_GE(ex->files_deleted, 4);  // the four replaced data files at least
   EXPECT_EQ(table_->snapshots().size(), 1u);
   EXPECT_EQ(table_->current_snapshot()->snapshot_id, current);
+  // The files of the one kept snapshot, even though its parent is expired.
+  auto own = table_->FilesAddedBetween(table_->current_snapshot()->parent_id, current);
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  EXPECT_TRUE(own->empty());  // an overwrite, not an append
+  EXPECT_TRUE(table_->FilesAddedBetween(std::nullopt, current).status().IsNotFound());
   for (const auto& f : hour10) EXPECT_FALSE(*DefaultFileSystem()->Exists(f.path)) << f.path;
   auto live = table_->Scan();
   ASSERT_TRUE(live.ok()) << live.status().ToString();

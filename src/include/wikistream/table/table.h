@@ -75,9 +75,11 @@ struct CommitRequest {
   std::vector<std::string> deleted_files;             // kReplace: data file paths
   std::map<std::string, std::string> summary;         // custom keys (e.g. wikistream.source.sse)
   int max_attempts = 10;
-  // Called on every attempt with the state the commit will apply to (after a
-  // reload on conflict); a non-OK status aborts the commit with that status.
-  // Lets a writer check e.g. that no one else advanced a source position.
+  // Called on every attempt with the current snapshot of the state the
+  // commit will apply to (after a reload on conflict); the Table's accessors
+  // show that same state during the call. A non-OK status aborts the commit
+  // with that status. Lets a writer check e.g. that no one else advanced a
+  // source position: the swap only succeeds if the state is still current.
   std::function<Status(const SnapshotInfo* current)> validate;
 };
 
@@ -145,8 +147,9 @@ class Table {
   // Live data files of a snapshot.
   Result<std::vector<DataFile>> Scan(const ScanOptions& options = {}) const;
   // Files added by `append` snapshots after `from_exclusive` (or since the
-  // beginning) up to and including `to`, walking `to`'s ancestry. NotFound if
-  // `from_exclusive` is not an ancestor of `to` (e.g. expired).
+  // beginning) up to and including `to`, walking `to`'s ancestry, oldest
+  // first. NotFound if the history between them was expired (`from` itself
+  // may be expired as long as its child is kept) or `from` is not an ancestor.
   Result<std::vector<DataFile>> FilesAddedBetween(std::optional<int64_t> from_exclusive, int64_t to) const;
 
   // Removes old snapshots from the metadata (never the current one), then
