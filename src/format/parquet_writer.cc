@@ -38,14 +38,7 @@ void AppendLE(T v, std::string* out) {
   out->append(buf, sizeof(T));
 }
 
-int BitWidth(uint32_t max_value) {
-  int w = 0;
-  while (max_value) {
-    ++w;
-    max_value >>= 1;
-  }
-  return w;
-}
+inline int BitWidth(uint32_t max_value) { return max_value ? 32 - __builtin_clz(max_value) : 0; }
 
 // RLE / bit-packed hybrid (Encodings.md), without the length prefix. Runs of
 // >= 8 equal values become RLE runs; everything else is bit-packed in groups
