@@ -198,6 +198,7 @@ struct LiveAggregator::State {
   std::array<int64_t, 3> level_counts{};
 
   std::deque<Alert> recent;  // newest first
+  std::map<std::pair<std::string, std::string>, uint64_t> alert_counts;
 
   State() {
     domain_ids.emplace(std::string(kOtherDomain), 0);
@@ -421,11 +422,17 @@ void LiveAggregator::OnAlert(const Alert& alert) {
       if (a.alert_id == alert.alert_id) return;
     }
     recent.push_front(alert);
+    ++state_->alert_counts[{alert.kind, alert.severity}];
     while (recent.size() > std::max<size_t>(1, options_.max_recent_alerts)) recent.pop_back();
   }
   const std::string data = AlertJson(alert).dump();
   std::lock_guard<std::mutex> lock(subs_mu_);
   for (auto& sub : subs_) sub->Push(LiveMessage{"alert", data});
+}
+
+std::map<std::pair<std::string, std::string>, uint64_t> LiveAggregator::AlertCounts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return state_->alert_counts;
 }
 
 std::shared_ptr<LiveSubscription> LiveAggregator::Subscribe(size_t max_queue) {

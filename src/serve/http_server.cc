@@ -245,6 +245,10 @@ class HttpServer::Impl {
                           .Help("Accepted rows fed to the live aggregator")
                           .Register(*registry_)
                           .Add({});
+        alerts_raised_ = &prometheus::BuildCounter()
+                              .Name("wikistream_alerts_raised_total")
+                              .Help("Alerts raised (risk, dq, pipeline, ingest) by kind and severity")
+                              .Register(*registry_);
       }
     }
   }
@@ -295,6 +299,8 @@ class HttpServer::Impl {
   prometheus::Counter* live_rows_ = nullptr;
   std::mutex live_rows_mu_;
   uint64_t live_rows_reported_ = 0;
+  prometheus::Family<prometheus::Counter>* alerts_raised_ = nullptr;
+  std::map<std::pair<std::string, std::string>, uint64_t> alerts_reported_;
 
   httplib::Server svr_;
   std::thread listen_thread_;
@@ -858,6 +864,13 @@ void HttpServer::Impl::Metrics(const httplib::Request&, httplib::Response& res) 
     const uint64_t observed = live_->observed_rows();
     live_rows_->Increment(static_cast<double>(observed - live_rows_reported_));
     live_rows_reported_ = observed;
+    // Every alert reaches the aggregator (the app wires AlertSink's listener
+    // to OnAlert), so it counts them for this series.
+    for (const auto& [key, n] : live_->AlertCounts()) {
+      uint64_t& reported = alerts_reported_[key];
+      alerts_raised_->Add({{"kind", key.first}, {"severity", key.second}}).Increment(static_cast<double>(n - reported));
+      reported = n;
+    }
   }
   std::string text;
   if (registry_) text = prometheus::TextSerializer().Serialize(registry_->Collect());

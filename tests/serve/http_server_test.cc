@@ -387,6 +387,11 @@ TEST_F(HttpServerTest, MetricsIsPrometheusText) {
   GetJson("/api/summary");
   GetJson("/api/nope", 404);
   live_->Observe(serve::testing::BronzeRows(7, kNow));
+  Alert gate;
+  gate.alert_id = "g-1";
+  gate.kind = "dq";
+  gate.severity = "CRITICAL";
+  live_->OnAlert(gate);
   prometheus::BuildCounter().Name("wikistream_test_events_total").Help("test").Register(registry_).Add({}).Increment(3);
   auto res = client_->Get("/metrics");
   ASSERT_TRUE(res);
@@ -413,6 +418,7 @@ TEST_F(HttpServerTest, MetricsIsPrometheusText) {
   EXPECT_NE(res->body.find(R"(route="/api/other")"), std::string::npos);
   EXPECT_NE(res->body.find("wikistream_live_observed_rows_total 7"), std::string::npos);
   EXPECT_NE(res->body.find("wikistream_http_sse_streams 0"), std::string::npos);
+  EXPECT_NE(res->body.find(R"(wikistream_alerts_raised_total{kind="dq",severity="CRITICAL"} 1)"), std::string::npos);
 }
 
 TEST_F(HttpServerTest, LiveStreamPushesUpdatesAndEndsOnShutdown) {

@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -148,6 +149,9 @@ class LiveAggregator {
   std::vector<LiveUserRisk> UserRisks() const;  // sorted by score desc, user asc
   LiveDayTotals DayTotals() const;
   uint64_t observed_rows() const { return observed_.load(); }
+  // Alerts seen (raised here or passed to OnAlert) by (kind, severity), for
+  // the wikistream_alerts_raised_total metric.
+  std::map<std::pair<std::string, std::string>, uint64_t> AlertCounts() const;
 
  private:
   struct State;
