@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -65,7 +66,14 @@ Result<std::unique_ptr<IngestSession>> StartSession(const Config& config, Wareho
   auto session = std::make_unique<IngestSession>();
   WS_ASSIGN_OR_RETURN(session->source, OpenSource(config));
   const bool fenced = session->source->name() != "kafka";
-  WS_ASSIGN_OR_RETURN(session->writer, BronzeWriter::Open(warehouse, session->source->name(), fenced));
+  // Each replayed file has its own position, so several captures can be
+  // backfilled into one warehouse (in any order, each exactly once).
+  std::string position_name = session->source->name();
+  if (position_name == "replay") {
+    WS_ASSIGN_OR_RETURN(SourceSpec spec, ParseSourceSpec(config.source));
+    position_name += ":" + std::filesystem::path(spec.path).filename().string();
+  }
+  WS_ASSIGN_OR_RETURN(session->writer, BronzeWriter::Open(warehouse, position_name, fenced));
   WS_ASSIGN_OR_RETURN(std::string position, ResumePositionFor(*session->source, *session->writer));
   if (!position.empty()) WS_RETURN_IF_ERROR(session->source->Resume(position));
   IngestLoopOptions o;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -50,9 +51,14 @@ void ShutdownSignal::Install() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::thread([set]() {
     int count = 0;
+    auto first_at = std::chrono::steady_clock::now();
     while (true) {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) continue;
+      // Tools like `timeout` or a terminal may deliver the same request twice
+      // in quick succession; only a deliberate second signal forces the exit.
+      if (count > 0 && std::chrono::steady_clock::now() - first_at < std::chrono::seconds(1)) continue;
+      if (count == 0) first_at = std::chrono::steady_clock::now();
       if (++count > 1) {
         log::Warn("app", "second signal: exiting immediately (committed data is safe)");
         _exit(130);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <mutex>
 #include <random>
 
@@ -10,9 +12,16 @@ namespace ws {
 std::string NewUuid() {
   static std::mutex mu;
   static std::mt19937_64 rng{std::random_device{}()};
+  static pid_t seeded_pid = ::getpid();
   uint64_t hi, lo;
   {
     std::lock_guard<std::mutex> lock(mu);
+    // A forked child inherits the generator's state: reseed, or parent and
+    // child would hand out the same "unique" ids (file names, commit ids).
+    if (pid_t pid = ::getpid(); pid != seeded_pid) {
+      rng.seed(std::random_device{}());
+      seeded_pid = pid;
+    }
     hi = rng();
     lo = rng();
   }
