@@ -1,13 +1,17 @@
 // ParquetReader: reads Parquet files written by ParquetWriter and by other
 // engines (DuckDB) as long as they use flat schemas of the supported types.
 //
-// Contract: supports PLAIN, PLAIN_DICTIONARY/RLE_DICTIONARY, RLE and
-// bit-packed levels, data page v1 and v2, uncompressed/zstd/snappy/gzip
-// chunks, required and optional columns. Columns are matched to the
-// requested schema by field_id when the file has field ids, else by name.
-// Anything else (nested types, unknown codecs, truncated or garbled files)
-// yields a Corruption or NotSupported Status with a clear message: never a
-// crash, never an unbounded allocation driven by file contents.
+// Contract: supports PLAIN, PLAIN_DICTIONARY/RLE_DICTIONARY, RLE (booleans),
+// DELTA_BINARY_PACKED, DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY and
+// BYTE_STREAM_SPLIT values, RLE/bit-packed levels, data page v1 and v2,
+// uncompressed/zstd/snappy chunks (gzip and others: NotSupported), required
+// and optional columns. Columns are matched to the requested schema by
+// field_id when the file has field ids, else by name.
+// Anything else (nested types, unknown codecs) yields NotSupported, and
+// truncated or garbled files yield Corruption, with a clear message: never a
+// crash, never an unbounded allocation driven by file contents (pages are
+// capped at 256 MiB decompressed, row groups at 2^26 rows; docs/parquet.md).
+// A reader is used by one thread at a time.
 #pragma once
 
 #include <memory>
