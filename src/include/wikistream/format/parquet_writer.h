@@ -3,13 +3,16 @@
 // Contract: the file follows the Parquet format specification (parquet-format
 // 2.x): PAR1 magic, row groups of column chunks made of data pages (v1) with
 // RLE/bit-packed definition levels for optional columns, PLAIN or
-// RLE_DICTIONARY encoding (dictionary for strings, falling back to PLAIN when
-// the dictionary grows past `dictionary_page_limit`), zstd or no compression,
+// RLE_DICTIONARY encoding (dictionary for strings, falling back to PLAIN for
+// the rest of the row group when the dictionary grows past
+// `dictionary_page_limit`, or when more than 3/4 of the values (checked every 8192)
+// are distinct), zstd or no compression,
 // a Thrift compact-protocol footer with column statistics (min/max/null_count
 // and column_orders = TypeDefinedOrder), a field_id on every schema element,
 // and the Iceberg schema JSON under key "iceberg.schema" in key_value_metadata.
-// Row groups are cut at `row_group_bytes` of buffered (uncompressed) data and
-// pages at `page_bytes`, so memory stays bounded whatever the input size.
+// Row groups are cut at `row_group_bytes` of buffered (encoded, uncompressed)
+// data, checked every 4096 rows, and pages at `page_bytes`, so memory stays
+// bounded whatever the input size. Column encoders never allocate per value.
 // Close() must be called; it writes the footer, syncs and closes the file and
 // returns the file's statistics. A failed writer leaves a partial file that
 // the caller deletes (the table layer never references it).
