@@ -398,6 +398,13 @@ Result<AvroNodePtr> ParseAvroSchema(std::string_view json) {
   }
 }
 
+AvroValue::AvroValue() = default;
+AvroValue::AvroValue(const AvroValue&) = default;
+AvroValue::AvroValue(AvroValue&&) noexcept = default;
+AvroValue& AvroValue::operator=(const AvroValue&) = default;
+AvroValue& AvroValue::operator=(AvroValue&&) noexcept = default;
+AvroValue::~AvroValue() = default;
+
 Status AvroEncode(const AvroNode& schema, const AvroValue& value, std::string* out) {
   return Encode(schema, value, out, 0);
 }

@@ -68,6 +68,16 @@ struct AvroValue {
   std::vector<AvroValue> items;                            // record fields, array items
   std::vector<std::pair<std::string, AvroValue>> entries;  // map
 
+  // Declared here, defaulted in avro_io.cc: implicit (inline) members would
+  // instantiate std::pair<std::string, AvroValue> while AvroValue is still
+  // incomplete, which clang rejects with libstdc++ (the fuzz build).
+  AvroValue();
+  AvroValue(const AvroValue&);
+  AvroValue(AvroValue&&) noexcept;
+  AvroValue& operator=(const AvroValue&);
+  AvroValue& operator=(AvroValue&&) noexcept;
+  ~AvroValue();
+
   static AvroValue Null() { return {}; }
   static AvroValue Bool(bool v) { AvroValue x; x.kind = AvroType::kBoolean; x.boolean = v; return x; }
   static AvroValue Int(int32_t v) { AvroValue x; x.kind = AvroType::kInt; x.integer = v; return x; }
