@@ -255,7 +255,13 @@ LiveAggregator::LiveAggregator(LiveOptions options, AlertSink* alerts)
 
 LiveAggregator::~LiveAggregator() { CloseAllSubscriptions(); }
 
-int64_t LiveAggregator::Now() const { return options_.clock(); }
+int64_t LiveAggregator::Now() const {
+  if (options_.follow_event_time) {
+    const int64_t newest = newest_event_us_.load();
+    return newest == 0 ? options_.clock() : newest + (MonotonicMicros() - newest_seen_mono_us_.load());
+  }
+  return options_.clock();
+}
 
 void LiveAggregator::Observe(const RecordBatch& rows) {
   if (rows.num_rows() == 0 || !rows.schema()) return;
@@ -272,6 +278,16 @@ void LiveAggregator::Observe(const RecordBatch& rows) {
   const Column* c_user = cols->user >= 0 ? &rows.column(cols->user) : nullptr;
   const Column* c_delta = cols->length_delta >= 0 ? &rows.column(cols->length_delta) : nullptr;
 
+  if (options_.follow_event_time) {
+    int64_t newest = newest_event_us_.load();
+    for (size_t r = 0; r < rows.num_rows(); ++r) {
+      if (c_ts.IsValid(r)) newest = std::max(newest, c_ts.GetInt64(r));
+    }
+    if (newest > newest_event_us_.load()) {
+      newest_seen_mono_us_ = MonotonicMicros();
+      newest_event_us_ = newest;
+    }
+  }
   const int64_t now = Now();
   const int64_t now_sec = FloorDiv(now, kMicrosPerSecond);
   const int64_t now_min = FloorDiv(now_sec, 60);

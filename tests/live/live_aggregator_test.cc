@@ -134,6 +134,25 @@ TEST_F(LiveTest, CountsPerWindowAndSplit) {
   EXPECT_EQ(s["today"]["total_events"], 7);
 }
 
+TEST_F(LiveTest, FollowEventTimeShowsAReplayOfOldEvents) {
+  LiveOptions o;
+  o.follow_event_time = true;
+  o.clock = [] { return *ParseIso8601Micros("2030-01-01T00:00:00Z"); };  // ignored once events arrive
+  LiveAggregator agg(o, nullptr);
+  Ev a; a.ts = kT0 - 30 * kSec;
+  Ev b; b.ts = kT0;
+  agg.Observe(Batch({a, b}));
+  json s = json::parse(agg.SnapshotJson());
+  EXPECT_EQ(s["last_minute"]["total"], 2);
+  EXPECT_EQ(s["now"].get<std::string>().substr(0, 16), "2024-08-22T10:30");
+  // An older batch does not move the clock back.
+  Ev c; c.ts = kT0 - 3600 * kSec;
+  agg.Observe(Batch({c}));
+  s = json::parse(agg.SnapshotJson());
+  EXPECT_EQ(s["now"].get<std::string>().substr(0, 16), "2024-08-22T10:30");
+  EXPECT_EQ(s["last_hour"]["total"], 2);
+}
+
 TEST_F(LiveTest, SlotsAreReusedWithoutLeakingOldCounts) {
   LiveAggregator agg(Options(), nullptr);
   Ev e; e.ts = kT0;

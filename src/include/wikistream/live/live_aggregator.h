@@ -57,6 +57,10 @@ namespace ws::live {
 struct LiveOptions {
   // UTC micros; default ws::NowMicros.
   std::function<int64_t()> clock;
+  // For replays of old captures: "now" is the newest event_timestamp seen
+  // plus the time elapsed since it was seen (monotonic), so the windows show
+  // the replay as it goes. Ignores `clock`.
+  bool follow_event_time = false;
   size_t max_domains = 4096;
   size_t max_trending_pages = 50'000;
   size_t max_users = 200'000;
@@ -160,6 +164,8 @@ class LiveAggregator {
   LiveOptions options_;
   AlertSink* alerts_;
   std::atomic<uint64_t> observed_{0};
+  std::atomic<int64_t> newest_event_us_{0};
+  std::atomic<int64_t> newest_seen_mono_us_{0};
   mutable std::mutex mu_;
   std::unique_ptr<State> state_;
   mutable std::mutex subs_mu_;
