@@ -275,18 +275,23 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
   }
 
   // The oldest silver snapshot any gold table has caught up to.
+  // Snapshot ids are random, so "oldest" is by silver's sequence number; a
+  // snapshot silver no longer lists (expired) counts as "never" (full scan).
   std::vector<std::shared_ptr<Table>> gold_tables;
   std::optional<int64_t> oldest;
+  int64_t oldest_sequence = 0;
   bool any_never = false;
   for (const pipeline::TableDef* def : pipeline::GoldTables()) {
     auto t = warehouse_->table(def->full_name());
     if (!t.ok()) return fail(t.status());
     if (Status s = (*t)->Refresh(); !s.ok()) return fail(s);
     auto done = ParseSnapshotId(SummaryOfLatest(**t, kSilverSnapshotKey));
-    if (!done) {
+    auto done_snap = done ? silver_t.snapshot(*done) : Result<SnapshotInfo>(Status::NotFound("none"));
+    if (!done_snap.ok()) {
       any_never = true;
-    } else if (!oldest || *done < *oldest) {
+    } else if (!oldest || done_snap->sequence_number < oldest_sequence) {
       oldest = done;
+      oldest_sequence = done_snap->sequence_number;
     }
     gold_tables.push_back(*t);
   }
