@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -115,7 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     close(fd);
-    ws::fuzz::Fail("cannot connect to the server under test");
+    ws::fuzz::Fail("cannot connect to the server under test:", strerror(errno));
   }
   size_t sent = 0;
   while (sent < input.size()) {
@@ -132,6 +134,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (n <= 0) break;
     response.append(buf, static_cast<size_t>(n));
   }
+  // Abortive close: ~2000 connections a second would otherwise leave the
+  // client ports in TIME_WAIT and exhaust them within a minute.
+  linger lg{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
   close(fd);
 
   if (response.find("HTTP/1.1 500 ") != std::string::npos) ws::fuzz::Fail("the server answered 500:", response.substr(0, 2000));
