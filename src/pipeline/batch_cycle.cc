@@ -97,6 +97,9 @@ CycleReport BatchCycle::Run(const std::string& stage) {
   auto on_failure = [&](const std::string& name, const StageResult& r) {
     report.ok = false;
     if (r.gate_failed) return;  // the gate raised its own alert
+    // A stage cut short by SIGTERM/SIGINT is an orderly stop, not a failure
+    // worth paging for; the next start runs the cycle again.
+    if (r.status.code() == Status::Code::kCancelled && stop_ && stop_->load()) return;
     Alert a;
     a.kind = "pipeline";
     a.severity = "CRITICAL";

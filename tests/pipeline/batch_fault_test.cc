@@ -315,6 +315,22 @@ TEST_F(BatchFaultTest, GoldFailingAfterItsFirstTableCatchesUpOnTheNextCycle) {
   }
 }
 
+// Regression: a SIGTERM while a stage ran raised a CRITICAL "pipeline" alert
+// (Cancelled: shutdown requested) on every orderly stop of the service.
+TEST_F(BatchFaultTest, ShutdownDuringACycleRaisesNoPipelineAlert) {
+  ResetWarehouse();
+  auto wh = Warehouse::Open(DefaultFileSystem(), wh_, false);
+  ASSERT_TRUE(wh.ok());
+  AlertSink alerts("");
+  std::atomic<bool> stop{true};  // the signal arrived as the cycle started
+  BatchCycle cycle(wh->get(), &alerts, TestOptions(), &stop);
+  CycleReport report = cycle.Run("all");
+  alerts.Shutdown();
+  EXPECT_FALSE(report.ok) << report.Summary();  // nothing was published
+  EXPECT_EQ(report.silver_rows_added, 0);
+  for (const Alert& a : alerts.Recent(100)) EXPECT_NE(a.kind, "pipeline") << a.subject;
+}
+
 // Odd strides shift which operations each kind hits, so together the kinds
 // cover more of the cycle than any one of them.
 TEST_F(BatchFaultTest, IOErrorAnywhereInACycle) { Sweep(FaultKind::kIOError, "", Stride("", 40)); }
