@@ -46,7 +46,10 @@ void SetCommonHeaders(httplib::Response& res) {
 void SendJson(httplib::Response& res, int status, const json& body) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
-  res.set_content(body.dump(), "application/json");
+  // Bodies can echo request bytes (the path of an unknown API route), which
+  // need not be UTF-8: replace bad sequences (U+FFFD) instead of letting
+  // dump() throw, which turned a 404 into a 500.
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
 }
 
 void SendError(httplib::Response& res, int status, const std::string& message) {
