@@ -323,7 +323,12 @@ Result<ManifestEntries> ReadManifest(FileSystem* fs, const ManifestFile& info, c
         for (const auto& g : f["type"]["fields"]) {
           if (g["name"] != "partition") continue;
           int i = 0;
-          for (const auto& p : g["type"]["fields"]) by_id[p.value("field-id", -1)] = i++;
+          // Not p.value("field-id", -1): a JSON float there would be cast to
+          // int, undefined behaviour when out of range (manifest_fuzzer).
+          for (const auto& p : g["type"]["fields"]) {
+            auto id = p.find("field-id");
+            by_id[id != p.end() && id->is_number_integer() ? id->get<int>() : -1] = i++;
+          }
         }
       }
     } catch (const nlohmann::json::exception&) {

@@ -117,9 +117,31 @@ std::string MetadataToJson(const Table::State& s) {
   return j.dump();
 }
 
+namespace {
+
+// Every number of format-v2 metadata we read is an integer. get<int>() on a
+// JSON float static_casts it, undefined behaviour when it is out of range
+// (found by fuzz/table_metadata_fuzzer with "format-version": 1e99).
+// Iterative: the nesting depth is the file's to choose.
+bool HasFloat(const json& root) {
+  std::vector<const json*> todo{&root};
+  while (!todo.empty()) {
+    const json* j = todo.back();
+    todo.pop_back();
+    if (j->is_number_float()) return true;
+    if (j->is_structured()) {
+      for (const auto& v : *j) todo.push_back(&v);
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<Table::State>> MetadataFromJson(const std::string& text, const std::string& location) {
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Status::Corruption("table metadata is not JSON: " + location);
+  if (HasFloat(j)) return Status::Corruption("table metadata has a non-integer number: " + location);
   auto s = std::make_shared<Table::State>();
   s->metadata_location = location;
   s->version = MetadataVersion(location);
