@@ -45,12 +45,13 @@ struct Outcome {
 };
 
 // Runs `wikistream ARGS` with a scratch stderr file.
-Outcome Wikistream(const std::string& args, const std::string& env = "") {
+// `prefix`: shell commands before the binary (limits, a launcher such as timeout).
+Outcome Wikistream(const std::string& args, const std::string& env = "", const std::string& prefix = "") {
   TempDir scratch;
   std::string err_file = scratch.str() + "/stderr";
   Outcome o;
   // RunCommand appends 2>&1: group the command so its own stderr goes to the file.
-  o.rc = RunCommand("{ " + env + " " + Bin() + " " + args + " 2>" + err_file + " </dev/null; }", &o.out);
+  o.rc = RunCommand("{ " + prefix + env + " " + Bin() + " " + args + " 2>" + err_file + " </dev/null; }", &o.out);
   o.err = ReadFile(err_file);
   size_t start = 0;
   while (start < o.err.size()) {
@@ -284,6 +285,46 @@ TEST(BadInputTest, UnreachableEventStreamsRetriesAndStopsOnSigterm) {
   EXPECT_NE(err.find("127.0.0.1:1"), std::string::npos) << err;  // the retries are logged
   EXPECT_EQ(err.find("terminate called"), std::string::npos) << err;
   EXPECT_TRUE(Column(wh, "bronze.raw_events", "event_id").empty());
+}
+
+// ---------------------------------------------------------------- full disk
+
+// A cheap full disk: RLIMIT_FSIZE (`ulimit -f`, with SIGXFSZ ignored) makes
+// every write past 200 KiB fail with EFBIG, so the Parquet files of bronze
+// commits fail while small files (DLQ, metadata) still land - the partial
+// failure a filling disk gives. The run keeps retrying (5 failed commits,
+// then a restart from the committed position with backoff), exits 0 on
+// SIGTERM, and once space is back a run lands every event exactly once.
+TEST(BadInputTest, FullDiskKeepsRetryingStopsOnSigtermAndRecoversEveryEvent) {
+  TempDir dir;
+  std::string input = dir.str() + "/events.ndjson";
+  std::string out;
+  ASSERT_EQ(RunCommand(Bin() + " generate 20000 --seed 11 > " + input, &out), 0) << out;
+  std::string ref = dir.str() + "/ref", wh = dir.str() + "/wh";
+  ASSERT_EQ(Wikistream(RunOnce(input, ref)).rc, 0);
+  const auto ref_ids = Column(ref, "bronze.raw_events", "event_id");
+  const auto ref_dlq = Column(ref, "bronze.dlq_events", "dlq_id");
+  ASSERT_GT(ref_ids.size(), 10000u);
+  ASSERT_GT(ref_dlq.size(), 0u);
+
+  Outcome full = Wikistream("run --source replay:" + input + " --warehouse " + wh +
+                                 " --commit-max-events 5000 --http off --log-level error",
+                             "", "trap '' XFSZ; ulimit -f 400; exec timeout --preserve-status -s TERM 4 ");
+  EXPECT_EQ(full.rc, 0) << full.err;
+  ExpectNoTrace(full);
+  EXPECT_NE(full.err.find("File too large"), std::string::npos) << full.err;
+  EXPECT_NE(full.err.find("restarting from the committed position"), std::string::npos) << full.err;
+  EXPECT_LT(Column(wh, "bronze.raw_events", "event_id").size(), ref_ids.size());
+
+  Outcome again = Wikistream(RunOnce(input, wh));
+  ASSERT_EQ(again.rc, 0) << again.err;
+  EXPECT_EQ(Column(wh, "bronze.raw_events", "event_id"), ref_ids);
+  EXPECT_EQ(Column(wh, "silver.cleaned_events", "event_id"), ref_ids);
+  // Every bad payload is in the DLQ. (It may be there more than once: the
+  // bronze writer bug BronzeDlqFaultTest.DISABLED_... in
+  // tests/pipeline/batch_fault_test.cc; compare row counts once it is fixed.)
+  auto dlq = Column(wh, "bronze.dlq_events", "dlq_id");
+  EXPECT_EQ(std::set<std::string>(dlq.begin(), dlq.end()), std::set<std::string>(ref_dlq.begin(), ref_dlq.end()));
 }
 
 // ---------------------------------------------------------------- warehouse
