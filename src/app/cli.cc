@@ -48,6 +48,8 @@ const std::vector<OptionSpec>& AllOptions() {
        &Config::admin_token},
       {"kafka", "Kafka bootstrap brokers (host:port,...)", &Config::kafka_brokers},
       {"kafka-group", "Kafka consumer group of the bronze consumers", &Config::kafka_group},
+      {"position-file", "Where `produce` keeps the source position of what Kafka has acknowledged",
+       &Config::position_file},
       {"threads", "Worker threads; 0 = number of cores", &Config::threads},
       {"seed", "Seed of the synthetic generator", &Config::seed},
       {"log-level", "debug | info | warn | error | off", &Config::log_level},
@@ -220,7 +222,7 @@ int Main(int argc, char** argv) {
 
   auto* produce = app.add_subcommand("produce", "Source -> Kafka topics raw-events / dlq-events");
   AddOptions(produce, &config, {"kafka", "source", "speed", "eventstreams-url", "contact", "since", "domains",
-                                "seed", "log-level"});
+                                "seed", "log-level", "position-file"});
   produce->add_flag("--once", config.once, "Stop at the end of a finite source");
 
   auto* bronze = app.add_subcommand("bronze", "One bronze consumer of a Kafka consumer group -> bronze tables");

@@ -413,8 +413,27 @@ int RunProduce(const Config& config) {
   // The producer forwards payloads as received; the bronze consumers apply
   // every ingest rule (one place for the rules, and the DLQ keeps its
   // exactly-once position in the warehouse).
+  // Resume where Kafka last acknowledged everything: after a restart the
+  // source re-sends from there (EventStreams via Last-Event-ID), so nothing
+  // produced while we were down is lost; re-sent events are dropped by the
+  // bronze consumers by event_id.
+  FileSystem* fs = DefaultFileSystem();
+  if (auto saved = fs->ReadAll(config.position_file); saved.ok() && !saved->empty()) {
+    if (Status r = src->Resume(*saved); !r.ok()) {
+      shutdown.Remove(id);
+      return Fail("cannot resume from " + config.position_file + ": " + r.message());
+    }
+    log::Info("produce", "resuming at {}", *saved);
+  }
+  ProduceOptions options;
+  options.on_flushed = [fs, &config](const std::string& position) {
+    if (position.empty()) return;
+    if (Status w = fs->ReplaceFileAtomically(config.position_file, position); !w.ok()) {
+      log::Warn("produce", "could not save the position to {}: {}", config.position_file, w.ToString());
+    }
+  };
   ProduceStats stats;
-  Status s = ProduceFromSource(src, sink->get(), stop, ProduceOptions{}, &stats);
+  Status s = ProduceFromSource(src, sink->get(), stop, options, &stats);
   shutdown.Remove(id);
   if (!s.ok()) return Fail(s.ToString());
   log::Info("produce", "stopped: {} records produced", stats.records);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -17,6 +18,7 @@
 #include "wikistream/common/uuid.h"
 #include "wikistream/event/bronze_schema.h"
 #include "wikistream/pipeline/dq.h"
+#include "wikistream/pipeline/event_id_index.h"
 #include "wikistream/pipeline/gold.h"
 #include "wikistream/pipeline/silver.h"
 #include "wikistream/pipeline/table_schemas.h"
@@ -35,6 +37,15 @@ SchemaPtr BronzeProjectionForSilver() {
       {"event_id", "rc_id", "event_type", "namespace", "domain", "wiki", "title", "user", "is_bot", "is_minor",
        "length_old", "length_new", "length_delta", "revision_old", "revision_new", "event_timestamp", "ingested_at",
        "bronze_processed_at", "event_date", "event_hour", "source"});
+  return p;
+}
+
+// The silver columns gold reads (gold.h): a date's rows in memory stay small.
+SchemaPtr SilverProjectionForGold() {
+  static const SchemaPtr p = ProjectSchema(
+      *pipeline::SilverTable().schema,
+      {"event_type", "domain", "region", "title", "user_normalized", "user_type", "is_bot", "is_anonymous",
+       "length_delta", "is_large_deletion", "is_large_addition", "event_timestamp", "event_date", "event_hour"});
   return p;
 }
 
@@ -166,15 +177,67 @@ StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report)
     result.skipped = true;
     return result;
   }
-  auto files_r = bronze_t.FilesAddedBetween(done, current->snapshot_id);
-  if (!files_r.ok() && files_r.status().IsNotFound()) {
-    // The processed snapshot was expired: fall back to every bronze file;
-    // already_in_silver keeps the result identical.
-    log::Warn("silver", "bronze snapshot {} is no longer in the history; reprocessing all bronze", *done);
-    files_r = bronze_t.Scan();
+  // Walk the bronze snapshots after `done`, oldest first, and cut them into
+  // chunks of about kSilverChunkRows: each chunk is audited and published on
+  // its own, which bounds memory whatever the backlog (a 10M-event replay).
+  std::vector<std::pair<int64_t, int64_t>> chain;  // (snapshot id, added records)
+  bool reached_done = !done.has_value();
+  for (std::optional<int64_t> id = current->snapshot_id; id;) {
+    auto snap = bronze_t.snapshot(*id);
+    if (!snap.ok()) break;
+    auto added = snap->summary.find("added-records");
+    chain.emplace_back(*id, added == snap->summary.end() ? 0 : std::strtoll(added->second.c_str(), nullptr, 10));
+    if (done && snap->parent_id == done) {
+      reached_done = true;
+      break;
+    }
+    id = snap->parent_id;
   }
-  if (!files_r.ok()) return fail(files_r.status());
-  auto bronze_rows_r = warehouse_->ReadDataFiles(*files_r, BronzeProjectionForSilver());
+  std::reverse(chain.begin(), chain.end());
+  std::vector<std::pair<std::optional<int64_t>, int64_t>> chunks;  // (from exclusive, to)
+  if (!reached_done) {
+    // The processed snapshot was expired: reprocess every bronze file in one
+    // pass; dropping ids already in silver keeps the result identical.
+    log::Warn("silver", "bronze snapshot {} is no longer in the history; reprocessing all bronze", done.value_or(-1));
+    chunks.emplace_back(std::nullopt, current->snapshot_id);
+  } else {
+    std::optional<int64_t> from = done;
+    int64_t rows = 0;
+    for (size_t i = 0; i < chain.size(); ++i) {
+      rows += chain[i].second;
+      if (rows >= kSilverChunkRows || i + 1 == chain.size()) {
+        chunks.emplace_back(from, chain[i].first);
+        from = chain[i].first;
+        rows = 0;
+      }
+    }
+  }
+  for (const auto& [from, to] : chunks) {
+    Result<std::vector<DataFile>> files_r = reached_done ? bronze_t.FilesAddedBetween(from, to) : bronze_t.Scan();
+    if (!files_r.ok()) return fail(files_r.status());
+    StageResult chunk = RunSilverChunk(silver_t, from, to, *files_r, deadline, report);
+    result.rows_in += chunk.rows_in;
+    result.rows_out += chunk.rows_out;
+    if (!chunk.output_snapshot.empty()) result.output_snapshot = chunk.output_snapshot;
+    if (!chunk.status.ok()) {
+      result.status = chunk.status;
+      result.gate_failed = chunk.gate_failed;
+      return result;
+    }
+  }
+  return result;
+}
+
+StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> done, int64_t to,
+                                       const std::vector<DataFile>& bronze_files, const Deadline& deadline,
+                                       CycleReport* report) {
+  StageResult result;
+  auto fail = [&](Status s) {
+    result.status = std::move(s);
+    return result;
+  };
+  result.input_snapshot = std::to_string(to);
+  auto bronze_rows_r = warehouse_->ReadDataFiles(bronze_files, BronzeProjectionForSilver());
   if (!bronze_rows_r.ok()) return fail(bronze_rows_r.status());
   const RecordBatch& bronze_rows = *bronze_rows_r;
   result.rows_in = static_cast<int64_t>(bronze_rows.num_rows());
@@ -182,17 +245,16 @@ StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report)
   // Event ids already in silver for the dates this input touches: silver is
   // one row per event_id ever, and a duplicate shares its original's date.
   std::set<std::string> touched = DistinctStrings(bronze_rows.column("event_date"));
-  std::unordered_set<std::string> existing;
+  IdKeySet existing;  // 128-bit keys: 32 bytes per id, not a string each
   int64_t existing_rows = 0, existing_duplicates = 0;
   std::vector<std::string> duplicate_examples;
   if (!touched.empty() && silver_t.current_snapshot()) {
     SchemaPtr ids_only = ProjectSchema(*pipeline::SilverTable().schema, {"event_id"});
     auto ids = warehouse_->ReadTable(silver_t, ids_only, DateIn(touched));
     if (!ids.ok()) return fail(ids.status());
-    existing.reserve(ids->num_rows());
     existing_rows = static_cast<int64_t>(ids->num_rows());
     for (size_t i = 0; i < ids->num_rows(); ++i) {
-      if (!existing.emplace(ids->column(0).GetString(i)).second) {
+      if (!existing.Insert(MakeIdKey(ids->column(0).GetString(i)))) {
         ++existing_duplicates;
         if (duplicate_examples.size() < 5) duplicate_examples.emplace_back(ids->column(0).GetString(i));
       }
@@ -200,7 +262,7 @@ StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report)
   }
   const int64_t now = NowMicros();
   RecordBatch silver_rows = pipeline::BuildSilver(
-      bronze_rows, [&](std::string_view id) { return !existing.empty() && existing.count(std::string(id)) > 0; },
+      bronze_rows, [&](std::string_view id) { return existing.size() > 0 && existing.Contains(MakeIdKey(id)); },
       now);
 
   // Audit before publishing.
@@ -240,7 +302,7 @@ StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report)
   CommitRequest req;
   req.operation = CommitOperation::kAppend;
   req.added_files = std::move(*files);
-  req.summary[kBronzeSnapshotKey] = std::to_string(current->snapshot_id);
+  req.summary[kBronzeSnapshotKey] = std::to_string(to);
   const std::optional<int64_t> expected = done;
   req.validate = [&silver_t, expected](const SnapshotInfo*) -> Status {
     // Another batch process processed bronze meanwhile (the lock should
@@ -317,7 +379,7 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
   std::vector<std::string> dates = pipeline::GoldDatesToRecompute(touched);
   std::vector<std::string> needed = pipeline::SilverDatesNeededFor(dates);
   std::set<std::string> needed_set(needed.begin(), needed.end());
-  auto silver_rows = warehouse_->ReadTable(silver_t, pipeline::SilverTable().schema, DateIn(needed_set));
+  auto silver_rows = warehouse_->ReadTable(silver_t, SilverProjectionForGold(), DateIn(needed_set));
   if (!silver_rows.ok()) return fail(silver_rows.status());
   result.rows_in = static_cast<int64_t>(silver_rows->num_rows());
   report->gold_dates = dates;
@@ -428,7 +490,7 @@ StageResult BatchCycle::RunAudit(const Deadline& deadline, CycleReport* report) 
   }
   std::vector<std::string> dates = {latest};
   std::vector<std::string> needed = pipeline::SilverDatesNeededFor(dates);
-  auto silver_rows = warehouse_->ReadTable(silver_t, pipeline::SilverTable().schema,
+  auto silver_rows = warehouse_->ReadTable(silver_t, SilverProjectionForGold(),
                                            DateIn(std::set<std::string>(needed.begin(), needed.end())));
   if (!silver_rows.ok()) return fail(silver_rows.status());
   const int64_t now = NowMicros();

@@ -116,7 +116,8 @@ Status IngestLoop::Run(const std::atomic<bool>& stop) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));  // commit is failing: wait for it
     }
     const int64_t now = MonotonicMicros();
-    if (pending_events_ >= options_.commit_max_events || now - last_commit >= interval_us) {
+    if (pending_events_ >= options_.commit_max_events || now - last_commit >= interval_us ||
+        writer_->buffered_bytes() >= options_.commit_max_bytes) {
       if (CommitNow(false).ok()) {
         consecutive_failures = 0;
       } else if (++consecutive_failures >= options_.max_commit_failures) {

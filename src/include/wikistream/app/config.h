@@ -31,6 +31,7 @@ struct Config {
   std::string admin_token;
   std::string kafka_brokers;
   std::string kafka_group = "wikistream-bronze";
+  std::string position_file = "wikistream-produce.position";  // produce's resume position
   int threads = 0;  // 0 = number of cores
   uint64_t seed = 42;
   std::string log_level = "info";

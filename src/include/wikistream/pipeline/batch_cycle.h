@@ -31,6 +31,10 @@
 
 namespace ws {
 
+// Silver publishes at most about this many bronze rows per commit (one
+// audited unit), so a backlog of any size is processed in bounded memory.
+inline constexpr int64_t kSilverChunkRows = 250000;
+
 struct BatchOptions {
   int stage_attempts = 3;
   double stage_timeout_s = 300;
@@ -60,6 +64,9 @@ class BatchCycle {
 
  private:
   StageResult RunSilver(const Deadline& deadline, CycleReport* report);
+  StageResult RunSilverChunk(Table& silver, std::optional<int64_t> from, int64_t to,
+                             const std::vector<DataFile>& bronze_files, const Deadline& deadline,
+                             CycleReport* report);
   StageResult RunGold(const Deadline& deadline, CycleReport* report);
   StageResult RunAudit(const Deadline& deadline, CycleReport* report);
   Status RecordQuality(const RecordBatch& results, const RecordBatch& profiles);

@@ -59,6 +59,7 @@ class BronzeWriter {
   Result<RecordBatch> Add(RecordBatch* accepted, RecordBatch* dlq);
   int64_t duplicates() const { return duplicates_; }
   size_t buffered_rows() const { return buffer_.num_rows() + dlq_buffer_.num_rows(); }
+  size_t buffered_bytes() const { return buffer_.ByteSize() + dlq_buffer_.ByteSize(); }
   // Commits the buffer (possibly empty: then only when `force_position`,
   // to record how far the source was read, e.g. at shutdown).
   Result<BronzeCommitInfo> Commit(const std::string& position, bool force_position = false);
