@@ -109,6 +109,11 @@ int RunPipeline(const Config& config) {
     if (!file.ok()) return Fail("cannot read replay file: " + file.status().message(), 2);
   }
 
+  if (HttpWanted(config)) {
+    serve::ServerOptions probe;
+    if (Status h = serve::ParseHttpAddress(config.http, &probe); !h.ok()) return Fail("--http: " + h.message(), 2);
+  }
+
   auto warehouse_r = Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/true);
   if (!warehouse_r.ok()) return Fail("cannot open warehouse " + config.warehouse + ": " + warehouse_r.status().message());
   std::unique_ptr<Warehouse> warehouse = std::move(warehouse_r).value();
@@ -118,7 +123,10 @@ int RunPipeline(const Config& config) {
       !s.ok()) {
     log::Warn("app", "could not read ops.alerts: {}", s.ToString());
   }
-  live::LiveAggregator live_state(live::LiveOptions{}, &alerts);
+  live::LiveOptions live_options;
+  // A replay's events are in the past: the live windows follow event time.
+  live_options.follow_event_time = spec->kind == "replay";
+  live::LiveAggregator live_state(live_options, &alerts);
   alerts.SetListener([&live_state](const Alert& a) { live_state.OnAlert(a); });
 
   std::atomic<bool> stop{false};
@@ -232,9 +240,15 @@ int RunPipeline(const Config& config) {
       return Fail("--http: " + s.message(), 2);
     }
     so.admin_token = config.admin_token;
-    if (!config.web_root.empty()) so.web_root = config.web_root;
+    so.web_root = DefaultWebRoot(config);
     serve::ServerCallbacks cb;
     cb.run_batch = [&]() -> Result<std::string> { return run_cycle("all").Summary(); };
+    cb.run_maintain = [&]() -> Result<std::string> {
+      std::lock_guard<std::mutex> lock(batch_mu);
+      auto lock_file = BatchLock::Acquire(config.warehouse, /*wait=*/true);
+      if (!lock_file.ok()) return lock_file.status();
+      return MaintainWarehouse(warehouse.get());
+    };
     cb.health = [&]() -> Status {
       return ingest_healthy.load() ? Status::OK() : Status::Unavailable("ingest loop is restarting");
     };

@@ -5,6 +5,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <filesystem>
 #include <set>
 
 #include "wikistream/common/file_system.h"
@@ -47,6 +48,24 @@ Result<SourceSpec> ParseSourceSpec(const std::string& spec) {
         "unknown --source '{}' (expected eventstreams, replay:PATH, synthetic[:N] or kafka://BROKERS[/TOPIC])", spec));
   }
   return s;
+}
+
+std::string DefaultWebRoot(const Config& config) {
+  if (!config.web_root.empty()) return config.web_root;
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::vector<std::filesystem::path> candidates;
+  if (!ec) {
+    auto dir = exe.parent_path();
+    candidates = {dir / "web", dir / ".." / "web", dir / ".." / "share" / "wikistream" / "web"};
+  }
+#ifdef WIKISTREAM_SOURCE_WEB_DIR
+  candidates.emplace_back(WIKISTREAM_SOURCE_WEB_DIR);
+#endif
+  for (const auto& c : candidates) {
+    if (std::filesystem::exists(c / "index.html", ec)) return std::filesystem::weakly_canonical(c, ec).string();
+  }
+  return "";
 }
 
 std::string UserAgent(const Config& config) { return MakeEventStreamsUserAgent(WIKISTREAM_VERSION, config.contact); }
@@ -175,6 +194,9 @@ IngestMetrics::IngestMetrics(prometheus::Registry* registry) : impl_(std::make_u
                               .Help("Duration of the last batch cycle")
                               .Register(*registry)
                               .Add({});
+  for (const char* outcome : {"accepted", "canary", "filtered", "duplicate", "dlq"}) {
+    impl_->events->Add({{"outcome", outcome}});
+  }
   impl_->cycles->Add({{"result", "ok"}});
   impl_->cycles->Add({{"result", "failed"}});
 }

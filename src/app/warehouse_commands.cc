@@ -36,8 +36,10 @@ std::string SummaryCount(const SnapshotInfo& s, const char* key) {
 int RunBatch(const Config& config, const std::string& stage) {
   ShutdownSignal& shutdown = ShutdownSignal::Instance();
   shutdown.Install();
-  auto warehouse = Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/true);
-  if (!warehouse.ok()) return Fail("cannot open warehouse " + config.warehouse + ": " + warehouse.status().message());
+  // A batch needs a warehouse that bronze has written: a mistyped path is
+  // an error, not a new empty warehouse.
+  auto warehouse = OpenExisting(config);
+  if (!warehouse.ok()) return Fail(warehouse.status().message());
   auto lock = BatchLock::Acquire(config.warehouse, /*wait=*/false);
   if (!lock.ok()) return Fail(lock.status().message());
   AlertSink alerts(config.alert_webhook);
@@ -69,7 +71,7 @@ int RunServe(const Config& config) {
     return Fail("--http: " + s.message(), 2);
   }
   so.admin_token = config.admin_token;
-  if (!config.web_root.empty()) so.web_root = config.web_root;
+  so.web_root = DefaultWebRoot(config);
   serve::ServerCallbacks cb;
   cb.run_batch = [&]() -> Result<std::string> {
     auto lock = BatchLock::Acquire(config.warehouse, false);
@@ -77,6 +79,11 @@ int RunServe(const Config& config) {
     std::atomic<bool> stop{false};
     BatchCycle cycle(warehouse->get(), &alerts, BatchOptions{}, &stop);
     return cycle.Run("all").Summary();
+  };
+  cb.run_maintain = [&]() -> Result<std::string> {
+    auto lock = BatchLock::Acquire(config.warehouse, false);
+    if (!lock.ok()) return lock.status();
+    return MaintainWarehouse(warehouse->get());
   };
   cb.health = [] { return Status::OK(); };
   cb.ready = [] { return Status::OK(); };
@@ -134,24 +141,18 @@ int RunSnapshots(const Config& config, const std::string& table) {
   return 0;
 }
 
-int RunMaintain(const Config& config) {
-  auto warehouse = OpenExisting(config);
-  if (!warehouse.ok()) return Fail(warehouse.status().message());
-  // Maintenance rewrites files: keep batch cycles out meanwhile.
-  auto lock = BatchLock::Acquire(config.warehouse, /*wait=*/true);
-  if (!lock.ok()) return Fail(lock.status().message());
+Result<std::string> MaintainWarehouse(Warehouse* warehouse) {
   const int64_t now_ms = NowMicros() / 1000;
   int64_t compacted = 0, expired = 0, deleted = 0;
   for (const TableSpec& spec : AllTableSpecs()) {
-    auto t = (*warehouse)->table(spec.qualified());
+    auto t = warehouse->table(spec.qualified());
     if (!t.ok()) continue;
     Table& table = **t;
-    if (Status s = table.Refresh(); !s.ok()) return Fail(s.ToString());
-    auto files = table.Scan();
-    if (!files.ok()) return Fail(files.status().ToString());
+    WS_RETURN_IF_ERROR(table.Refresh());
+    WS_ASSIGN_OR_RETURN(auto files, table.Scan());
     // Compact partitions holding many small files (micro-batches).
     std::map<PartitionValues, std::pair<int, int64_t>> per_partition;
-    for (const auto& f : *files) {
+    for (const auto& f : files) {
       auto& [count, bytes] = per_partition[f.partition];
       ++count;
       bytes += f.stats.file_size_bytes;
@@ -164,21 +165,32 @@ int RunMaintain(const Config& config) {
                   r.status().ToString());
         continue;
       }
-      ++compacted;
+      if (r->attempts > 0) ++compacted;
     }
     ExpireOptions eo;
     eo.older_than_ms = now_ms - 24LL * 3600 * 1000;
     eo.retain_last = 20;
     auto e = table.ExpireSnapshots(eo);
-    if (!e.ok()) return Fail(spec.qualified() + ": " + e.status().ToString());
+    if (!e.ok()) return Status(e.status().code(), spec.qualified() + ": " + e.status().message());
     expired += e->snapshots_expired;
     deleted += e->files_deleted;
     auto o = table.RemoveOrphanFiles(now_ms - 3600LL * 1000);
-    if (!o.ok()) return Fail(spec.qualified() + ": " + o.status().ToString());
+    if (!o.ok()) return Status(o.status().code(), spec.qualified() + ": " + o.status().message());
     deleted += o->files_deleted;
   }
-  std::printf("maintain: %lld partitions compacted, %lld snapshots expired, %lld files deleted\n",
-              static_cast<long long>(compacted), static_cast<long long>(expired), static_cast<long long>(deleted));
+  return fmt::format("maintain: {} partitions compacted, {} snapshots expired, {} files deleted", compacted, expired,
+                     deleted);
+}
+
+int RunMaintain(const Config& config) {
+  auto warehouse = OpenExisting(config);
+  if (!warehouse.ok()) return Fail(warehouse.status().message());
+  // Maintenance rewrites files: keep batch cycles out meanwhile.
+  auto lock = BatchLock::Acquire(config.warehouse, /*wait=*/true);
+  if (!lock.ok()) return Fail(lock.status().message());
+  auto r = MaintainWarehouse(warehouse->get());
+  if (!r.ok()) return Fail(r.status().ToString());
+  std::printf("%s\n", r->c_str());
   return 0;
 }
 

@@ -42,13 +42,29 @@ Status BronzeWriter::Init() {
     if (f.partition.size() == 2) partitions_with_files_.insert(f.partition[0] + "/" + f.partition[1]);
   }
 
-  // The DLQ commits before bronze; if we died between the two, the DLQ rows
-  // of the last DLQ commit will be produced again: remember their ids.
+  // The DLQ commits before bronze. If DLQ commits landed while the bronze
+  // commits after them failed (a full disk fails the bigger bronze files
+  // first), the payloads of every DLQ snapshot past the bronze position will
+  // be produced again: remember their ids, newest DLQ snapshot back to the
+  // one whose position bronze has reached.
   if (auto snap = dlq_->LatestSnapshotWithSummary(key)) {
     dlq_position_ = snap->summary.at(key);
-    if (dlq_position_ != position_) {
-      WS_ASSIGN_OR_RETURN(std::vector<DataFile> added, dlq_->FilesAddedBetween(snap->parent_id, snap->snapshot_id));
-      SchemaPtr ids_only = ProjectSchema(*bronze::DlqEventsSchema(), {"dlq_id"});
+    std::vector<int64_t> ahead;
+    for (std::optional<SnapshotInfo> s = snap; s;) {
+      auto it = s->summary.find(key);
+      if (it != s->summary.end()) {
+        if (it->second == position_) break;
+        ahead.push_back(s->snapshot_id);
+      }
+      if (!s->parent_id) break;
+      auto parent = dlq_->snapshot(*s->parent_id);
+      if (!parent.ok()) break;  // expired history: older DLQ rows are long behind bronze
+      s = *parent;
+    }
+    SchemaPtr ids_only = ProjectSchema(*bronze::DlqEventsSchema(), {"dlq_id"});
+    for (int64_t id : ahead) {
+      WS_ASSIGN_OR_RETURN(SnapshotInfo s, dlq_->snapshot(id));
+      WS_ASSIGN_OR_RETURN(std::vector<DataFile> added, dlq_->FilesAddedBetween(s.parent_id, s.snapshot_id));
       WS_ASSIGN_OR_RETURN(RecordBatch ids, warehouse_->ReadDataFiles(added, ids_only));
       for (size_t i = 0; i < ids.num_rows(); ++i) dlq_committed_ids_.emplace(ids.column(0).GetString(i));
     }
@@ -166,8 +182,8 @@ Result<BronzeCommitInfo> BronzeWriter::Commit(const std::string& position, bool 
     buffer_ = RecordBatch(bronze::RawEventsSchema());
     index_.Commit();
   }
-  // DLQ rows committed before a crash can only come back once.
-  dlq_committed_ids_.clear();
+  // dlq_committed_ids_ stays: a backlog re-delivered after a restart may span
+  // several commits (the set only holds the DLQ rows that were ahead).
   info.duration_us = MonotonicMicros() - started;
   return info;
 }

@@ -485,7 +485,12 @@ namespace {
 class SyntheticSource : public Source {
  public:
   SyntheticSource(uint64_t seed, int64_t count, double speed, int64_t start_us)
-      : seed_(seed), count_(count), speed_(speed), start_us_(start_us), gen_(seed, start_us) {}
+      : seed_(seed), count_(count), speed_(speed), start_us_(start_us), gen_(seed, start_us, Rate(speed)) {}
+
+  // Paced streams are "live": N x the generator's base rate, with event
+  // times that keep step with the wall clock (so freshness checks hold at any
+  // speed). Unpaced runs keep the base rate and are reproducible.
+  static double Rate(double speed) { return speed > 0 ? 200.0 * speed : 200.0; }
 
   std::string name() const override { return "synthetic"; }
 
@@ -500,7 +505,7 @@ class SyntheticSource : public Source {
     }
     if (j.contains("start") && j["start"].is_number_integer()) start_us_ = j["start"].get<int64_t>();
     int64_t next = j["next"].get<int64_t>();
-    gen_ = SyntheticGenerator(seed_, start_us_);
+    gen_ = SyntheticGenerator(seed_, start_us_, Rate(speed_));
     std::string scratch;
     for (int64_t i = 0; i < next; ++i) gen_.NextInto(&scratch);
     next_ = next;
@@ -531,7 +536,7 @@ class SyntheticSource : public Source {
           first_time_ = t;
           wall_base_ = MonotonicMicros();
         }
-        int64_t due = wall_base_ + static_cast<int64_t>(static_cast<double>(t - first_time_) / speed_);
+        int64_t due = wall_base_ + (t - first_time_);
         int64_t now = MonotonicMicros();
         if (due > now) {
           if (added > 0 || now >= deadline) break;

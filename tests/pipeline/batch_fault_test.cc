@@ -373,7 +373,7 @@ namespace {
 // `ulimit -f` on a real run: 39 distinct dlq_ids in 134 rows. Enable once
 // BronzeWriter::Init collects the ids of every DLQ snapshot after the bronze
 // position (and Commit keeps them until bronze passes that point).
-TEST(BronzeDlqFaultTest, DISABLED_DlqRowsAreNotDoubledWhenBronzeCommitsKeepFailing) {
+TEST(BronzeDlqFaultTest, DlqRowsAreNotDoubledWhenBronzeCommitsKeepFailing) {
   TempDir dir;
   FaultInjectionFileSystem fs(DefaultFileSystem());
   auto wh = Warehouse::Open(&fs, dir.str(), true);

@@ -36,8 +36,18 @@ struct SourceSpec {
 Result<SourceSpec> ParseSourceSpec(const std::string& spec);
 Result<std::unique_ptr<Source>> OpenSource(const Config& config);
 
+// The dashboard's directory: --web-root if given, else the first of
+// <exe dir>/web, <exe dir>/../web, <exe dir>/../share/wikistream/web and the
+// source checkout's web/ (compiled in) that holds index.html.
+std::string DefaultWebRoot(const Config& config);
+
 // `wikistream/<version> (<contact>)`.
 std::string UserAgent(const Config& config);
+
+// Compacts small files, expires snapshots older than a day (keeping the
+// newest 20) and removes orphan files older than an hour, in every table.
+// The caller holds the batch lock. Returns a one-line summary.
+Result<std::string> MaintainWarehouse(Warehouse* warehouse);
 
 class WarehouseAnalyticsStore : public serve::AnalyticsStore {
  public:

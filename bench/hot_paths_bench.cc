@@ -1,0 +1,96 @@
+// Micro-benchmarks of the hot paths of a replay: the ingest rules (parse +
+// validate + column building), Parquet encoding + zstd of bronze rows, the
+// event-id dedup index, silver derivation and gold aggregation.
+// Run: build/bench/ws_bench [--benchmark_filter=...]
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "wikistream/common/file_system.h"
+#include "wikistream/common/uuid.h"
+#include "wikistream/event/bronze_schema.h"
+#include "wikistream/event/ingest.h"
+#include "wikistream/format/parquet_writer.h"
+#include "wikistream/pipeline/event_id_index.h"
+#include "wikistream/pipeline/gold.h"
+#include "wikistream/pipeline/silver.h"
+#include "wikistream/source/synthetic_source.h"
+
+namespace ws {
+namespace {
+
+constexpr int kEvents = 20000;
+
+const std::vector<SourceRecord>& Records() {
+  static const std::vector<SourceRecord> records = [] {
+    std::vector<SourceRecord> v;
+    SyntheticGenerator gen(7);
+    for (int i = 0; i < kEvents; ++i) v.push_back(SourceRecord{gen.Next(), 0, std::to_string(i)});
+    return v;
+  }();
+  return records;
+}
+
+RecordBatch BronzeRows() {
+  EventIngestor ing(DomainFilter::All(), "bench");
+  RecordBatch acc(bronze::RawEventsSchema()), dlq(bronze::DlqEventsSchema());
+  for (const auto& r : Records()) ing.Ingest(r, &acc, &dlq);
+  return acc;
+}
+
+void BM_IngestRules(benchmark::State& state) {
+  const auto& records = Records();
+  int64_t bytes = 0;
+  for (const auto& r : records) bytes += static_cast<int64_t>(r.payload.size());
+  EventIngestor ing(DomainFilter::All(), "bench");
+  for (auto _ : state) {
+    RecordBatch acc(bronze::RawEventsSchema()), dlq(bronze::DlqEventsSchema());
+    acc.Reserve(records.size());
+    for (const auto& r : records) ing.Ingest(r, &acc, &dlq);
+    benchmark::DoNotOptimize(acc.num_rows());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(records.size()));
+  state.SetBytesProcessed(state.iterations() * bytes);
+}
+BENCHMARK(BM_IngestRules)->Unit(benchmark::kMillisecond);
+
+// Writes to /dev/null-like temp files: measures encoding + compression.
+void BM_ParquetWriteBronze(benchmark::State& state) {
+  RecordBatch rows = BronzeRows();
+  ParquetWriterOptions options;
+  options.zstd_level = static_cast<int>(state.range(0));
+  std::string path = "/tmp/ws-bench-" + NewUuid() + ".parquet";
+  for (auto _ : state) {
+    auto stats = WriteParquetFile(DefaultFileSystem(), path, rows, options);
+    benchmark::DoNotOptimize(stats.ok());
+  }
+  (void)DefaultFileSystem()->Remove(path);
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(rows.num_rows()));
+}
+BENCHMARK(BM_ParquetWriteBronze)->Arg(1)->Arg(-1)->Arg(-5)->Unit(benchmark::kMillisecond);
+
+void BM_EventIdDedup(benchmark::State& state) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < kEvents; ++i) ids.push_back(NewUuid());
+  for (auto _ : state) {
+    EventIdIndex index([](const std::string&, int32_t, std::vector<std::string>*) { return Status::OK(); });
+    for (const auto& id : ids) benchmark::DoNotOptimize(index.InsertIfNew("2026-01-01", 1, id).ok());
+  }
+  state.SetItemsProcessed(state.iterations() * kEvents);
+}
+BENCHMARK(BM_EventIdDedup)->Unit(benchmark::kMillisecond);
+
+void BM_SilverAndGold(benchmark::State& state) {
+  RecordBatch bronze = BronzeRows();
+  for (auto _ : state) {
+    RecordBatch silver = pipeline::BuildSilver(bronze, [](std::string_view) { return false; }, 0);
+    auto gold = pipeline::ComputeGold(silver, {"2026-01-01"}, 0);
+    benchmark::DoNotOptimize(gold.hourly_stats.num_rows());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(bronze.num_rows()));
+}
+BENCHMARK(BM_SilverAndGold)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace ws

@@ -1,0 +1,114 @@
+// The dashboard and API over the real binary: a warehouse filled by one
+// replay, then `wikistream run` with a paced replay and the HTTP server on a
+// free port, checked in headless Chromium and over HTTP.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "testing/test_util.h"
+
+namespace ws {
+namespace {
+
+using ws::testing::BuildDir;
+using ws::testing::ReadFile;
+using ws::testing::RunCommand;
+using ws::testing::SourceDir;
+using ws::testing::TempDir;
+using ws::testing::WikistreamBinary;
+
+// Starts `wikistream run ...` with stderr to a file; returns the pid.
+pid_t Start(const std::vector<std::string>& args, const std::string& log) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    setenv("WIKISTREAM_LOG_LEVEL", "info", 1);  // the port is logged at info
+    FILE* f = std::freopen(log.c_str(), "w", stderr);
+    (void)f;
+    std::vector<char*> argv;
+    std::string bin = WikistreamBinary().string();
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// The port the server logged ("dashboard at http://127.0.0.1:PORT").
+int WaitForPort(const std::string& log) {
+  std::regex re("dashboard at http://127\\.0\\.0\\.1:([0-9]+)");
+  for (int i = 0; i < 300; ++i) {
+    std::smatch m;
+    std::string text = std::filesystem::exists(log) ? ReadFile(log) : "";
+    if (std::regex_search(text, m, re)) return std::stoi(m[1]);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return -1;
+}
+
+TEST(DashboardEndToEndTest, LiveAndBatchPanelsOverARealRun) {
+  TempDir dir;
+  std::string wh = dir.str() + "/wh";
+  std::string history = dir.str() + "/history.ndjson", live = dir.str() + "/live.ndjson";
+  std::string out;
+  // Enough events for heavy users to reach HIGH (the generator's burst users).
+  ASSERT_EQ(RunCommand("{ " + WikistreamBinary().string() + " generate 30000 --seed 5 > " + history + "; }", &out), 0);
+  ASSERT_EQ(RunCommand("{ " + WikistreamBinary().string() + " generate 40000 --seed 6 > " + live + "; }", &out), 0);
+  ASSERT_EQ(RunCommand(WikistreamBinary().string() + " run --once --source replay:" + history + " --warehouse " + wh),
+            0);
+
+  std::string log = dir.str() + "/run.log";
+  pid_t pid = Start({"run", "--source", "replay:" + live, "--speed", "20", "--warehouse", wh, "--http",
+                     "127.0.0.1:0", "--batch-interval", "3", "--admin-token", "s3cret"},
+                    log);
+  int port = WaitForPort(log);
+  ASSERT_GT(port, 0) << ReadFile(log);
+
+  httplib::Client http("127.0.0.1", port);
+  http.set_read_timeout(10, 0);
+  auto health = http.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto summary = http.Get("/api/summary");
+  ASSERT_TRUE(summary);
+  EXPECT_EQ(summary->status, 200) << summary->body;
+  EXPECT_NE(summary->body.find("total_events"), std::string::npos) << summary->body;
+  auto risk = http.Get("/api/risk?level=HIGH&limit=5");
+  ASSERT_TRUE(risk);
+  EXPECT_EQ(risk->status, 200);
+  EXPECT_EQ(http.Get("/api/hourly?date=not-a-date")->status, 400);
+  EXPECT_EQ(http.Post("/api/admin/batch", "", "application/json")->status, 401);
+  httplib::Headers auth = {{"Authorization", "Bearer s3cret"}};
+  auto batch = http.Post("/api/admin/batch", auth, "", "application/json");
+  ASSERT_TRUE(batch);
+  EXPECT_EQ(batch->status, 200) << batch->body;
+  auto metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("wikistream_ingest_events_total"), std::string::npos);
+  EXPECT_EQ(http.Get("/../catalog.db")->status, 404);
+
+  std::string screenshot = (BuildDir() / "dashboard-e2e.png").string();
+  int rc = RunCommand("node " + (SourceDir() / "tests/interop/dashboard_replay_check.mjs").string() + " http://127.0.0.1:" +
+                          std::to_string(port) + "/ " + screenshot,
+                      &out);
+  EXPECT_EQ(rc, 0) << out;
+
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << ReadFile(log);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << ReadFile(log);
+}
+
+}  // namespace
+}  // namespace ws
