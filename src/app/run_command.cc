@@ -177,7 +177,10 @@ int RunPipeline(const Config& config) {
   Status ingest_status;
   std::unique_ptr<IngestSession> session;
   std::mutex session_mu;
-  auto on_rows = [&live_state](const RecordBatch& rows) { live_state.Observe(rows); };
+  // The live state only matters to the dashboard: a headless --once replay
+  // skips it.
+  std::function<void(const RecordBatch&)> on_rows;
+  if (HttpWanted(config)) on_rows = [&live_state](const RecordBatch& rows) { live_state.Observe(rows); };
 
   {
     auto first = StartSession(config, warehouse.get(), domains, on_rows);

@@ -1,6 +1,7 @@
 #include "wikistream/pipeline/batch_cycle.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -152,6 +153,7 @@ CycleReport BatchCycle::Run(const std::string& stage) {
   s = RecordAlerts();
   if (!s.ok()) log::Warn("batch", "could not record alerts: {}", s.ToString());
   report.record_us = MonotonicMicros() - t0;
+  malloc_trim(0);  // a cycle's working set is transient: give it back
   return report;
 }
 

@@ -1,6 +1,7 @@
 #include "wikistream/pipeline/bronze_writer.h"
 
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
@@ -98,6 +99,12 @@ Status BronzeWriter::LoadHour(const std::string& date, int32_t hour, std::vector
 
 Result<RecordBatch> BronzeWriter::Add(RecordBatch* accepted, RecordBatch* dlq) {
   RecordBatch kept_rows(bronze::RawEventsSchema());
+  WS_RETURN_IF_ERROR(AddRows(accepted, dlq, [&](const RecordBatch& kept) { kept_rows = kept; }));
+  return kept_rows;
+}
+
+Status BronzeWriter::AddRows(RecordBatch* accepted, RecordBatch* dlq,
+                             const std::function<void(const RecordBatch&)>& on_kept) {
   if (accepted->num_rows() > 0) {
     const Column& ids = accepted->column(bronze::kEventId);
     const Column& dates = accepted->column(bronze::kEventDate);
@@ -109,12 +116,20 @@ Result<RecordBatch> BronzeWriter::Add(RecordBatch* accepted, RecordBatch* dlq) {
       if (is_new) kept.push_back(static_cast<uint32_t>(r));
     }
     duplicates_ += static_cast<int64_t>(accepted->num_rows() - kept.size());
-    if (kept.size() == accepted->num_rows()) {
-      kept_rows = std::move(*accepted);
-    } else {
-      kept_rows = accepted->Take(kept);
+    RecordBatch taken;
+    RecordBatch* kept_rows = accepted;
+    if (kept.size() != accepted->num_rows()) {
+      taken = accepted->Take(kept);
+      kept_rows = &taken;
     }
-    buffer_.Append(kept_rows);
+    if (on_kept && kept_rows->num_rows() > 0) on_kept(*kept_rows);
+    // The common case (an empty buffer after a commit, no duplicates) moves
+    // the rows instead of copying them.
+    if (buffer_.num_rows() == 0) {
+      buffer_ = std::move(*kept_rows);
+    } else {
+      buffer_.Append(*kept_rows);
+    }
   }
   if (dlq->num_rows() > 0) {
     if (dlq_committed_ids_.empty()) {
@@ -128,7 +143,7 @@ Result<RecordBatch> BronzeWriter::Add(RecordBatch* accepted, RecordBatch* dlq) {
   }
   *accepted = RecordBatch(bronze::RawEventsSchema());
   *dlq = RecordBatch(bronze::DlqEventsSchema());
-  return kept_rows;
+  return Status::OK();
 }
 
 Result<BronzeCommitInfo> BronzeWriter::Commit(const std::string& position, bool force_position) {
@@ -177,6 +192,10 @@ Result<BronzeCommitInfo> BronzeWriter::Commit(const std::string& position, bool 
     info.snapshot_id = r.snapshot_id;
     info.files += static_cast<int64_t>(files.size());
     info.rows = static_cast<int64_t>(buffer_.num_rows());
+    // Release the batch's memory to the system now: the peak of one commit
+    // should not stay as the process's footprint.
+    buffer_ = RecordBatch(bronze::RawEventsSchema());
+    malloc_trim(0);
     for (const DataFile& f : files) partitions_with_files_.insert(f.partition[0] + "/" + f.partition[1]);
     position_ = position;
     buffer_ = RecordBatch(bronze::RawEventsSchema());

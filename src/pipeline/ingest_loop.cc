@@ -53,17 +53,13 @@ Status IngestLoop::IngestBatch(std::vector<SourceRecord>* records) {
     stats_.polled += static_cast<int64_t>(n);
     if (n > 0) stats_.last_event_at_us = records->back().received_at_us;
   }
-  for (size_t w = 1; w < workers; ++w) {
-    accepted[0].Append(accepted[w]);
-    dlq[0].Append(dlq[w]);
+  // Worker batches go to the writer in order (no merge copy).
+  for (size_t w = 0; w < workers; ++w) {
+    pending_events_ += static_cast<int64_t>(accepted[w].num_rows() + dlq[w].num_rows());
+    WS_RETURN_IF_ERROR(writer_->AddRows(&accepted[w], &dlq[w], options_.on_rows));
   }
-  const int64_t parsed = MonotonicMicros();
-  pending_events_ += static_cast<int64_t>(accepted[0].num_rows() + dlq[0].num_rows());
-  WS_ASSIGN_OR_RETURN(RecordBatch kept, writer_->Add(&accepted[0], &dlq[0]));
-  if (options_.on_rows && kept.num_rows() > 0) options_.on_rows(kept);
   std::lock_guard<std::mutex> lock(mu_);
   stats_.parse_us += MonotonicMicros() - started;
-  (void)parsed;
   return Status::OK();
 }
 

@@ -21,6 +21,7 @@
 // Not thread-safe: one ingest loop owns a BronzeWriter.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_set>
@@ -57,6 +58,9 @@ class BronzeWriter {
   // Accepted rows (RawEventsSchema) and DLQ rows (DlqEventsSchema) of one
   // poll; both are consumed (cleared). Returns the accepted rows kept.
   Result<RecordBatch> Add(RecordBatch* accepted, RecordBatch* dlq);
+  // Same, without copying: `on_kept` (may be empty) sees the kept rows
+  // before they are moved into the buffer.
+  Status AddRows(RecordBatch* accepted, RecordBatch* dlq, const std::function<void(const RecordBatch&)>& on_kept);
   int64_t duplicates() const { return duplicates_; }
   size_t buffered_rows() const { return buffer_.num_rows() + dlq_buffer_.num_rows(); }
   size_t buffered_bytes() const { return buffer_.ByteSize() + dlq_buffer_.ByteSize(); }

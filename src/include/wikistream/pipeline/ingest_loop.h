@@ -32,7 +32,7 @@ struct IngestLoopOptions {
   int64_t commit_max_events = 100000;
   // Commit early once the buffer holds this many bytes: bounds memory when
   // events are large (the raw payload dominates) or arrive in a flood.
-  size_t commit_max_bytes = 48u << 20;
+  size_t commit_max_bytes = 32u << 20;
   size_t poll_batch = 4096;
   int threads = 1;
   int max_commit_failures = 5;
