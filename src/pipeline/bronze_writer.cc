@@ -51,10 +51,15 @@ Status BronzeWriter::Init() {
   if (auto snap = dlq_->LatestSnapshotWithSummary(key)) {
     dlq_position_ = snap->summary.at(key);
     std::vector<int64_t> ahead;
+    int behind = 0;
     for (std::optional<SnapshotInfo> s = snap; s;) {
       auto it = s->summary.find(key);
       if (it != s->summary.end()) {
-        if (it->second == position_) break;
+        // Also the last few DLQ commits at or behind the bronze position: a
+        // source that resumes by timestamp re-sends a little overlap.
+        if (it->second == position_ || behind > 0) {
+          if (++behind > kDlqOverlapSnapshots) break;
+        }
         ahead.push_back(s->snapshot_id);
       }
       if (!s->parent_id) break;
@@ -132,14 +137,18 @@ Status BronzeWriter::AddRows(RecordBatch* accepted, RecordBatch* dlq,
     }
   }
   if (dlq->num_rows() > 0) {
-    if (dlq_committed_ids_.empty()) {
-      dlq_buffer_.Append(*dlq);
-    } else {
-      const Column& ids = dlq->column(bronze::kDlqId);
-      for (size_t r = 0; r < dlq->num_rows(); ++r) {
-        if (!dlq_committed_ids_.count(std::string(ids.GetString(r)))) dlq_buffer_.AppendRow(*dlq, r);
-      }
+    // A payload re-sent by the source (reconnect overlap, restart) has the
+    // same deterministic dlq_id: land it once.
+    const Column& ids = dlq->column(bronze::kDlqId);
+    for (size_t r = 0; r < dlq->num_rows(); ++r) {
+      std::string_view id = ids.GetString(r);
+      if (!dlq_committed_ids_.empty() && dlq_committed_ids_.count(std::string(id))) continue;
+      if (!dlq_seen_.Insert(MakeIdKey(id))) continue;
+      dlq_buffer_.AppendRow(*dlq, r);
     }
+    // Bounded: malformed payloads are rare; forgetting old ids only matters
+    // for re-sends older than a million bad payloads.
+    if (dlq_seen_.size() > (1u << 20)) dlq_seen_ = IdKeySet();
   }
   *accepted = RecordBatch(bronze::RawEventsSchema());
   *dlq = RecordBatch(bronze::DlqEventsSchema());

@@ -82,6 +82,8 @@ class BronzeWriter {
   std::string dlq_position_;      // the last committed position of the DLQ table
   std::unordered_set<std::string> partitions_with_files_;  // "date/hour" known to hold bronze rows
   std::unordered_set<std::string> dlq_committed_ids_;      // DLQ rows already landed ahead of bronze
+  IdKeySet dlq_seen_;                                       // dlq_ids added by this writer
+  static constexpr int kDlqOverlapSnapshots = 3;
   EventIdIndex index_;
   RecordBatch buffer_;
   RecordBatch dlq_buffer_;
