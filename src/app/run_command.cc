@@ -294,10 +294,20 @@ int RunPipeline(const Config& config) {
   const auto interval = std::chrono::milliseconds(static_cast<int64_t>(config.batch_interval_s * 1000));
   auto next_cycle = std::chrono::steady_clock::now() + interval;
   int64_t stall_alerted_hour = -1;
-  while (!stop.load() && !ingest_done.load()) {
+  // Without --once a finite source (a replay, synthetic:N) that has been
+  // read to its end leaves the process serving the dashboard and running
+  // batch cycles until it is stopped, like a drained live stream.
+  bool announced_drained = false;
+  while (!stop.load() && !(ingest_done.load() && (config.once || !ingest_status.ok()))) {
+    if (ingest_done.load() && !announced_drained) {
+      announced_drained = true;
+      log::Info("app", "source {} is exhausted; still serving and running batch cycles until interrupted",
+                config.source);
+    }
     {
       std::unique_lock<std::mutex> lock(mu);
-      cv.wait_for(lock, std::chrono::seconds(1), [&] { return stop.load() || ingest_done.load(); });
+      cv.wait_for(lock, std::chrono::seconds(1),
+                  [&] { return stop.load() || (ingest_done.load() && !announced_drained); });
     }
     IngestLoopStats st;
     {

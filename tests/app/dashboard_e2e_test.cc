@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 #include <thread>
 
 #include "testing/test_util.h"
@@ -96,6 +97,27 @@ TEST(DashboardEndToEndTest, LiveAndBatchPanelsOverARealRun) {
   ASSERT_TRUE(metrics);
   EXPECT_NE(metrics->body.find("wikistream_ingest_events_total"), std::string::npos);
   EXPECT_EQ(http.Get("/../catalog.db")->status, 404);
+
+  // The shipped Grafana dashboard parses, and every series the dashboard and
+  // the Prometheus rules use is one this binary exports (give the scheduler
+  // a moment to publish the first batch-cycle and ingest figures).
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  metrics = http.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  std::string grafana = ReadFile(SourceDir() / "deploy/monitoring/grafana-dashboard.json");
+  EXPECT_FALSE(nlohmann::json::parse(grafana, nullptr, false).is_discarded());
+  std::string rules = ReadFile(SourceDir() / "deploy/monitoring/prometheus-rules.yml");
+  std::regex metric_re("wikistream_[a-z_]+");
+  std::set<std::string> used;
+  for (const std::string* text : {&grafana, &rules}) {
+    for (auto it = std::sregex_iterator(text->begin(), text->end(), metric_re); it != std::sregex_iterator(); ++it) {
+      used.insert(it->str());
+    }
+  }
+  EXPECT_GT(used.size(), 5u);
+  for (const auto& name : used) {
+    EXPECT_NE(metrics->body.find("\n" + name), std::string::npos) << name << " is not exported";
+  }
 
   std::string screenshot = (BuildDir() / "dashboard-e2e.png").string();
   int rc = RunCommand("node " + (SourceDir() / "tests/interop/dashboard_replay_check.mjs").string() + " http://127.0.0.1:" +
