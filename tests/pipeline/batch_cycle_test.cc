@@ -1,0 +1,167 @@
+// BatchCycle over a real warehouse: a failing silver gate publishes nothing
+// and raises one alert delivered to a webhook; late data rewrites only the
+// partitions of its own date (and the next, for trending).
+#include "wikistream/pipeline/batch_cycle.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "testing/test_util.h"
+#include "wikistream/common/time.h"
+#include "wikistream/event/bronze_schema.h"
+#include "wikistream/event/ingest.h"
+#include "wikistream/pipeline/bronze_writer.h"
+
+namespace ws {
+namespace {
+
+using ws::testing::TempDir;
+
+std::string Event(const std::string& id, const std::string& dt, int ns = 0, const std::string& user = "Alice") {
+  return R"({"meta":{"id":")" + id + R"(","domain":"en.wikipedia.org","dt":")" + dt + R"("},"type":"edit","namespace":)" +
+         std::to_string(ns) + R"(,"title":"Page )" + id + R"(","user":")" + user +
+         R"(","bot":false,"length":{"old":10,"new":20}})";
+}
+
+void Land(Warehouse* wh, const std::vector<std::string>& payloads, const std::string& position) {
+  EventIngestor ing(DomainFilter(), "replay");
+  auto w = BronzeWriter::Open(wh, "replay");
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  RecordBatch acc(bronze::RawEventsSchema()), dlq(bronze::DlqEventsSchema());
+  for (const auto& p : payloads) ing.Ingest(SourceRecord{p, NowMicros(), position}, &acc, &dlq);
+  ASSERT_TRUE((*w)->AddRows(&acc, &dlq, nullptr).ok());
+  auto c = (*w)->Commit(position);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+}
+
+std::set<std::string> FilesOf(Warehouse* wh, const std::string& table, const std::string& date) {
+  auto t = *wh->table(table);
+  EXPECT_TRUE(t->Refresh().ok());
+  std::set<std::string> out;
+  auto files = t->Scan();  // keep the Result alive while iterating
+  EXPECT_TRUE(files.ok());
+  for (const auto& f : *files) {
+    if (f.partition[0] == date) out.insert(f.path);
+  }
+  return out;
+}
+
+class WebhookReceiver {
+ public:
+  WebhookReceiver() {
+    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      bodies_.push_back(req.body);
+      res.status = 200;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~WebhookReceiver() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  std::vector<std::string> bodies() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bodies_;
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::vector<std::string> bodies_;
+};
+
+BatchOptions FastOptions() {
+  BatchOptions o;
+  o.live_source = false;
+  o.backoff_base_ms = 1;
+  return o;
+}
+
+TEST(BatchCycleTest, FailingSilverGateLeavesGoldUntouchedAndAlertsOnce) {
+  TempDir dir;
+  auto wh = Warehouse::Open(DefaultFileSystem(), dir.str(), true);
+  ASSERT_TRUE(wh.ok());
+  WebhookReceiver hook;
+  AlertSink alerts(hook.url());
+  std::atomic<bool> stop{false};
+  BatchCycle cycle(wh->get(), &alerts, FastOptions(), &stop);
+
+  Land(wh->get(), {Event("a1", "2026-03-01T10:00:00Z"), Event("a2", "2026-03-01T10:05:00Z")}, "p1");
+  CycleReport first = cycle.Run();
+  ASSERT_TRUE(first.ok) << first.Summary();
+  auto gold_before = FilesOf(wh->get(), "gold.hourly_stats", "2026-03-01");
+  ASSERT_FALSE(gold_before.empty());
+  auto silver = *(*wh)->table("silver.cleaned_events");
+  auto silver_snapshot = silver->current_snapshot()->snapshot_id;
+
+  // namespace -10 violates the silver gate's "namespace >= -2" error check.
+  Land(wh->get(), {Event("bad", "2026-03-01T11:00:00Z", -10), Event("a3", "2026-03-01T11:01:00Z")}, "p2");
+  for (int run = 0; run < 2; ++run) {
+    CycleReport r = cycle.Run();
+    EXPECT_FALSE(r.ok);
+    EXPECT_TRUE(r.silver_gate_failed);
+  }
+  ASSERT_TRUE(silver->Refresh().ok());
+  EXPECT_EQ(silver->current_snapshot()->snapshot_id, silver_snapshot) << "silver published despite the gate";
+  EXPECT_EQ(FilesOf(wh->get(), "gold.hourly_stats", "2026-03-01"), gold_before) << "gold changed";
+
+  // The FAILED check is recorded.
+  auto q = *(*wh)->table("dq_audit.quality_results");
+  auto rows = (*wh)->ReadTable(*q, ProjectSchema(*q->schema(), {"layer", "status", "check_name"}));
+  ASSERT_TRUE(rows.ok());
+  int failed = 0;
+  for (size_t i = 0; i < rows->num_rows(); ++i) {
+    if (rows->column(0).GetString(i) == "silver" && rows->column(1).GetString(i) == "FAILED") ++failed;
+  }
+  EXPECT_GE(failed, 2);  // once per audited attempt
+
+  // One alert, delivered once to the webhook, although the gate failed twice.
+  alerts.Shutdown();
+  auto bodies = hook.bodies();
+  int dq_alerts = 0;
+  for (const auto& b : bodies) dq_alerts += b.find("\"dq\"") != std::string::npos;
+  EXPECT_EQ(dq_alerts, 1) << bodies.size();
+}
+
+TEST(BatchCycleTest, LateDataRewritesOnlyItsOwnDates) {
+  TempDir dir;
+  auto wh = Warehouse::Open(DefaultFileSystem(), dir.str(), true);
+  ASSERT_TRUE(wh.ok());
+  AlertSink alerts("");
+  std::atomic<bool> stop{false};
+  BatchCycle cycle(wh->get(), &alerts, FastOptions(), &stop);
+  Land(wh->get(), {Event("d1", "2026-03-01T10:00:00Z"), Event("d10", "2026-03-10T10:00:00Z")}, "p1");
+  ASSERT_TRUE(cycle.Run().ok);
+  auto march10 = FilesOf(wh->get(), "gold.hourly_stats", "2026-03-10");
+  auto march1 = FilesOf(wh->get(), "gold.hourly_stats", "2026-03-01");
+  ASSERT_FALSE(march10.empty());
+
+  // A late event for March 1st.
+  Land(wh->get(), {Event("late", "2026-03-01T12:00:00Z")}, "p2");
+  CycleReport r = cycle.Run();
+  ASSERT_TRUE(r.ok) << r.Summary();
+  EXPECT_EQ(r.gold_dates, (std::vector<std::string>{"2026-03-01", "2026-03-02"}));
+  EXPECT_EQ(FilesOf(wh->get(), "gold.hourly_stats", "2026-03-10"), march10) << "an untouched date was rewritten";
+  EXPECT_NE(FilesOf(wh->get(), "gold.hourly_stats", "2026-03-01"), march1);
+
+  // A cycle with no new input changes nothing.
+  auto hourly = *(*wh)->table("gold.hourly_stats");
+  auto before = hourly->current_snapshot()->snapshot_id;
+  CycleReport idle = cycle.Run();
+  EXPECT_TRUE(idle.ok);
+  ASSERT_TRUE(hourly->Refresh().ok());
+  EXPECT_EQ(hourly->current_snapshot()->snapshot_id, before);
+}
+
+}  // namespace
+}  // namespace ws
