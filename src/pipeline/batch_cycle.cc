@@ -283,18 +283,9 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
   if (!gate.passed) {
     report->silver_gate_failed = true;
     result.gate_failed = true;
-    std::string checks = fmt::format("{}", fmt::join(gate.failed_checks, ", "));
-    Alert a;
-    a.kind = "dq";
-    a.severity = "CRITICAL";
-    a.entity = "silver";
-    a.alert_date = FormatDate(now);
-    a.subject = "silver quality gate failed (" + checks + "); gold not updated";
-    a.details = nlohmann::json{{"layer", "silver"}, {"bronze_snapshot", result.input_snapshot},
-                               {"failed_checks", gate.failed_checks}, {"run_id", report->cycle_id}}
-                    .dump();
-    a.dedup_key = "dq|silver|" + result.input_snapshot;
-    alerts_->Raise(std::move(a));
+    std::string checks = RaiseGateAlert("silver", "gold not updated", now, gate.failed_checks,
+                                        {{"bronze_snapshot", result.input_snapshot}, {"run_id", report->cycle_id}},
+                                        result.input_snapshot);
     return fail(Status::Internal("silver gate failed: " + checks));
   }
 
@@ -322,6 +313,25 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
   silver_volumes_.push_back(result.rows_out);
   while (silver_volumes_.size() > 10) silver_volumes_.pop_front();
   return result;
+}
+
+std::string BatchCycle::RaiseGateAlert(const std::string& layer, const std::string& consequence, int64_t now,
+                                       const std::vector<std::string>& failed_checks, nlohmann::json details,
+                                       const std::string& input_snapshot) {
+  std::string checks = fmt::format("{}", fmt::join(failed_checks, ", "));
+  details["layer"] = layer;
+  details["failed_checks"] = failed_checks;
+  Alert a;
+  a.kind = "dq";
+  a.severity = "CRITICAL";
+  a.entity = layer;
+  a.alert_date = FormatDate(now);
+  a.subject = layer + " quality gate failed (" + checks + "); " + consequence;
+  a.details = details.dump();
+  // Keyed by the audited input: re-auditing the same input never re-alerts.
+  a.dedup_key = "dq|" + layer + "|" + input_snapshot;
+  alerts_->Raise(std::move(a));
+  return checks;
 }
 
 StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
@@ -406,18 +416,9 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
   if (!gate.passed) {
     report->gold_gate_failed = true;
     result.gate_failed = true;
-    std::string checks = fmt::format("{}", fmt::join(gate.failed_checks, ", "));
-    Alert a;
-    a.kind = "dq";
-    a.severity = "CRITICAL";
-    a.entity = "gold";
-    a.alert_date = FormatDate(now);
-    a.subject = "gold quality gate failed (" + checks + "); nothing published";
-    a.details = nlohmann::json{{"layer", "gold"}, {"silver_snapshot", result.input_snapshot},
-                               {"failed_checks", gate.failed_checks}, {"dates", dates}}
-                    .dump();
-    a.dedup_key = "dq|gold|" + result.input_snapshot;
-    alerts_->Raise(std::move(a));
+    std::string checks = RaiseGateAlert("gold", "nothing published", now, gate.failed_checks,
+                                        {{"silver_snapshot", result.input_snapshot}, {"dates", dates}},
+                                        result.input_snapshot);
     return fail(Status::Internal("gold gate failed: " + checks));
   }
 

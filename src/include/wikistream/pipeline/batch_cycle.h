@@ -22,6 +22,7 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,10 @@ class BatchCycle {
                              CycleReport* report);
   StageResult RunGold(const Deadline& deadline, CycleReport* report);
   StageResult RunAudit(const Deadline& deadline, CycleReport* report);
+  // Raises the one `dq` alert of a failed gate; returns the failed checks as text.
+  std::string RaiseGateAlert(const std::string& layer, const std::string& consequence, int64_t now,
+                             const std::vector<std::string>& failed_checks, nlohmann::json details,
+                             const std::string& input_snapshot);
   Status RecordQuality(const RecordBatch& results, const RecordBatch& profiles);
   Status RecordRuns(const std::vector<StageAttempt>& attempts);
   Status RecordAlerts();
