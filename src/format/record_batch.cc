@@ -93,6 +93,55 @@ void Column::AppendFrom(const Column& other, size_t row) {
   }
 }
 
+void Column::AppendColumn(const Column& other) {
+  valid_.insert(valid_.end(), other.valid_.begin(), other.valid_.end());
+  null_count_ += other.null_count_;
+  switch (type_) {
+    case TypeId::kBoolean: u8_.insert(u8_.end(), other.u8_.begin(), other.u8_.end()); break;
+    case TypeId::kInt32: i32_.insert(i32_.end(), other.i32_.begin(), other.i32_.end()); break;
+    case TypeId::kInt64:
+    case TypeId::kTimestampTz: i64_.insert(i64_.end(), other.i64_.begin(), other.i64_.end()); break;
+    case TypeId::kDouble: f64_.insert(f64_.end(), other.f64_.begin(), other.f64_.end()); break;
+    case TypeId::kString:
+    case TypeId::kBinary: {
+      const uint64_t base = bytes_.size();
+      bytes_.append(other.bytes_);
+      offsets_.reserve(offsets_.size() + other.size());
+      for (size_t i = 1; i < other.offsets_.size(); ++i) offsets_.push_back(base + other.offsets_[i]);
+      break;
+    }
+  }
+}
+
+void Column::AppendRows(const Column& other, const std::vector<uint32_t>& rows) {
+  valid_.reserve(valid_.size() + rows.size());
+  for (uint32_t r : rows) valid_.push_back(other.valid_[r]);
+  for (uint32_t r : rows) null_count_ += other.valid_[r] == 0;
+  auto gather = [&](auto& out, const auto& in) {
+    out.reserve(out.size() + rows.size());
+    for (uint32_t r : rows) out.push_back(in[r]);
+  };
+  switch (type_) {
+    case TypeId::kBoolean: gather(u8_, other.u8_); break;
+    case TypeId::kInt32: gather(i32_, other.i32_); break;
+    case TypeId::kInt64:
+    case TypeId::kTimestampTz: gather(i64_, other.i64_); break;
+    case TypeId::kDouble: gather(f64_, other.f64_); break;
+    case TypeId::kString:
+    case TypeId::kBinary: {
+      size_t total = 0;
+      for (uint32_t r : rows) total += other.offsets_[r + 1] - other.offsets_[r];
+      bytes_.reserve(bytes_.size() + total);
+      offsets_.reserve(offsets_.size() + rows.size());
+      for (uint32_t r : rows) {
+        bytes_.append(other.bytes_, other.offsets_[r], other.offsets_[r + 1] - other.offsets_[r]);
+        offsets_.push_back(bytes_.size());
+      }
+      break;
+    }
+  }
+}
+
 std::string Column::ValueToString(size_t row) const {
   if (IsNull(row)) return "null";
   switch (type_) {
@@ -152,18 +201,12 @@ void RecordBatch::AppendRow(const RecordBatch& other, size_t row) {
 }
 
 void RecordBatch::Append(const RecordBatch& other) {
-  size_t n = other.num_rows();
-  for (size_t i = 0; i < columns_.size(); ++i) {
-    for (size_t r = 0; r < n; ++r) columns_[i].AppendFrom(other.columns_[i], r);
-  }
+  for (size_t i = 0; i < columns_.size(); ++i) columns_[i].AppendColumn(other.columns_[i]);
 }
 
 RecordBatch RecordBatch::Take(const std::vector<uint32_t>& rows) const {
   RecordBatch out(schema_);
-  for (size_t i = 0; i < columns_.size(); ++i) {
-    out.columns_[i].Reserve(rows.size());
-    for (uint32_t r : rows) out.columns_[i].AppendFrom(columns_[i], r);
-  }
+  for (size_t i = 0; i < columns_.size(); ++i) out.columns_[i].AppendRows(columns_[i], rows);
   return out;
 }
 

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "wikistream/common/flat_hash_set.h"
+
 #include "wikistream/common/time.h"
 #include "wikistream/event/domains.h"
 #include "wikistream/pipeline/rules.h"
@@ -179,12 +181,12 @@ void ProfileTable(const RecordBatch& table, const std::string& layer, const std:
     std::optional<double> mean, stddev, p50, p95;
     int64_t distinct = 0;
     if (type == TypeId::kString || type == TypeId::kBinary) {
-      std::unordered_set<std::string_view> seen;
+      StringViewSet seen(n);
       std::optional<std::string_view> lo, hi;
       for (size_t r = 0; r < n; ++r) {
         if (c.IsNull(r)) continue;
         std::string_view v = c.GetString(r);
-        seen.insert(v);
+        seen.Insert(v);
         if (!lo || v < *lo) lo = v;
         if (!hi || v > *hi) hi = v;
       }
@@ -196,7 +198,7 @@ void ProfileTable(const RecordBatch& table, const std::string& layer, const std:
       std::optional<size_t> lo_row, hi_row;
       std::vector<double> values;
       const bool numeric = type == TypeId::kInt32 || type == TypeId::kInt64 || type == TypeId::kDouble;
-      std::unordered_set<int64_t> seen_i;
+      Int64Set seen_i(n);
       std::unordered_set<double> seen_d;
       auto as_double = [&](size_t r) -> double {
         switch (type) {
@@ -211,11 +213,11 @@ void ProfileTable(const RecordBatch& table, const std::string& layer, const std:
         if (type == TypeId::kDouble) {
           seen_d.insert(c.GetDouble(r));
         } else if (type == TypeId::kInt32) {
-          seen_i.insert(c.GetInt32(r));
+          seen_i.Insert(c.GetInt32(r));
         } else if (type == TypeId::kBoolean) {
-          seen_i.insert(c.GetBool(r));
+          seen_i.Insert(c.GetBool(r));
         } else {
-          seen_i.insert(c.GetInt64(r));
+          seen_i.Insert(c.GetInt64(r));
         }
         double v = as_double(r);
         if (!lo_row || v < as_double(*lo_row)) lo_row = r;
@@ -266,11 +268,10 @@ void ScanDuplicateEventIds(const RecordBatch& rows, SilverGateContext* ctx) {
   ctx->duplicate_examples.clear();
   if (rows.num_rows() == 0) return;
   const Column& ids = rows.column("event_id");
-  std::unordered_set<std::string_view> seen;
-  seen.reserve(rows.num_rows() * 2);
+  StringViewSet seen(rows.num_rows());
   for (size_t r = 0; r < rows.num_rows(); ++r) {
     if (ids.IsNull(r)) continue;
-    if (!seen.insert(ids.GetString(r)).second) {
+    if (!seen.Insert(ids.GetString(r))) {
       ++ctx->touched_partition_duplicates;
       if (ctx->duplicate_examples.size() < kMaxExamples) ctx->duplicate_examples.emplace_back(ids.GetString(r));
     }
@@ -342,8 +343,7 @@ GateOutcome RunSilverGate(const RecordBatch& bronze, const RecordBatch& silver, 
   });
   gate.Run(table, "unique_event_id", "uniqueness", "error", [&](Check& c) {
     if (MissingColumns(c, {{ids, "event_id"}})) return;
-    std::unordered_set<std::string_view> seen;
-    seen.reserve(n * 2);
+    StringViewSet seen(n);
     int64_t dups = 0;
     nlohmann::json examples = nlohmann::json::array();
     for (const auto& e : ctx.duplicate_examples) {
@@ -351,7 +351,7 @@ GateOutcome RunSilverGate(const RecordBatch& bronze, const RecordBatch& silver, 
     }
     for (size_t r = 0; r < n; ++r) {
       if (ids->IsNull(r)) continue;
-      if (!seen.insert(ids->GetString(r)).second) {
+      if (!seen.Insert(ids->GetString(r))) {
         ++dups;
         if (examples.size() < kMaxExamples) examples.push_back(std::string(ids->GetString(r)));
       }
@@ -402,11 +402,10 @@ GateOutcome RunSilverGate(const RecordBatch& bronze, const RecordBatch& silver, 
   });
 
   // Timeliness uses the bronze row of each added event (its ingest time).
-  std::unordered_set<std::string_view> added;
+  StringViewSet added(n);
   if (ids) {
-    added.reserve(n * 2);
     for (size_t r = 0; r < n; ++r) {
-      if (ids->IsValid(r)) added.insert(ids->GetString(r));
+      if (ids->IsValid(r)) added.Insert(ids->GetString(r));
     }
   }
   const Column* b_ids = Col(bronze, "event_id");
@@ -414,10 +413,10 @@ GateOutcome RunSilverGate(const RecordBatch& bronze, const RecordBatch& silver, 
   const Column* b_ing = Col(bronze, "ingested_at");
   std::vector<size_t> matched;
   if (b_ids && b_ts && b_ing) {
-    std::unordered_set<std::string_view> used;
+    StringViewSet used(n);
     for (size_t r = 0; r < bronze.num_rows(); ++r) {
       std::string_view id = b_ids->GetString(r);
-      if (added.count(id) && used.insert(id).second) matched.push_back(r);
+      if (added.Contains(id) && used.Insert(id)) matched.push_back(r);
     }
   }
   gate.Run(table, "timely_event_not_future", "timeliness", "error", [&](Check& c) {

@@ -1,8 +1,10 @@
 #include "wikistream/pipeline/silver.h"
 
 #include <optional>
-#include <unordered_set>
+#include <utility>
+#include <vector>
 
+#include "wikistream/common/flat_hash_set.h"
 #include "wikistream/event/domains.h"
 #include "wikistream/pipeline/rules.h"
 #include "wikistream/pipeline/table_schemas.h"
@@ -38,18 +40,35 @@ RecordBatch BuildSilver(const RecordBatch& bronze,
   const Column& event_hour = bronze.column("event_hour");
   const Column& bronze_processed_at = bronze.column("bronze_processed_at");
 
-  // Views into the input's byte buffer, which outlives this function's use.
-  std::unordered_set<std::string_view> seen;
-  seen.reserve(n * 2);
-
-  auto& cols = out.columns();
+  // Which rows become silver rows: the first of each event_id, unless silver
+  // already has it. The set holds views into the input's byte buffer.
+  StringViewSet seen(n);
+  std::vector<uint32_t> keep;
+  keep.reserve(n);
   for (size_t r = 0; r < n; ++r) {
     std::string_view id = event_id.GetString(r);
-    if (!seen.insert(id).second) continue;
+    if (!seen.Insert(id)) continue;
     if (already_in_silver && already_in_silver(id)) continue;
+    keep.push_back(static_cast<uint32_t>(r));
+  }
 
-    std::string_view dom = domain.GetString(r);
-    RegionLanguage rl = RegionOf(dom);
+  // Columns copied unchanged are gathered column by column; the derived
+  // ones are computed row by row.
+  auto& cols = out.columns();
+  const std::pair<int, const Column*> copied[] = {
+      {kSEventId, &event_id},         {kSRcId, &rc_id},
+      {kSEventType, &event_type},     {kSDomain, &domain},
+      {kSWiki, &wiki},                {kSTitle, &title},
+      {kSNamespace, &ns},             {kSIsMinor, &is_minor},
+      {kSLengthOld, &length_old},     {kSLengthNew, &length_new},
+      {kSLengthDelta, &length_delta}, {kSRevisionOld, &revision_old},
+      {kSRevisionNew, &revision_new}, {kSEventTimestamp, &event_timestamp},
+      {kSEventDate, &event_date},     {kSEventHour, &event_hour},
+      {kSBronzeProcessedAt, &bronze_processed_at}};
+  for (const auto& [index, column] : copied) cols[index].AppendRows(*column, keep);
+
+  for (uint32_t r : keep) {
+    RegionLanguage rl = RegionOf(domain.GetString(r));
     std::optional<std::string> user_norm = rules::NormalizeUser(
         user.IsValid(r) ? std::optional<std::string_view>(user.GetString(r)) : std::nullopt);
     bool bot = is_bot.IsValid(r) && is_bot.GetBool(r);
@@ -57,31 +76,14 @@ RecordBatch BuildSilver(const RecordBatch& bronze,
     bool delta_present = length_delta.IsValid(r);
     int32_t delta = delta_present ? length_delta.GetInt32(r) : 0;
 
-    cols[kSEventId].AppendString(id);
-    cols[kSRcId].AppendFrom(rc_id, r);
-    cols[kSEventType].AppendFrom(event_type, r);
-    cols[kSDomain].AppendString(dom);
     cols[kSRegion].AppendString(rl.region);
     cols[kSLanguage].AppendString(rl.language);
-    cols[kSWiki].AppendFrom(wiki, r);
-    cols[kSTitle].AppendFrom(title, r);
-    cols[kSNamespace].AppendFrom(ns, r);
     cols[kSUserNormalized].AppendOptional(user_norm);
     cols[kSUserType].AppendString(rules::UserTypeName(type));
     cols[kSIsBot].AppendBool(bot);
     cols[kSIsAnonymous].AppendBool(type == rules::UserType::kIp || type == rules::UserType::kTemporary);
-    cols[kSIsMinor].AppendFrom(is_minor, r);
-    cols[kSLengthOld].AppendFrom(length_old, r);
-    cols[kSLengthNew].AppendFrom(length_new, r);
-    cols[kSLengthDelta].AppendFrom(length_delta, r);
     cols[kSIsLargeDeletion].AppendBool(delta_present && delta < rules::kLargeDeletionBelow);
     cols[kSIsLargeAddition].AppendBool(delta_present && delta > rules::kLargeAdditionAbove);
-    cols[kSRevisionOld].AppendFrom(revision_old, r);
-    cols[kSRevisionNew].AppendFrom(revision_new, r);
-    cols[kSEventTimestamp].AppendFrom(event_timestamp, r);
-    cols[kSEventDate].AppendFrom(event_date, r);
-    cols[kSEventHour].AppendFrom(event_hour, r);
-    cols[kSBronzeProcessedAt].AppendFrom(bronze_processed_at, r);
     cols[kSSilverProcessedAt].AppendInt64(run_time_us);
     cols[kSSchemaVersion].AppendString(def.schema_version);
   }

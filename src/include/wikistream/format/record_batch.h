@@ -41,6 +41,12 @@ class Column {
   void AppendString(std::string_view v);  // also kBinary
   // Appends row `row` of `other` (same type) to this column.
   void AppendFrom(const Column& other, size_t row);
+  // Appends every row of `other` (same type): bulk copies of each storage
+  // vector, the way batches are concatenated on the hot paths.
+  void AppendColumn(const Column& other);
+  // Appends rows `rows` of `other` (same type) in that order; the string
+  // bytes are reserved once.
+  void AppendRows(const Column& other, const std::vector<uint32_t>& rows);
   // Overwrites a present int64/timestamp value in place (e.g. a batch's
   // commit time, known only when the batch is committed).
   void SetInt64(size_t row, int64_t v) { i64_[row] = v; }
