@@ -429,6 +429,7 @@ int RunProduce(const Config& config) {
   if (!source.ok()) return Fail(source.status().message(), ExitCodeFor(source.status()));
   KafkaSinkOptions so;
   so.brokers = config.kafka_brokers;
+  so.extra_config = config.kafka_properties;
   auto sink = KafkaEventSink::Open(so);
   if (!sink.ok()) return Fail("cannot reach Kafka at " + config.kafka_brokers + ": " + sink.status().message());
   std::atomic<bool> stop{false};

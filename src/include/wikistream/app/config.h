@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 namespace ws::app {
@@ -31,6 +32,7 @@ struct Config {
   std::string admin_token;
   std::string kafka_brokers;
   std::string kafka_group = "wikistream-bronze";
+  std::map<std::string, std::string> kafka_properties;  // --kafka-property KEY=VALUE: librdkafka properties
   std::string position_file = "wikistream-produce.position";  // produce's resume position
   int threads = 0;  // 0 = number of cores
   uint64_t seed = 42;
