@@ -2,11 +2,13 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <librdkafka/rdkafka.h>
 
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "wikistream/app/commands.h"
 #include "wikistream/app/config.h"
 #include "wikistream/common/logging.h"
+#include "wikistream/common/result.h"
 #include "wikistream/common/status.h"
 
 namespace ws::app {
@@ -111,8 +114,89 @@ std::string Trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
+constexpr const char* kKafkaPropertyOption = "kafka-property";
+
+// One `--kafka-property` value and where it was given (for the error message).
+struct KafkaPropertyText {
+  std::string origin;  // "--kafka-property", "WIKISTREAM_KAFKA_PROPERTY", "FILE:LINE"
+  std::string text;    // KEY=VALUE
+};
+
+// Properties WikiStream sets itself because exactly-once depends on them (or
+// that have their own option); letting a property override them would
+// silently break the contract, so it is a usage error.
+const std::map<std::string, std::string>& ReservedKafkaProperties() {
+  static const std::map<std::string, std::string> kReserved = {
+      {"bootstrap.servers", "use --kafka or --source kafka://BROKERS"},
+      {"metadata.broker.list", "use --kafka or --source kafka://BROKERS"},
+      {"group.id", "use --kafka-group"},
+      {"enable.idempotence", "the producer must be idempotent"},
+      {"acks", "the producer needs acks=all"},
+      {"enable.auto.commit", "positions are committed with the rows, not by Kafka"},
+      {"enable.auto.offset.store", "positions are committed with the rows, not by Kafka"},
+      {"auto.offset.reset", "a partition without a committed position must start at its beginning"},
+      {"isolation.level", "consumers read committed records only"},
+  };
+  return kReserved;
+}
+
+// KEY=VALUE -> (KEY, VALUE), checked against librdkafka's own property table
+// so an unknown name or a bad value is a usage error before any connection.
+Status ParseKafkaProperty(const KafkaPropertyText& p, std::pair<std::string, std::string>* out) {
+  const size_t eq = p.text.find('=');
+  const std::string key = eq == std::string::npos ? "" : Trim(p.text.substr(0, eq));
+  if (key.empty()) {
+    return Status::InvalidArgument(
+        fmt::format("{}: expected KEY=VALUE (a librdkafka property), got '{}'", p.origin, p.text));
+  }
+  const std::string value = p.text.substr(eq + 1);
+  if (auto it = ReservedKafkaProperties().find(key); it != ReservedKafkaProperties().end()) {
+    return Status::InvalidArgument(
+        fmt::format("{}: {} is set by wikistream and cannot be overridden ({})", p.origin, key, it->second));
+  }
+  std::unique_ptr<rd_kafka_conf_t, void (*)(rd_kafka_conf_t*)> conf(rd_kafka_conf_new(), rd_kafka_conf_destroy);
+  char errstr[512] = {0};
+  if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+    return Status::InvalidArgument(fmt::format("{}: {}", p.origin, errstr));
+  }
+  *out = {key, value};
+  return Status::OK();
+}
+
+// Later entries win per key: callers pass config-file, then environment,
+// then command-line entries (the precedence of every other option).
+Result<std::map<std::string, std::string>> ParseKafkaProperties(const std::vector<KafkaPropertyText>& texts) {
+  std::map<std::string, std::string> props;
+  for (const auto& t : texts) {
+    std::pair<std::string, std::string> kv;
+    WS_RETURN_IF_ERROR(ParseKafkaProperty(t, &kv));
+    props[kv.first] = kv.second;
+  }
+  return props;
+}
+
+// WIKISTREAM_KAFKA_PROPERTY holds one or more KEY=VALUE separated by ';'.
+std::vector<KafkaPropertyText> KafkaPropertiesFromEnvironment() {
+  std::vector<KafkaPropertyText> out;
+  const std::string name = EnvName(kKafkaPropertyOption);
+  const char* env = std::getenv(name.c_str());
+  if (!env) return out;
+  std::string all = env;
+  size_t start = 0;
+  while (start <= all.size()) {
+    size_t end = all.find(';', start);
+    if (end == std::string::npos) end = all.size();
+    std::string item = Trim(all.substr(start, end - start));
+    if (!item.empty()) out.push_back({name, item});
+    start = end + 1;
+  }
+  return out;
+}
+
 // Reads `key = value` lines ('#' and ';' comments, [sections] ignored, quotes stripped).
-bool ApplyConfigFile(const std::string& path, Config* config, std::string* error) {
+// `kafka-property = KEY=VALUE` may repeat; those lines go to *kafka_properties.
+bool ApplyConfigFile(const std::string& path, Config* config, std::vector<KafkaPropertyText>* kafka_properties,
+                     std::string* error) {
   std::ifstream in(path);
   if (!in) {
     *error = fmt::format("cannot read config file {}", path);
@@ -135,6 +219,10 @@ bool ApplyConfigFile(const std::string& path, Config* config, std::string* error
       value = value.substr(1, value.size() - 2);
     }
     for (char& c : key) if (c == '_') c = '-';
+    if (key == kKafkaPropertyOption) {
+      kafka_properties->push_back({fmt::format("{}:{}", path, lineno), value});
+      continue;
+    }
     const OptionSpec* spec = FindOption(key);
     if (!spec) {
       *error = fmt::format("{}:{}: unknown key '{}'", path, lineno, key);
@@ -194,7 +282,8 @@ int Main(int argc, char** argv) {
   Config config;
   std::string error;
   std::string config_path = FindConfigPath(argc, argv);
-  if (!config_path.empty() && !ApplyConfigFile(config_path, &config, &error)) {
+  std::vector<KafkaPropertyText> file_kafka_properties;
+  if (!config_path.empty() && !ApplyConfigFile(config_path, &config, &file_kafka_properties, &error)) {
     std::fprintf(stderr, "wikistream: %s\n", error.c_str());
     return 2;
   }
@@ -211,23 +300,36 @@ int Main(int argc, char** argv) {
   app.footer("Every option can also be set by the environment variable WIKISTREAM_<OPTION> "
              "(e.g. WIKISTREAM_WAREHOUSE) or a config-file key.");
 
+  std::vector<std::string> flag_kafka_properties;
+  auto add_kafka_property = [&](CLI::App* cmd) {
+    cmd->add_option(fmt::format("--{}", kKafkaPropertyOption), flag_kafka_properties,
+                    "librdkafka property for the Kafka client, e.g. session.timeout.ms=6000 (repeatable; "
+                    "environment WIKISTREAM_KAFKA_PROPERTY='K=V;K=V', config-file key kafka-property, "
+                    "one per line)")
+        ->type_name("KEY=VALUE")
+        ->allow_extra_args(false);
+  };
+
   auto* run = app.add_subcommand("run", "Everything in one process: source -> bronze -> silver -> DQ -> gold, "
                                         "live dashboard and API");
   AddOptions(run, &config, {"source", "warehouse", "http", "speed", "eventstreams-url", "contact", "since",
                             "commit-interval", "commit-max-events", "batch-interval", "domains", "alert-webhook",
                             "admin-token", "kafka-group", "threads", "seed", "log-level", "web-root",
                             "stage-timeout", "stage-attempts"});
+  add_kafka_property(run);
   run->add_flag("--once", config.once,
                 "Consume the source to its end (replay/synthetic), commit, run one batch cycle and exit");
 
   auto* produce = app.add_subcommand("produce", "Source -> Kafka topics raw-events / dlq-events");
   AddOptions(produce, &config, {"kafka", "source", "speed", "eventstreams-url", "contact", "since", "domains",
                                 "seed", "log-level", "position-file"});
+  add_kafka_property(produce);
   produce->add_flag("--once", config.once, "Stop at the end of a finite source");
 
   auto* bronze = app.add_subcommand("bronze", "One bronze consumer of a Kafka consumer group -> bronze tables");
   AddOptions(bronze, &config, {"source", "warehouse", "commit-interval", "commit-max-events", "domains",
                                "kafka-group", "log-level"});
+  add_kafka_property(bronze);
   bronze->add_flag("--once", config.once, "Exit once the assigned partitions are drained");
 
   auto* batch = app.add_subcommand("batch", "One silver -> DQ -> gold cycle; exit 1 if a gate or stage failed");
@@ -278,6 +380,17 @@ int Main(int argc, char** argv) {
 
   config.http_given = std::getenv("WIKISTREAM_HTTP") != nullptr || config.http != Config().http ||
                       (run->get_option("--http")->count() > 0);
+  if (run->parsed() || produce->parsed() || bronze->parsed()) {
+    std::vector<KafkaPropertyText> texts = file_kafka_properties;
+    for (auto& t : KafkaPropertiesFromEnvironment()) texts.push_back(std::move(t));
+    for (const auto& f : flag_kafka_properties) texts.push_back({"--kafka-property", f});
+    auto props = ParseKafkaProperties(texts);
+    if (!props.ok()) {
+      std::fprintf(stderr, "wikistream: %s\n", props.status().message().c_str());
+      return 2;
+    }
+    config.kafka_properties = std::move(props).value();
+  }
   if (Status s = Validate(config); !s.ok()) {
     std::fprintf(stderr, "wikistream: %s\n", s.message().c_str());
     return 2;

@@ -5,11 +5,15 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <chrono>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include "wikistream/common/file_system.h"
+#include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
+#include "wikistream/pipeline/bronze_writer.h"
 #include "wikistream/source/eventstreams_source.h"
 #include "wikistream/source/kafka.h"
 #include "wikistream/source/replay_source.h"
@@ -70,6 +74,26 @@ std::string DefaultWebRoot(const Config& config) {
 
 std::string UserAgent(const Config& config) { return MakeEventStreamsUserAgent(WIKISTREAM_VERSION, config.contact); }
 
+// Every position the Kafka consumers committed with their rows, merged per
+// partition (each consumer's commits carry its own partitions).
+static Result<std::string> CommittedKafkaPositions(const std::string& warehouse_dir) {
+  WS_ASSIGN_OR_RETURN(auto warehouse, Warehouse::Open(DefaultFileSystem(), warehouse_dir, false));
+  WS_ASSIGN_OR_RETURN(auto raw, warehouse->table("bronze.raw_events"));
+  WS_RETURN_IF_ERROR(raw->Refresh());
+  const std::string key = BronzeWriter::PositionKey("kafka");
+  std::string merged;
+  for (const SnapshotInfo& s : raw->snapshots()) {
+    auto it = s.summary.find(key);
+    if (it == s.summary.end()) continue;
+    if (merged.empty()) {
+      merged = it->second;
+    } else {
+      WS_ASSIGN_OR_RETURN(merged, MergeKafkaPositions(merged, it->second));
+    }
+  }
+  return merged;
+}
+
 Result<std::unique_ptr<Source>> OpenSource(const Config& config) {
   WS_ASSIGN_OR_RETURN(SourceSpec spec, ParseSourceSpec(config.source));
   if (spec.kind == "eventstreams") {
@@ -92,6 +116,23 @@ Result<std::unique_ptr<Source>> OpenSource(const Config& config) {
   }
   WS_ASSIGN_OR_RETURN(KafkaSourceOptions ko, ParseKafkaSpec(config.source));
   ko.group = config.kafka_group;
+  ko.extra_config = config.kafka_properties;
+  // A partition this consumer is given in a rebalance may have had another
+  // owner until a moment ago, and that owner may still hold records it polled
+  // but has not committed yet: it commits them (with their position) within
+  // one commit interval even after losing the partition. Waiting that long
+  // and then reading every position the group committed to the warehouse
+  // makes the new owner start exactly after the old owner's last row, so a
+  // rebalance neither re-reads nor skips. (A killed owner's uncommitted
+  // records are simply read again: they were never in the table.)
+  const std::string warehouse_dir = config.warehouse;
+  // (Capped below librdkafka's max.poll.interval.ms, 300 s by default.)
+  const auto settle = std::chrono::milliseconds(
+      std::min<int64_t>(static_cast<int64_t>(config.commit_interval_s * 1000) + 1000, 240000));
+  ko.refresh_positions = [warehouse_dir, settle]() -> Result<std::string> {
+    std::this_thread::sleep_for(settle);
+    return CommittedKafkaPositions(warehouse_dir);
+  };
   WS_ASSIGN_OR_RETURN(auto src, KafkaSource::Open(ko));
   return std::unique_ptr<Source>(std::move(src));
 }

@@ -109,5 +109,55 @@ TEST(CliTest, PrecedenceIsFlagThenEnvironmentThenConfigFile) {
   EXPECT_NE(out.find("--batch-interval must be positive"), std::string::npos);
 }
 
+// --kafka-property KEY=VALUE reaches librdkafka; every mistake is caught
+// before any connection, as one line naming where the value came from.
+TEST(CliTest, KafkaPropertyMistakesAreOneLineUsageErrors) {
+  TempDir dir;
+  const std::string bronze = Bin() + " bronze --source kafka://127.0.0.1:9 --warehouse " + dir.str() + "/wh";
+  std::string out;
+  EXPECT_EQ(RunCommand(bronze + " --kafka-property session.timeout.ms", &out), 2);
+  EXPECT_EQ(CountLines(out), 1) << out;
+  EXPECT_NE(out.find("--kafka-property: expected KEY=VALUE"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunCommand(bronze + " --kafka-property =6000", &out), 2);
+  EXPECT_NE(out.find("expected KEY=VALUE"), std::string::npos) << out;
+
+  out.clear();
+  EXPECT_EQ(RunCommand(bronze + " --kafka-property no.such.property=1", &out), 2);
+  EXPECT_EQ(CountLines(out), 1) << out;
+  EXPECT_NE(out.find("No such configuration property: \"no.such.property\""), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunCommand(Bin() + " produce --kafka 127.0.0.1:9 --source synthetic:1 --kafka-property "
+                                   "session.timeout.ms=soon",
+                       &out),
+            2);
+  EXPECT_EQ(CountLines(out), 1) << out;
+  EXPECT_NE(out.find("session.timeout.ms"), std::string::npos) << out;
+
+  // What exactly-once relies on cannot be overridden.
+  out.clear();
+  EXPECT_EQ(RunCommand(bronze + " --kafka-property enable.auto.commit=true", &out), 2);
+  EXPECT_EQ(CountLines(out), 1) << out;
+  EXPECT_NE(out.find("enable.auto.commit is set by wikistream"), std::string::npos) << out;
+
+  // The environment (';'-separated) and the config file (one per line) are
+  // read too, and their errors say so.
+  out.clear();
+  EXPECT_EQ(RunCommand("WIKISTREAM_KAFKA_PROPERTY='socket.timeout.ms=5000;broken' " + bronze, &out), 2);
+  EXPECT_NE(out.find("WIKISTREAM_KAFKA_PROPERTY: expected KEY=VALUE (a librdkafka property), got 'broken'"),
+            std::string::npos)
+      << out;
+  WriteFile(dir.path() / "k.ini", "kafka-property = socket.timeout.ms=5000\nkafka_property = bad.name=1\n");
+  out.clear();
+  EXPECT_EQ(RunCommand(bronze + " --config " + dir.str() + "/k.ini", &out), 2);
+  EXPECT_EQ(CountLines(out), 1) << out;
+  EXPECT_NE(out.find("k.ini:2: No such configuration property"), std::string::npos) << out;
+
+  // Only the commands that talk to Kafka take it.
+  out.clear();
+  EXPECT_EQ(RunCommand(Bin() + " tables --kafka-property a=b", &out), 2);
+  EXPECT_EQ(CountLines(out), 1) << out;
+}
+
 }  // namespace
 }  // namespace ws
