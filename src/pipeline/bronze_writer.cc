@@ -18,7 +18,6 @@ BronzeWriter::BronzeWriter(Warehouse* w, std::string source_name, std::shared_pt
       index_([this](const std::string& date, int32_t hour, std::vector<std::string>* ids) {
         return LoadHour(date, hour, ids);
       }),
-      buffer_(bronze::RawEventsSchema()),
       dlq_buffer_(bronze::DlqEventsSchema()) {}
 
 Result<std::unique_ptr<BronzeWriter>> BronzeWriter::Open(Warehouse* warehouse, const std::string& source_name,
@@ -128,12 +127,10 @@ Status BronzeWriter::AddRows(RecordBatch* accepted, RecordBatch* dlq,
       kept_rows = &taken;
     }
     if (on_kept && kept_rows->num_rows() > 0) on_kept(*kept_rows);
-    // The common case (an empty buffer after a commit, no duplicates) moves
-    // the rows instead of copying them.
-    if (buffer_.num_rows() == 0) {
-      buffer_ = std::move(*kept_rows);
-    } else {
-      buffer_.Append(*kept_rows);
+    if (kept_rows->num_rows() > 0) {
+      buffered_rows_ += kept_rows->num_rows();
+      buffered_bytes_ += kept_rows->ByteSize();
+      buffer_.push_back(std::move(*kept_rows));
     }
   }
   if (dlq->num_rows() > 0) {
@@ -158,7 +155,7 @@ Status BronzeWriter::AddRows(RecordBatch* accepted, RecordBatch* dlq,
 Result<BronzeCommitInfo> BronzeWriter::Commit(const std::string& position, bool force_position) {
   BronzeCommitInfo info;
   const int64_t started = MonotonicMicros();
-  const bool have_rows = buffer_.num_rows() > 0;
+  const bool have_rows = buffered_rows_ > 0;
   const bool have_dlq = dlq_buffer_.num_rows() > 0;
   if (!have_rows && !have_dlq && !(force_position && position != position_)) return info;
 
@@ -180,9 +177,13 @@ Result<BronzeCommitInfo> BronzeWriter::Commit(const std::string& position, bool 
   }
 
   if (have_rows || position != position_) {
-    Column& processed = buffer_.column(bronze::kBronzeProcessedAt);
-    for (size_t r = 0; r < buffer_.num_rows(); ++r) processed.SetInt64(r, now);
-    WS_ASSIGN_OR_RETURN(std::vector<DataFile> files, warehouse_->WriteDataFiles(*raw_, buffer_));
+    std::vector<const RecordBatch*> chunks;
+    for (RecordBatch& chunk : buffer_) {
+      Column& processed = chunk.column(bronze::kBronzeProcessedAt);
+      for (size_t r = 0; r < chunk.num_rows(); ++r) processed.SetInt64(r, now);
+      chunks.push_back(&chunk);
+    }
+    WS_ASSIGN_OR_RETURN(std::vector<DataFile> files, warehouse_->WriteDataFiles(*raw_, chunks));
     CommitRequest req;
     req.operation = CommitOperation::kAppend;
     req.added_files = files;
@@ -200,14 +201,14 @@ Result<BronzeCommitInfo> BronzeWriter::Commit(const std::string& position, bool 
     WS_ASSIGN_OR_RETURN(CommitResult r, raw_->Commit(req));
     info.snapshot_id = r.snapshot_id;
     info.files += static_cast<int64_t>(files.size());
-    info.rows = static_cast<int64_t>(buffer_.num_rows());
+    info.rows = static_cast<int64_t>(buffered_rows_);
     // Release the batch's memory to the system now: the peak of one commit
     // should not stay as the process's footprint.
-    buffer_ = RecordBatch(bronze::RawEventsSchema());
+    buffer_ = {};
+    buffered_rows_ = buffered_bytes_ = 0;
     malloc_trim(0);
     for (const DataFile& f : files) partitions_with_files_.insert(f.partition[0] + "/" + f.partition[1]);
     position_ = position;
-    buffer_ = RecordBatch(bronze::RawEventsSchema());
     index_.Commit();
   }
   // dlq_committed_ids_ stays: a backlog re-delivered after a restart may span

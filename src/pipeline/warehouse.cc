@@ -83,42 +83,74 @@ Result<std::shared_ptr<Table>> Warehouse::table(std::string_view qualified) {
 
 Result<std::vector<DataFile>> Warehouse::WriteDataFiles(Table& table, const RecordBatch& rows,
                                                         const ParquetWriterOptions& options) {
-  std::vector<DataFile> files;
-  if (rows.num_rows() == 0) return files;
-  std::vector<std::string> part_cols = table.partition_columns();
-  std::vector<const Column*> cols;
-  for (const auto& c : part_cols) cols.push_back(&rows.column(c));
+  return WriteDataFiles(table, std::vector<const RecordBatch*>{&rows}, options);
+}
 
-  // Group row indexes by partition, keeping first-seen order of partitions.
+Result<std::vector<DataFile>> Warehouse::WriteDataFiles(Table& table, const std::vector<const RecordBatch*>& chunks,
+                                                        const ParquetWriterOptions& options) {
+  std::vector<DataFile> files;
+  const std::vector<std::string> part_cols = table.partition_columns();
+
+  // Rows of each partition, per chunk, keeping first-seen order of partitions.
+  struct Group {
+    PartitionValues partition;
+    std::vector<std::vector<uint32_t>> rows;  // per chunk
+  };
+  std::vector<Group> groups;
   std::unordered_map<std::string, size_t> group_of;
-  std::vector<std::pair<PartitionValues, std::vector<uint32_t>>> groups;
   std::string key;
-  for (size_t r = 0; r < rows.num_rows(); ++r) {
-    key.clear();
-    for (const Column* c : cols) {
-      key += PartitionText(*c, r);
-      key.push_back('\x1f');
+  for (size_t ci = 0; ci < chunks.size(); ++ci) {
+    const RecordBatch& rows = *chunks[ci];
+    std::vector<const Column*> cols;
+    for (const auto& c : part_cols) cols.push_back(&rows.column(c));
+    size_t group = 0;
+    for (size_t r = 0; r < rows.num_rows(); ++r) {
+      // Rows come grouped by event time: most rows share the previous row's
+      // partition, which needs no key text.
+      bool same_as_previous = r > 0;
+      for (size_t k = 0; same_as_previous && k < cols.size(); ++k) {
+        same_as_previous = cols[k]->ValueEquals(r, *cols[k], r - 1);
+      }
+      if (!same_as_previous) {
+        key.clear();
+        for (const Column* c : cols) {
+          key += PartitionText(*c, r);
+          key.push_back('\x1f');
+        }
+        auto [it, inserted] = group_of.try_emplace(key, groups.size());
+        if (inserted) {
+          Group g;
+          for (const Column* c : cols) g.partition.push_back(PartitionText(*c, r));
+          g.rows.resize(chunks.size());
+          groups.push_back(std::move(g));
+        }
+        group = it->second;
+      }
+      groups[group].rows[ci].push_back(static_cast<uint32_t>(r));
     }
-    auto [it, inserted] = group_of.try_emplace(key, groups.size());
-    if (inserted) {
-      PartitionValues pv;
-      for (const Column* c : cols) pv.push_back(PartitionText(*c, r));
-      groups.emplace_back(std::move(pv), std::vector<uint32_t>{});
-    }
-    groups[it->second].second.push_back(static_cast<uint32_t>(r));
   }
 
-  for (auto& [partition, indexes] : groups) {
-    WS_ASSIGN_OR_RETURN(std::string path, table.NewDataFilePath(partition));
-    Result<DataFileStats> stats = groups.size() == 1 ? WriteParquetFile(fs_, path, rows, options)
-                                                     : WriteParquetFile(fs_, path, rows.Take(indexes), options);
+  for (Group& g : groups) {
+    WS_ASSIGN_OR_RETURN(std::string path, table.NewDataFilePath(g.partition));
+    auto write = [&]() -> Result<DataFileStats> {
+      WS_ASSIGN_OR_RETURN(auto file, fs_->Create(path));
+      WS_ASSIGN_OR_RETURN(auto writer, ParquetWriter::Open(std::move(file), chunks[0]->schema(), options));
+      for (size_t ci = 0; ci < chunks.size(); ++ci) {
+        const std::vector<uint32_t>& idx = g.rows[ci];
+        if (idx.empty()) continue;
+        WS_RETURN_IF_ERROR(idx.size() == chunks[ci]->num_rows() ? writer->Write(*chunks[ci])
+                                                                 : writer->Write(chunks[ci]->Take(idx)));
+      }
+      return writer->Close();
+    };
+    Result<DataFileStats> stats = write();
     if (!stats.ok()) {
       (void)fs_->Remove(path);
       return stats.status();
     }
     DataFile f;
     f.path = path;
-    f.partition = partition;
+    f.partition = std::move(g.partition);
     f.stats = std::move(stats).value();
     files.push_back(std::move(f));
   }

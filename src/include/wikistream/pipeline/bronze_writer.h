@@ -62,8 +62,8 @@ class BronzeWriter {
   // before they are moved into the buffer.
   Status AddRows(RecordBatch* accepted, RecordBatch* dlq, const std::function<void(const RecordBatch&)>& on_kept);
   int64_t duplicates() const { return duplicates_; }
-  size_t buffered_rows() const { return buffer_.num_rows() + dlq_buffer_.num_rows(); }
-  size_t buffered_bytes() const { return buffer_.ByteSize() + dlq_buffer_.ByteSize(); }
+  size_t buffered_rows() const { return buffered_rows_ + dlq_buffer_.num_rows(); }
+  size_t buffered_bytes() const { return buffered_bytes_ + dlq_buffer_.ByteSize(); }
   // Commits the buffer (possibly empty: then only when `force_position`,
   // to record how far the source was read, e.g. at shutdown).
   Result<BronzeCommitInfo> Commit(const std::string& position, bool force_position = false);
@@ -85,7 +85,11 @@ class BronzeWriter {
   IdKeySet dlq_seen_;                                       // dlq_ids added by this writer
   static constexpr int kDlqOverlapSnapshots = 3;
   EventIdIndex index_;
-  RecordBatch buffer_;
+  // The kept rows of each poll since the last commit, as polled: written to
+  // Parquet chunk by chunk, never concatenated (a copy of the whole buffer).
+  std::vector<RecordBatch> buffer_;
+  size_t buffered_rows_ = 0;
+  size_t buffered_bytes_ = 0;
   RecordBatch dlq_buffer_;
   int64_t duplicates_ = 0;
 };

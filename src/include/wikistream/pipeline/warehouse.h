@@ -58,6 +58,10 @@ class Warehouse {
 
   Result<std::vector<DataFile>> WriteDataFiles(Table& table, const RecordBatch& rows,
                                                const ParquetWriterOptions& options = {});
+  // The same for rows held in several batches of one schema (a buffer of
+  // polls), written in order without first concatenating them.
+  Result<std::vector<DataFile>> WriteDataFiles(Table& table, const std::vector<const RecordBatch*>& chunks,
+                                               const ParquetWriterOptions& options = {});
   Result<RecordBatch> ReadDataFiles(const std::vector<DataFile>& files, const SchemaPtr& projection);
   // Rows of the current snapshot whose partition passes `filter` (nullptr = all).
   Result<RecordBatch> ReadTable(Table& table, const SchemaPtr& projection,
