@@ -1,0 +1,293 @@
+// Exactly-once through Kafka with a consumer group of two bronze processes.
+// The test process hosts librdkafka's mock cluster (real TCP on 127.0.0.1,
+// topic raw-events with 3 partitions); the real binary does the rest:
+// `wikistream produce` replays recorded captures into the topic (one paced,
+// so records are still arriving while a consumer dies), two
+// `wikistream bronze` processes share the partitions, one is SIGKILLed after
+// it has committed rows, the survivor takes over its partitions (starting at
+// the positions committed in the table's snapshot summaries), the killed one
+// is restarted and takes partitions back. At the end bronze.raw_events, read
+// by DuckDB, holds every target-domain event of the captures exactly once.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "testing/test_util.h"
+
+namespace ws {
+namespace {
+
+using namespace std::chrono_literals;
+using ws::testing::ReadFile;
+using ws::testing::RunCommand;
+using ws::testing::SharedDataDir;
+using ws::testing::SourceDir;
+using ws::testing::TempDir;
+using ws::testing::WikistreamBinary;
+
+// librdkafka's in-process mock cluster; a throwaway producer handle owns it.
+class MockCluster {
+ public:
+  explicit MockCluster(int partitions) {
+    char errstr[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr);
+    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
+    if (!rk_) return;
+    mc_ = rd_kafka_mock_cluster_new(rk_, 1);
+    if (!mc_) return;
+    rd_kafka_mock_topic_create(mc_, "raw-events", partitions, 1);
+    rd_kafka_mock_topic_create(mc_, "dlq-events", 1, 1);
+    brokers_ = rd_kafka_mock_cluster_bootstraps(mc_);
+  }
+  ~MockCluster() {
+    if (mc_) rd_kafka_mock_cluster_destroy(mc_);
+    if (rk_) rd_kafka_destroy(rk_);
+  }
+  const std::string& brokers() const { return brokers_; }
+
+ private:
+  rd_kafka_t* rk_ = nullptr;
+  rd_kafka_mock_cluster_t* mc_ = nullptr;
+  std::string brokers_;
+};
+
+// meta.id of every target-domain event of a recorded capture (SSE `data:`
+// lines or NDJSON), counted here independently of the ingest code.
+std::set<std::string> TargetIds(const std::string& relative_path) {
+  static const std::set<std::string> kDefault = {
+      "zh.wikipedia.org", "ja.wikipedia.org", "ko.wikipedia.org", "vi.wikipedia.org", "id.wikipedia.org",
+      "th.wikipedia.org", "de.wikipedia.org", "fr.wikipedia.org", "it.wikipedia.org", "es.wikipedia.org",
+      "pl.wikipedia.org", "nl.wikipedia.org", "ru.wikipedia.org", "en.wikipedia.org", "pt.wikipedia.org",
+      "ar.wikipedia.org", "fa.wikipedia.org", "he.wikipedia.org"};
+  const bool sse = relative_path.size() > 4 && relative_path.substr(relative_path.size() - 4) == ".sse";
+  std::set<std::string> ids;
+  std::istringstream in(ReadFile(SharedDataDir() / relative_path));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (sse) {
+      if (line.rfind("data: ", 0) != 0) continue;
+      line = line.substr(6);
+    }
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    auto j = nlohmann::json::parse(line);
+    if (kDefault.count(j["meta"]["domain"].get<std::string>())) ids.insert(j["meta"]["id"].get<std::string>());
+  }
+  return ids;
+}
+
+// A log a child process may not have created yet.
+std::string ReadLog(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path, ec) ? ReadFile(path) : std::string();
+}
+
+// Starts the real binary with stdout+stderr appended to `log`.
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    std::vector<char*> argv;
+    std::string bin = WikistreamBinary().string();
+    argv.push_back(const_cast<char*>("wikistream"));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Exit status of `pid` once it ends within `limit`, else -1 (and it is killed).
+int WaitExit(pid_t pid, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int status = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::this_thread::sleep_for(50ms);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
+}
+
+// Children still running when the test ends (a failed ASSERT) are killed.
+class Children {
+ public:
+  ~Children() {
+    for (pid_t pid : running_) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+  pid_t Start(const std::vector<std::string>& args, const std::string& log) {
+    pid_t pid = Spawn(args, log);
+    if (pid > 0) running_.insert(pid);
+    return pid;
+  }
+  int Wait(pid_t pid, std::chrono::milliseconds limit) {
+    running_.erase(pid);
+    return WaitExit(pid, limit);
+  }
+
+ private:
+  std::set<pid_t> running_;
+};
+
+bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(200ms);
+  }
+  return done();
+}
+
+// Rows of bronze.raw_events in the current snapshot (`wikistream tables`).
+int64_t BronzeRows(const std::string& wh) {
+  std::string out;
+  if (RunCommand(WikistreamBinary().string() + " tables --log-level off --warehouse " + wh, &out) != 0) return -1;
+  std::istringstream in(out);
+  std::string name;
+  int64_t rows = -1;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    if (fields >> name && name == "bronze.raw_events") fields >> rows;
+  }
+  return rows;
+}
+
+// Rows the bronze process logging to `log` has committed so far (its debug
+// line per commit).
+int64_t CommittedRowsInLog(const std::string& log) {
+  static const std::regex kCommitted("committed ([0-9]+) rows");
+  std::string text = ReadLog(log);
+  int64_t total = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kCommitted); it != std::sregex_iterator(); ++it) {
+    total += std::stoll((*it)[1].str());
+  }
+  return total;
+}
+
+// Whether the log shows an assignment of all three partitions.
+bool AssignedAllPartitions(const std::string& log) {
+  std::istringstream in(ReadLog(log));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find(": assigned ") == std::string::npos) continue;
+    if (line.find("raw-events/0@") != std::string::npos && line.find("raw-events/1@") != std::string::npos &&
+        line.find("raw-events/2@") != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+nlohmann::json Rows(const std::string& wh, const std::string& table) {
+  std::string out;
+  int rc = RunCommand("node " + (SourceDir() / "tests/interop/warehouse_reader.mjs").string() + " " + wh + " " + table,
+                      &out);
+  EXPECT_EQ(rc, 0) << out;
+  return rc == 0 ? nlohmann::json::parse(out)["rows"] : nlohmann::json::array();
+}
+
+TEST(KafkaEndToEndTest, TwoConsumersOneKilledNothingLostNothingDoubled) {
+  MockCluster cluster(3);
+  ASSERT_FALSE(cluster.brokers().empty());
+  TempDir dir;
+  const std::string wh = dir.str() + "/wh";
+  const std::string brokers = cluster.brokers();
+  ASSERT_EQ(brokers.rfind("127.0.0.1:", 0), 0u) << brokers;
+
+  const std::string paced_file = "sse/kirajano-2021-08-27.sse";  // 1950 events over 66 s of meta.dt
+  const std::string burst_file = "ndjson/yearfunla-2024-08-22.ndjson";
+  std::set<std::string> expected = TargetIds(paced_file);
+  ASSERT_EQ(expected.size(), 783u);  // data README
+  std::set<std::string> burst_ids = TargetIds(burst_file);
+  ASSERT_EQ(burst_ids.size(), 335u);
+  expected.insert(burst_ids.begin(), burst_ids.end());
+  ASSERT_EQ(expected.size(), 783u + 335u);  // no meta.id occurs in two files
+
+  Children children;
+  auto produce = [&](const std::string& file, const std::string& speed, const std::string& name) {
+    return children.Start({"produce", "--kafka", brokers, "--source", "replay:" + (SharedDataDir() / file).string(),
+                  "--speed", speed, "--once", "--position-file", dir.str() + "/" + name + ".position",
+                  "--kafka-property", "log_level=3", "--log-level", "warn"},
+                 dir.str() + "/" + name + ".log");
+  };
+  auto bronze = [&](const std::string& log) {
+    return children.Start({"bronze", "--source", "kafka://" + brokers, "--warehouse", wh, "--kafka-group", "g",
+                  "--commit-interval", "0.3", "--kafka-property", "session.timeout.ms=6000", "--kafka-property",
+                  "heartbeat.interval.ms=500", "--kafka-property", "log_level=3", "--log-level", "debug"},
+                 log);
+  };
+
+  // ~11 s of records at 6x the capture's pace, so the kill lands mid-stream.
+  pid_t producer = produce(paced_file, "6", "produce-paced");
+  const std::string log1 = dir.str() + "/bronze-1.log", log2 = dir.str() + "/bronze-2.log";
+  pid_t c1 = bronze(log1);
+  pid_t c2 = bronze(log2);
+
+  // Kill consumer 1 only once it has rows in the table.
+  ASSERT_TRUE(WaitFor([&] { return CommittedRowsInLog(log1) > 0; }, 30s)) << ReadLog(log1);
+  kill(c1, SIGKILL);
+  EXPECT_EQ(children.Wait(c1, 5s), -1);  // killed, not exited
+  const int64_t rows_at_kill = BronzeRows(wh);
+  EXPECT_GT(rows_at_kill, 0);
+  EXPECT_LT(rows_at_kill, 783) << "the kill should land while the paced capture is still arriving";
+
+  // The survivor is given every partition once the dead member's session
+  // times out, and continues from the committed positions.
+  EXPECT_TRUE(WaitFor([&] { return AssignedAllPartitions(log2); }, 20s)) << ReadLog(log2);
+  const std::string log1b = dir.str() + "/bronze-1-restarted.log";
+  pid_t c1b = bronze(log1b);
+
+  EXPECT_EQ(children.Wait(producer, 40s), 0) << ReadLog(dir.str() + "/produce-paced.log");
+  // The restarted consumer rejoins and is given partitions back (another
+  // rebalance, this time with a live previous owner) before the last burst.
+  EXPECT_TRUE(WaitFor([&] { return ReadLog(log1b).find(": assigned raw-events/") != std::string::npos; }, 20s))
+      << ReadLog(log1b);
+  pid_t burst = produce(burst_file, "0", "produce-burst");
+  EXPECT_EQ(children.Wait(burst, 20s), 0) << ReadLog(dir.str() + "/produce-burst.log");
+
+  const int64_t want = static_cast<int64_t>(expected.size());
+  EXPECT_TRUE(WaitFor([&] { return BronzeRows(wh) >= want; }, 40s)) << "bronze rows: " << BronzeRows(wh);
+
+  kill(c1b, SIGTERM);
+  kill(c2, SIGTERM);
+  EXPECT_EQ(children.Wait(c1b, 20s), 0) << ReadLog(log1b);
+  EXPECT_EQ(children.Wait(c2, 20s), 0) << ReadLog(log2);
+
+  EXPECT_GT(CommittedRowsInLog(log1b), 0) << "the restarted consumer should have committed rows of the burst";
+
+  std::multiset<std::string> got;
+  for (const auto& r : Rows(wh, "bronze.raw_events")) got.insert(r["event_id"].get<std::string>());
+  EXPECT_EQ(got.size(), expected.size()) << "rows (duplicates count twice) vs distinct target events";
+  EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), expected);
+  EXPECT_EQ(Rows(wh, "bronze.dlq_events").size(), 0u);
+}
+
+}  // namespace
+}  // namespace ws
