@@ -104,16 +104,22 @@ inline uint64_t HashBytes(const char* p, size_t n) {
   return h;
 }
 
+// One zstd context per thread, reused by every file the thread writes: a
+// fresh context per file pays for allocating and zeroing its tables (page
+// faults) on every commit of every partition.
+ZSTD_CCtx* ThreadCompressionContext() {
+  struct Holder {
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    ~Holder() { ZSTD_freeCCtx(cctx); }
+  };
+  thread_local Holder holder;
+  return holder.cctx;
+}
+
 class Compressor {
  public:
   Compressor(ParquetCompression c, int level) : codec_(c), level_(level) {
-    if (c == ParquetCompression::kZstd) {
-      cctx_ = ZSTD_createCCtx();
-      ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level_);
-    }
-  }
-  ~Compressor() {
-    if (cctx_) ZSTD_freeCCtx(cctx_);
+    if (c == ParquetCompression::kZstd) cctx_ = ThreadCompressionContext();
   }
   int32_t codec() const { return codec_ == ParquetCompression::kZstd ? pq::kZstd : pq::kUncompressed; }
 
@@ -126,6 +132,7 @@ class Compressor {
     size_t bound = ZSTD_compressBound(total);
     if (out->size() < bound) out->resize(bound);
     ZSTD_CCtx_reset(cctx_, ZSTD_reset_session_only);
+    ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level_);
     ZSTD_CCtx_setPledgedSrcSize(cctx_, total);
     ZSTD_outBuffer ob{out->data(), out->size(), 0};
     ZSTD_inBuffer ia{a.data(), a.size(), 0};
@@ -219,7 +226,6 @@ class ColumnWriter {
   std::string page_values_;
   std::vector<uint32_t> page_indices_;
   std::string levels_;
-  std::string scratch_;
   std::string header_;
   size_t last_page_bytes_ = 0;  // header + body of the page AddPage appended last
 
@@ -421,13 +427,16 @@ Status ColumnWriter::AddPage(const pq::PageHeader& tmpl, std::string_view a, std
   pq::PageHeader h = tmpl;
   h.uncompressed_page_size = static_cast<int32_t>(a.size() + b.size());
   size_t compressed = a.size() + b.size();
-  if (comp_->enabled()) WS_RETURN_IF_ERROR(comp_->Compress(a, b, &scratch_, &compressed));
+  // Compressed pages go through one buffer per thread, like the zstd
+  // context: a buffer per column per file would be zero-filled each time.
+  thread_local std::string compressed_page;
+  if (comp_->enabled()) WS_RETURN_IF_ERROR(comp_->Compress(a, b, &compressed_page, &compressed));
   h.compressed_page_size = static_cast<int32_t>(compressed);
   header_.clear();
   pq::SerializePageHeader(h, &header_);
   chunk_pages_.append(header_);
   if (comp_->enabled()) {
-    chunk_pages_.append(scratch_.data(), compressed);
+    chunk_pages_.append(compressed_page.data(), compressed);
   } else {
     chunk_pages_.append(a);
     chunk_pages_.append(b);

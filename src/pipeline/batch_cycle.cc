@@ -83,6 +83,36 @@ std::function<bool(const PartitionValues&)> DateIn(const std::set<std::string>& 
   return [dates](const PartitionValues& p) { return !p.empty() && dates.count(p[0]) > 0; };
 }
 
+struct GoldFromSilver {
+  pipeline::GoldResult gold;
+  std::map<std::string, int64_t> silver_rows_per_date;  // of each gold date (zero if none)
+  int64_t silver_rows_read = 0;
+};
+
+// Gold for `dates` from the silver partitions they need, fed one data file
+// at a time so that a day of silver is never in memory at once.
+Result<GoldFromSilver> ComputeGoldFromSilver(Warehouse* warehouse, Table& silver_t, const std::vector<std::string>& dates,
+                                             int64_t now) {
+  std::vector<std::string> needed = pipeline::SilverDatesNeededFor(dates);
+  ScanOptions scan;
+  scan.partition_filter = DateIn(std::set<std::string>(needed.begin(), needed.end()));
+  WS_ASSIGN_OR_RETURN(std::vector<DataFile> files, silver_t.Scan(scan));
+  GoldFromSilver out;
+  for (const auto& d : dates) out.silver_rows_per_date[d] = 0;
+  pipeline::GoldAccumulator accumulator(dates, now);
+  for (const DataFile& file : files) {
+    WS_ASSIGN_OR_RETURN(RecordBatch part, warehouse->ReadDataFiles({file}, SilverProjectionForGold()));
+    out.silver_rows_read += static_cast<int64_t>(part.num_rows());
+    accumulator.Add(part);
+    for (const auto& [date, rows] : pipeline::CountRowsPerDate(part, "event_date")) {
+      auto it = out.silver_rows_per_date.find(date);
+      if (it != out.silver_rows_per_date.end()) it->second += rows;
+    }
+  }
+  out.gold = accumulator.Finish();
+  return out;
+}
+
 }  // namespace
 
 std::string CycleReport::Summary() const {
@@ -389,23 +419,14 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
     return result;
   }
   std::vector<std::string> dates = pipeline::GoldDatesToRecompute(touched);
-  std::vector<std::string> needed = pipeline::SilverDatesNeededFor(dates);
-  std::set<std::string> needed_set(needed.begin(), needed.end());
-  auto silver_rows = warehouse_->ReadTable(silver_t, SilverProjectionForGold(), DateIn(needed_set));
-  if (!silver_rows.ok()) return fail(silver_rows.status());
-  result.rows_in = static_cast<int64_t>(silver_rows->num_rows());
   report->gold_dates = dates;
-
   const int64_t now = NowMicros();
-  pipeline::GoldResult gold = pipeline::ComputeGold(*silver_rows, dates, now);
+  auto computed = ComputeGoldFromSilver(warehouse_, silver_t, dates, now);
+  if (!computed.ok()) return fail(computed.status());
+  result.rows_in = computed->silver_rows_read;
+  pipeline::GoldResult& gold = computed->gold;
+  const std::map<std::string, int64_t>& silver_per_date = computed->silver_rows_per_date;
 
-  std::map<std::string, int64_t> silver_per_date;
-  for (const auto& d : dates) silver_per_date[d] = 0;
-  const Column& event_date = silver_rows->column("event_date");
-  for (size_t i = 0; i < event_date.size(); ++i) {
-    auto it = silver_per_date.find(std::string(event_date.GetString(i)));
-    if (it != silver_per_date.end()) ++it->second;
-  }
   int64_t dq0 = MonotonicMicros();
   pipeline::GoldGateContext ctx;
   ctx.run_id = report->cycle_id;
@@ -492,17 +513,11 @@ StageResult BatchCycle::RunAudit(const Deadline& deadline, CycleReport* report) 
     return result;
   }
   std::vector<std::string> dates = {latest};
-  std::vector<std::string> needed = pipeline::SilverDatesNeededFor(dates);
-  auto silver_rows = warehouse_->ReadTable(silver_t, SilverProjectionForGold(),
-                                           DateIn(std::set<std::string>(needed.begin(), needed.end())));
-  if (!silver_rows.ok()) return fail(silver_rows.status());
   const int64_t now = NowMicros();
-  pipeline::GoldResult gold = pipeline::ComputeGold(*silver_rows, dates, now);
-  std::map<std::string, int64_t> per_date{{latest, 0}};
-  const Column& d = silver_rows->column("event_date");
-  for (size_t i = 0; i < d.size(); ++i) {
-    if (d.GetString(i) == latest) ++per_date[latest];
-  }
+  auto computed = ComputeGoldFromSilver(warehouse_, silver_t, dates, now);
+  if (!computed.ok()) return fail(computed.status());
+  pipeline::GoldResult& gold = computed->gold;
+  std::map<std::string, int64_t>& per_date = computed->silver_rows_per_date;
   pipeline::GoldGateContext ctx;
   ctx.run_id = report->cycle_id;
   ctx.run_time_us = now;

@@ -4,6 +4,8 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <numeric>
 #include <unordered_map>
 
@@ -72,8 +74,8 @@ class FlatSet64 {
 };
 
 // Strings of the input are interned to dense ids once per row so that every
-// aggregation below works on integers. The views point into the silver
-// batch's byte buffers, which outlive the computation.
+// aggregation below works on integers. Each distinct string is copied once
+// into the interner's own blocks, so the silver rows can be freed after Add.
 class Interner {
  public:
   Interner() : table_(1024, -1), mask_(1023) {}
@@ -86,7 +88,7 @@ class Interner {
       i = (i + 1) & mask_;
     }
     int32_t id = static_cast<int32_t>(values_.size());
-    values_.push_back(s);
+    values_.push_back(Copy(s));
     hashes_.push_back(h);
     table_[i] = id;
     if (values_.size() * 10 > table_.size() * 7) Grow();
@@ -96,6 +98,25 @@ class Interner {
   size_t size() const { return values_.size(); }
 
  private:
+  static constexpr size_t kBlockBytes = 256 << 10;
+  std::string_view Copy(std::string_view s) {
+    if (s.empty()) return {};
+    char* dst;
+    if (s.size() > kBlockBytes / 4) {  // a long value gets a block of its own
+      blocks_.push_back(std::make_unique<char[]>(s.size()));
+      dst = blocks_.back().get();
+    } else {
+      if (block_free_ < s.size()) {
+        blocks_.push_back(std::make_unique<char[]>(kBlockBytes));
+        block_ = blocks_.back().get();
+        block_free_ = kBlockBytes;
+      }
+      dst = block_ + (kBlockBytes - block_free_);
+      block_free_ -= s.size();
+    }
+    std::memcpy(dst, s.data(), s.size());
+    return {dst, s.size()};
+  }
   void Grow() {
     table_.assign(table_.size() * 2, -1);
     mask_ = table_.size() - 1;
@@ -109,6 +130,9 @@ class Interner {
   size_t mask_;
   std::vector<std::string_view> values_;
   std::vector<uint64_t> hashes_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* block_ = nullptr;  // the block being filled
+  size_t block_free_ = 0;
 };
 
 enum EventKind : uint8_t { kEdit, kNew, kLog, kCategorize, kExternal, kOtherKind };
@@ -218,20 +242,52 @@ std::map<std::string, int64_t> CountRowsPerDate(const RecordBatch& batch, std::s
   return out;
 }
 
-GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>& target_dates_in, int64_t now_us) {
-  GoldResult res{RecordBatch(HourlyStatsTable().schema), RecordBatch(RiskScoresTable().schema),
-                 RecordBatch(DailySummaryTable().schema), RecordBatch(TrendingPagesTable().schema),
-                 RecordBatch(TopContributorsTable().schema)};
+// ComputeGold's working state: the interned strings and the aggregates of
+// every row added so far.
+struct GoldAccumulator::State {
+  State(const std::vector<std::string>& target_dates_in, int64_t now);
+  void Add(const RecordBatch& silver);
+  GoldResult Finish();
 
-  std::vector<std::string> targets(target_dates_in);
+  int64_t now_us;
+  bool any_rows = false;
+  std::vector<std::string> targets;
+  int32_t nt = 0;
+  std::vector<std::string> slot_dates;
+  std::vector<int64_t> slot_day;
+  int64_t min_day = INT64_MAX;
+  std::unordered_map<std::string_view, int32_t> slot_of;  // views into slot_dates, fixed after construction
+  Interner domains, users, titles, regions;
+  FlatMap64 page_of;  // domain << 32 | title -> page id
+  std::vector<int32_t> page_domain, page_title;
+
+  std::vector<DailyAgg> daily;
+  std::vector<std::vector<uint8_t>> daily_domains;
+  FlatSet64 daily_users, daily_pages;
+  FlatMap64 hourly_of;
+  std::vector<HourlyAgg> hourly;
+  FlatSet64 hourly_users, hourly_titles;
+  FlatMap64 risk_of;
+  std::vector<RiskAgg> risk;
+  FlatSet64 risk_domains;
+  FlatMap64 contrib_of;
+  std::vector<ContribAgg> contrib;
+  FlatSet64 contrib_titles;
+  FlatMap64 page_hour_of;  // page << 32 | hour slot -> index into page_hours
+  std::vector<PageHour> page_hours;
+  FlatSet64 page_hour_editors;
+
+};
+
+GoldAccumulator::State::State(const std::vector<std::string>& target_dates_in, int64_t now) : now_us(now) {
+  targets = target_dates_in;
   std::sort(targets.begin(), targets.end());
   targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
-  const int32_t nt = static_cast<int32_t>(targets.size());
-  if (nt == 0 || silver.num_rows() == 0) return res;
+  nt = static_cast<int32_t>(targets.size());
 
   // Loaded dates: targets (slots 0..nt-1) and the previous day of each that
   // is not itself a target (trending only). Day numbers give UTC hour slots.
-  std::vector<std::string> slot_dates(targets);
+  slot_dates = targets;
   for (const auto& d : targets) {
     std::string p = PreviousDate(d);
     if (!std::binary_search(targets.begin(), targets.end(), p) &&
@@ -239,16 +295,20 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
       slot_dates.push_back(p);
     }
   }
-  std::vector<int64_t> slot_day(slot_dates.size());
-  int64_t min_day = INT64_MAX;
+  slot_day.resize(slot_dates.size());
   for (size_t i = 0; i < slot_dates.size(); ++i) {
     auto micros = ParseDateMicros(slot_dates[i]);
     slot_day[i] = micros ? *micros / kMicrosPerDay : 0;
     min_day = std::min(min_day, slot_day[i]);
   }
-  std::unordered_map<std::string_view, int32_t> slot_of;
   for (size_t i = 0; i < slot_dates.size(); ++i) slot_of[slot_dates[i]] = static_cast<int32_t>(i);
+  daily.resize(nt);
+  daily_domains.resize(nt);
+}
 
+void GoldAccumulator::State::Add(const RecordBatch& silver) {
+  if (nt == 0 || silver.num_rows() == 0) return;
+  any_rows = true;
   const Column& c_type = silver.column("event_type");
   const Column& c_domain = silver.column("domain");
   const Column& c_region = silver.column("region");
@@ -265,26 +325,6 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
   const Column& c_hour = silver.column("event_hour");
 
   const size_t n = silver.num_rows();
-  Interner domains, users, titles;
-  FlatMap64 page_of;  // domain << 32 | title -> page id
-  std::vector<int32_t> page_domain, page_title;
-
-  std::vector<DailyAgg> daily(nt);
-  std::vector<std::vector<uint8_t>> daily_domains(nt);
-  FlatSet64 daily_users, daily_pages;
-  FlatMap64 hourly_of;
-  std::vector<HourlyAgg> hourly;
-  FlatSet64 hourly_users, hourly_titles;
-  FlatMap64 risk_of;
-  std::vector<RiskAgg> risk;
-  FlatSet64 risk_domains;
-  FlatMap64 contrib_of;
-  std::vector<ContribAgg> contrib;
-  FlatSet64 contrib_titles;
-  FlatMap64 page_hour_of;  // page << 32 | hour slot -> index into page_hours
-  std::vector<PageHour> page_hours;
-  FlatSet64 page_hour_editors;
-
   std::string_view last_date;
   int32_t last_slot = -1;
   for (size_t r = 0; r < n; ++r) {
@@ -345,7 +385,7 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
       h.date = slot;
       h.hour = hour;
       h.domain = domain;
-      h.region = c_region.GetString(r);
+      h.region = regions.Value(regions.Id(c_region.GetString(r)));
       hourly.push_back(h);
     }
     HourlyAgg& h = hourly[hg];
@@ -427,6 +467,14 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
     if (risk_domains.Insert(Pair(rg, domain))) ++a.domains;
   }
 
+}
+
+GoldResult GoldAccumulator::State::Finish() {
+  GoldResult res{RecordBatch(HourlyStatsTable().schema), RecordBatch(RiskScoresTable().schema),
+                 RecordBatch(DailySummaryTable().schema), RecordBatch(TrendingPagesTable().schema),
+                 RecordBatch(TopContributorsTable().schema)};
+
+  if (nt == 0 || !any_rows) return res;
   std::vector<int8_t> name_class(users.size(), -1);
   auto class_of = [&](int32_t user) {
     if (name_class[user] < 0) {
@@ -722,6 +770,18 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
     }
   }
   return res;
+}
+
+GoldAccumulator::GoldAccumulator(const std::vector<std::string>& target_dates, int64_t now_us)
+    : state_(std::make_unique<State>(target_dates, now_us)) {}
+GoldAccumulator::~GoldAccumulator() = default;
+void GoldAccumulator::Add(const RecordBatch& silver_part) { state_->Add(silver_part); }
+GoldResult GoldAccumulator::Finish() { return state_->Finish(); }
+
+GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>& target_dates, int64_t now_us) {
+  GoldAccumulator gold(target_dates, now_us);
+  gold.Add(silver);
+  return gold.Finish();
 }
 
 }  // namespace ws::pipeline

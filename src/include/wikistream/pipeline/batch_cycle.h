@@ -34,7 +34,7 @@ namespace ws {
 
 // Silver publishes at most about this many bronze rows per commit (one
 // audited unit), so a backlog of any size is processed in bounded memory.
-inline constexpr int64_t kSilverChunkRows = 250000;
+inline constexpr int64_t kSilverChunkRows = 100000;
 
 struct BatchOptions {
   int stage_attempts = 3;

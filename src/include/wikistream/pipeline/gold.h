@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string_view>
 #include <string>
@@ -39,6 +40,23 @@ struct GoldResult {
 };
 
 GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>& target_dates, int64_t now_us);
+
+// The same computation over silver rows fed in any number of parts (one data
+// file at a time), so a day of silver never has to be in memory at once:
+// Add() keeps copies of the strings it needs, and a part may be freed as soon
+// as Add() returns. Feeding the rows of ComputeGold's `silver` in parts, in
+// any split, gives exactly ComputeGold's result. Finish() is called once.
+class GoldAccumulator {
+ public:
+  GoldAccumulator(const std::vector<std::string>& target_dates, int64_t now_us);
+  ~GoldAccumulator();
+  void Add(const RecordBatch& silver_part);
+  GoldResult Finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // The gold dates a run must recompute when it added silver rows to
 // `touched_silver_dates`: each touched date D and D+1 (D's rows feed D+1's
