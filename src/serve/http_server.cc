@@ -409,8 +409,18 @@ void HttpServer::Impl::Routes() {
   auto wrap = [this](void (Impl::*fn)(const httplib::Request&, httplib::Response&)) {
     return [this, fn](const httplib::Request& req, httplib::Response& res) { (this->*fn)(req, res); };
   };
-  svr_.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  svr_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     SetCommonHeaders(res);
+    // A request-target is ASCII (RFC 9112 3.2, RFC 3986): clients send
+    // other bytes percent-encoded. cpp-httplib 0.11 accepts raw bytes >= 0x80
+    // and would route them; answer a clear 400 instead of guessing an
+    // encoding. Percent-encoded bytes (decoded into req.path) still route.
+    for (unsigned char c : req.target) {
+      if (c >= 0x80) {
+        SendError(res, 400, "bad request: the request target must be ASCII (percent-encode other bytes)");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   svr_.Get("/api/summary", wrap(&Impl::Summary));
