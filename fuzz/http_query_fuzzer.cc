@@ -11,12 +11,14 @@
 // ParseHttpAddress (--http HOST:PORT) is fuzzed with the same bytes.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +43,10 @@ std::atomic<bool> g_admin_ran{false};
 int g_port = 0;
 std::string g_secret;
 std::string g_tmp;
+// Inputs run and inputs the server answered (printed at exit when
+// WS_HTTP_FUZZ_STATS is set): shows how much the answer checks see.
+size_t g_inputs = 0;
+size_t g_answered = 0;
 
 void WriteText(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
@@ -62,6 +68,79 @@ void LoadStore(ws::serve::InMemoryAnalyticsStore* store) {
 void Cleanup() {
   std::error_code ec;
   if (!g_tmp.empty()) fs::remove_all(g_tmp, ec);
+  if (std::getenv("WS_HTTP_FUZZ_STATS")) {
+    std::fprintf(stderr, "http_query_fuzzer: %zu inputs, %zu answered\n", g_inputs, g_answered);
+  }
+}
+
+// libFuzzer's -timeout runs an interval timer whose SIGALRM interrupts
+// blocking calls: every call below retries EINTR (a failed connect was the
+// harness's only flake). An interrupted connect() goes on in the kernel, so
+// it is finished with poll() and SO_ERROR rather than called again.
+bool Connect(int fd) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(g_port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return true;
+  if (errno != EINTR && errno != EINPROGRESS) return false;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    pollfd p{fd, POLLOUT, 0};
+    const int r = poll(&p, 1, 2000);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      errno = r == 0 ? ETIMEDOUT : errno;
+      return false;
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return false;
+    errno = err;
+    return err == 0;
+  }
+  errno = EINTR;
+  return false;
+}
+
+// cpp-httplib 0.11.4 drops its answer when the client has half-closed
+// before the answer is written: SocketStream::is_writable() peeks, reads the
+// EOF and treats the peer as gone (docs/fuzzing.md). So the write side stays
+// open while an answer can still come: until the first bytes arrive (or
+// 20 ms pass), then until the connection is quiet for 2 ms. Only then the
+// half-close tells the server the input is over; it closes, and we read to
+// EOF (2 s bound). An input without a newline has no complete request line,
+// so nothing would be answered: it is half-closed at once. A slow scheduler
+// can still make us half-close too early: the answer is then lost (less
+// checking), never a false failure.
+std::string ReadAnswer(int fd, bool may_answer) {
+  std::string response;
+  bool half_closed = false;
+  if (!may_answer) {
+    shutdown(fd, SHUT_WR);
+    half_closed = true;
+  }
+  char buf[65536];
+  int interrupts = 0;
+  while (response.size() < (64u << 20)) {
+    pollfd p{fd, POLLIN, 0};
+    const int wait_ms = half_closed ? 2000 : response.empty() ? 20 : 2;
+    const int r = poll(&p, 1, wait_ms);
+    if (r < 0) {
+      if (errno == EINTR && ++interrupts < 1000) continue;
+      break;
+    }
+    if (r == 0) {
+      if (half_closed) break;
+      shutdown(fd, SHUT_WR);
+      half_closed = true;
+      continue;
+    }
+    const ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN) && ++interrupts < 1000) continue;
+    if (n <= 0) break;
+    response.append(buf, static_cast<size_t>(n));
+  }
+  return response;
 }
 
 }  // namespace
@@ -109,31 +188,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return 0;
   timeval tv{2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(g_port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+  if (!Connect(fd)) {
+    const int err = errno;
     close(fd);
-    ws::fuzz::Fail("cannot connect to the server under test:", strerror(errno));
+    ws::fuzz::Fail("cannot connect to the server under test:", strerror(err));
   }
   size_t sent = 0;
   while (sent < input.size()) {
     ssize_t n = send(fd, input.data() + sent, input.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     sent += static_cast<size_t>(n);
   }
-  // EOF after the request: the server answers what it got and closes.
-  shutdown(fd, SHUT_WR);
-  std::string response;
-  char buf[65536];
-  while (response.size() < (64u << 20)) {
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
-    if (n <= 0) break;
-    response.append(buf, static_cast<size_t>(n));
-  }
+  const std::string response = ReadAnswer(fd, input.find('\n') != std::string::npos);
+  ++g_inputs;
+  if (!response.empty()) ++g_answered;
   // Abortive close: ~2000 connections a second would otherwise leave the
   // client ports in TIME_WAIT and exhaust them within a minute.
   linger lg{1, 0};
