@@ -322,10 +322,15 @@ IngestOutcome EventIngestor::Ingest(const SourceRecord& rec, RecordBatch* bronze
   }
   // The DOM parser validates UTF-8 over the whole input as part of parsing,
   // so the separate UTF-8 pass only runs to name the error of a failed parse.
-  im.buffer.reserve(payload.size() + simdjson::SIMDJSON_PADDING);
-  im.buffer.assign(payload);
+  static_assert(kPayloadPadding >= simdjson::SIMDJSON_PADDING);
+  const char* json = payload.data();
+  if (payload.capacity() < payload.size() + simdjson::SIMDJSON_PADDING) {
+    im.buffer.reserve(payload.size() + simdjson::SIMDJSON_PADDING);
+    im.buffer.assign(payload);
+    json = im.buffer.data();
+  }
   element doc;
-  auto err = im.parser.parse(im.buffer.data(), payload.size(), false).get(doc);
+  auto err = im.parser.parse(json, payload.size(), false).get(doc);
   if (err) {
     if (!simdjson::validate_utf8(payload.data(), payload.size())) {
       return dlq_out("invalid_utf8", "payload is not valid UTF-8");

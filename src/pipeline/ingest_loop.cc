@@ -37,6 +37,10 @@ Status IngestLoop::IngestBatch(std::vector<SourceRecord>* records) {
   auto work = [&](size_t w) {
     size_t begin = n * w / workers, end = n * (w + 1) / workers;
     accepted[w].Reserve(end - begin);
+    // The raw payloads are most of a batch's bytes: one allocation for them.
+    size_t payload_bytes = 0;
+    for (size_t i = begin; i < end; ++i) payload_bytes += (*records)[i].payload.size();
+    accepted[w].column(bronze::kRaw).Reserve(end - begin, payload_bytes);
     for (size_t i = begin; i < end; ++i) ingestors_[w].Ingest((*records)[i], &accepted[w], &dlq[w]);
   };
   {

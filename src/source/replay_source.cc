@@ -208,6 +208,7 @@ class ReplaySource : public Source {
       line.remove_suffix(1);
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (IsBlank(line)) continue;
+      next_payload_.reserve(line.size() + kPayloadPadding);
       next_payload_.assign(line);
       next_end_ = end;
       return true;

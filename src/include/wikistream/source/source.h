@@ -25,6 +25,11 @@
 
 namespace ws {
 
+// Sources that can should leave kPayloadPadding bytes of spare capacity
+// after the payload: the JSON parser then reads it in place instead of
+// copying it into a padded buffer.
+inline constexpr size_t kPayloadPadding = 64;
+
 struct SourceRecord {
   std::string payload;         // the raw event JSON text, as received
   int64_t received_at_us = 0;  // wall clock when it arrived
