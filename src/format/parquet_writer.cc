@@ -199,6 +199,11 @@ class ColumnWriter {
   Status FinishPage();
   Status AddPage(const pq::PageHeader& header_template, std::string_view a, std::string_view b);
   void ObserveString(std::string_view v) {
+    // Statistics keep at most kMaxStatBytes of a bound, and the prefix of
+    // the minimum (maximum) is the minimum (maximum) of the prefixes: so
+    // comparing one byte more than is kept gives the same bounds without
+    // comparing or copying whole payloads.
+    v = v.substr(0, kMaxStatBytes + 1);
     if (!chunk_mm_.has) {
       chunk_mm_.has = true;
       chunk_mm_.smin.assign(v);

@@ -233,7 +233,7 @@ TEST(ParquetWriter, DictionaryFallsBackToPlainWhenFull) {
 TEST(ParquetWriter, OneValueLargerThanTheDictionaryLimit) {
   TempDir dir;
   std::string path = dir.str() + "/t.parquet";
-  auto schema = std::make_shared<Schema>(0, std::vector<Field>{{1, "s", TypeId::kString, true, ""}});
+  auto schema = std::make_shared<Schema>(0, std::vector<Field>{{1, "s", TypeId::kString, false, ""}});
   RecordBatch b(schema);
   b.column(0).AppendString(std::string(10000, 'q'));
   b.column(0).AppendString("short");
@@ -487,6 +487,28 @@ TEST(ThriftCompact, PageHeaderRoundTrip) {
     size_t l;
     EXPECT_FALSE(parquet::ParsePageHeader(reinterpret_cast<const uint8_t*>(buf.data()), n, &p, &l).ok()) << n;
   }
+}
+
+// The writer compares only the first 65 bytes of long strings (one more than
+// a bound keeps): bounds must still cover values that differ only later,
+// and a value longer than the kept prefix must still be marked inexact.
+TEST(ParquetWriter, LongStringBoundsFromTheKeptPrefix) {
+  TempDir dir;
+  std::string path = dir.str() + "/t.parquet";
+  auto schema = std::make_shared<Schema>(0, std::vector<Field>{{1, "s", TypeId::kString, true, ""}});
+  RecordBatch b(schema);
+  const std::string m64(64, 'm');
+  b.column(0).AppendString(m64 + "z" + "late difference 1");
+  b.column(0).AppendString(m64 + "a" + "late difference 2");
+  b.column(0).AppendString(m64 + "a" + "late difference 0");
+  b.column(0).AppendString(std::string(80, 'm'));
+  ASSERT_TRUE(WriteParquetFile(DefaultFileSystem(), path, b).ok());
+  auto md = ReadFooter(path);
+  const auto& ss = *md.row_groups[0].columns[0].meta_data->statistics;
+  EXPECT_EQ(ss.min_value, m64);
+  EXPECT_EQ(ss.is_min_value_exact, false);
+  EXPECT_EQ(ss.max_value, std::string(63, 'm') + "n");  // above every value, though all share 64 bytes
+  EXPECT_EQ(ss.is_max_value_exact, false);
 }
 
 }  // namespace
