@@ -31,12 +31,6 @@ int Fail(const std::string& message, int code = 1) {
 
 int ExitCodeFor(const Status& s) { return s.code() == Status::Code::kInvalidArgument ? 2 : 1; }
 
-int Threads(const Config& c) {
-  if (c.threads > 0) return c.threads;
-  unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : static_cast<int>(n);
-}
-
 // The resume position for a fresh source: Kafka consumers of one group merge
 // every position their group ever committed (each consumer writes only its
 // own partitions); other sources take the last committed position.
@@ -79,7 +73,7 @@ Result<std::unique_ptr<IngestSession>> StartSession(const Config& config, Wareho
   IngestLoopOptions o;
   o.commit_interval_s = config.commit_interval_s;
   o.commit_max_events = config.commit_max_events;
-  o.threads = Threads(config);
+  o.threads = WorkerThreads(config);
   o.domains = domains;
   o.on_rows = std::move(on_rows);
   session->loop = std::make_unique<IngestLoop>(session->source.get(), session->writer.get(), o);
@@ -117,6 +111,7 @@ int RunPipeline(const Config& config) {
   auto warehouse_r = Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/true);
   if (!warehouse_r.ok()) return Fail("cannot open warehouse " + config.warehouse + ": " + warehouse_r.status().message());
   std::unique_ptr<Warehouse> warehouse = std::move(warehouse_r).value();
+  warehouse->set_encode_threads(WorkerThreads(config));
 
   AlertSink alerts(config.alert_webhook);
   if (Status s = LoadRaisedAlertKeys(warehouse.get(), &alerts, FormatDate(NowMicros() - 2LL * 86400 * 1000000));
@@ -404,6 +399,7 @@ int RunBronzeConsumer(const Config& config) {
   }
   auto warehouse = Warehouse::Open(DefaultFileSystem(), config.warehouse, true);
   if (!warehouse.ok()) return Fail("cannot open warehouse: " + warehouse.status().message());
+  (*warehouse)->set_encode_threads(WorkerThreads(config));
   auto session = StartSession(config, warehouse->get(), domains, nullptr);
   if (!session.ok()) return Fail(session.status().message(), ExitCodeFor(session.status()));
   std::atomic<bool> stop{false};

@@ -54,6 +54,12 @@ Result<SourceSpec> ParseSourceSpec(const std::string& spec) {
   return s;
 }
 
+int WorkerThreads(const Config& config) {
+  if (config.threads > 0) return config.threads;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
 std::string DefaultWebRoot(const Config& config) {
   if (!config.web_root.empty()) return config.web_root;
   std::error_code ec;

@@ -23,7 +23,10 @@ int Fail(const std::string& message, int code = 1) {
 }
 
 Result<std::unique_ptr<Warehouse>> OpenExisting(const Config& config) {
-  return Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/false);
+  WS_ASSIGN_OR_RETURN(std::unique_ptr<Warehouse> warehouse,
+                      Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/false));
+  warehouse->set_encode_threads(WorkerThreads(config));
+  return warehouse;
 }
 
 std::string SummaryCount(const SnapshotInfo& s, const char* key) {

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <numeric>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "thrift_parquet.h"
@@ -118,9 +121,7 @@ ZSTD_CCtx* ThreadCompressionContext() {
 
 class Compressor {
  public:
-  Compressor(ParquetCompression c, int level) : codec_(c), level_(level) {
-    if (c == ParquetCompression::kZstd) cctx_ = ThreadCompressionContext();
-  }
+  Compressor(ParquetCompression c, int level) : codec_(c), level_(level) {}
   int32_t codec() const { return codec_ == ParquetCompression::kZstd ? pq::kZstd : pq::kUncompressed; }
 
   bool enabled() const { return codec_ != ParquetCompression::kUncompressed; }
@@ -131,6 +132,8 @@ class Compressor {
     size_t total = a.size() + b.size();
     size_t bound = ZSTD_compressBound(total);
     if (out->size() < bound) out->resize(bound);
+    // The context of the calling thread: columns may be encoded on several.
+    ZSTD_CCtx* cctx_ = ThreadCompressionContext();
     ZSTD_CCtx_reset(cctx_, ZSTD_reset_session_only);
     ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level_);
     ZSTD_CCtx_setPledgedSrcSize(cctx_, total);
@@ -150,7 +153,6 @@ class Compressor {
  private:
   ParquetCompression codec_;
   int level_;
-  ZSTD_CCtx* cctx_ = nullptr;
 };
 
 // Min/max of one column over a chunk or a file.
@@ -191,12 +193,13 @@ class ColumnWriter {
   }
   // Writes the chunk at file offset *pos and resets for the next row group.
   Status FlushChunk(WritableFile* file, int64_t* pos, pq::ColumnChunk* out);
+  // Encodes and compresses the buffered rows as a page (no-op when none).
+  Status FinishPage();
 
   ColumnFileStats FileStats() const;
 
  private:
   Status AppendStrings(const Column& col, size_t begin, size_t end);
-  Status FinishPage();
   Status AddPage(const pq::PageHeader& header_template, std::string_view a, std::string_view b);
   void ObserveString(std::string_view v) {
     // Statistics keep at most kMaxStatBytes of a bound, and the prefix of
@@ -655,15 +658,24 @@ class ParquetWriterImpl : public ParquetWriter {
     }
     WS_RETURN_IF_ERROR(batch.Validate());
     const size_t n = batch.num_rows();
+    if (opts_.threads > 1 && n > 0 && CannotFillRowGroup(batch)) {
+      // No slice of the loop below would cut a row group before the last
+      // one, so every column can take the whole batch at once, in parallel.
+      std::vector<size_t> weight;
+      for (size_t c = 0; c < batch.num_columns(); ++c) weight.push_back(ColumnBytes(batch.column(c)));
+      WS_RETURN_IF_ERROR(
+          Check(ForEachColumn(weight, [&](size_t c) { return columns_[c]->Append(batch.column(c), 0, n); })));
+      group_rows_ += static_cast<int64_t>(n);
+      if (BufferedBytes() >= opts_.row_group_bytes) WS_RETURN_IF_ERROR(FlushRowGroup());
+      return Status::OK();
+    }
     for (size_t begin = 0; begin < n; begin += kSliceRows) {
       size_t end = std::min(n, begin + kSliceRows);
-      size_t buffered = 0;
       for (size_t c = 0; c < columns_.size(); ++c) {
         WS_RETURN_IF_ERROR(Check(columns_[c]->Append(batch.column(c), begin, end)));
-        buffered += columns_[c]->buffered_bytes();
       }
       group_rows_ += static_cast<int64_t>(end - begin);
-      if (buffered >= opts_.row_group_bytes) WS_RETURN_IF_ERROR(FlushRowGroup());
+      if (BufferedBytes() >= opts_.row_group_bytes) WS_RETURN_IF_ERROR(FlushRowGroup());
     }
     return Status::OK();
   }
@@ -737,6 +749,54 @@ class ParquetWriterImpl : public ParquetWriter {
     return s;
   }
 
+  size_t BufferedBytes() const {
+    size_t total = 0;
+    for (const auto& c : columns_) total += c->buffered_bytes();
+    return total;
+  }
+
+  static size_t ColumnBytes(const Column& c) {
+    return c.validity().size() + c.bool_values().size() + c.int32_values().size() * 4 +
+           c.int64_values().size() * 8 + c.double_values().size() * 8 + c.string_offsets().size() * 8 +
+           c.string_bytes().size();
+  }
+
+  // Encoded bytes never exceed the in-memory bytes by more than page
+  // headers and levels (a 4-byte length replaces an 8-byte offset, a
+  // dictionary index a value): a margin makes the bound safe.
+  bool CannotFillRowGroup(const RecordBatch& batch) const {
+    size_t batch_bytes = 0;
+    for (size_t c = 0; c < batch.num_columns(); ++c) batch_bytes += ColumnBytes(batch.column(c));
+    return BufferedBytes() + batch_bytes + batch_bytes / 4 + (64u << 10) < opts_.row_group_bytes;
+  }
+
+  // Runs fn(column index) for every column on up to opts_.threads threads,
+  // the columns dealt out so that each thread gets about as many bytes
+  // (weight[c] = the bytes column c will work through).
+  Status ForEachColumn(const std::vector<size_t>& weight, const std::function<Status(size_t)>& fn) {
+    const size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, opts_.threads)), columns_.size());
+    std::vector<size_t> order(columns_.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return weight[a] > weight[b]; });
+    std::vector<std::vector<size_t>> share(threads);
+    std::vector<size_t> load(threads, 0);
+    for (size_t c : order) {
+      size_t t = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      share[t].push_back(c);
+      load[t] += weight[c];
+    }
+    std::vector<Status> results(columns_.size());
+    auto run = [&](size_t t) {
+      for (size_t c : share[t]) results[c] = fn(c);
+    };
+    std::vector<std::thread> workers;
+    for (size_t t = 1; t < threads; ++t) workers.emplace_back(run, t);
+    run(0);
+    for (auto& w : workers) w.join();
+    for (Status& r : results) WS_RETURN_IF_ERROR(r);
+    return Status::OK();
+  }
+
   Status FlushRowGroup() {
     if (group_rows_ == 0) return Status::OK();
     pq::RowGroup g;
@@ -745,6 +805,12 @@ class ParquetWriterImpl : public ParquetWriter {
     g.ordinal = static_cast<int32_t>(row_groups_.size());
     split_offsets_.push_back(pos_);
     const int64_t start = pos_;
+    if (opts_.threads > 1) {
+      // Compress every column's last page in parallel; the file is written in order below.
+      std::vector<size_t> weight;
+      for (const auto& c : columns_) weight.push_back(c->buffered_bytes());
+      WS_RETURN_IF_ERROR(Check(ForEachColumn(weight, [&](size_t c) { return columns_[c]->FinishPage(); })));
+    }
     for (auto& c : columns_) {
       WS_RETURN_IF_ERROR(Check(c->FlushChunk(file_.get(), &pos_, &g.columns.emplace_back())));
       g.total_byte_size += g.columns.back().meta_data->total_uncompressed_size;

@@ -88,6 +88,8 @@ Result<std::vector<DataFile>> Warehouse::WriteDataFiles(Table& table, const Reco
 
 Result<std::vector<DataFile>> Warehouse::WriteDataFiles(Table& table, const std::vector<const RecordBatch*>& chunks,
                                                         const ParquetWriterOptions& options) {
+  ParquetWriterOptions opts = options;
+  opts.threads = std::max(opts.threads, encode_threads_);
   std::vector<DataFile> files;
   const std::vector<std::string> part_cols = table.partition_columns();
 
@@ -134,7 +136,7 @@ Result<std::vector<DataFile>> Warehouse::WriteDataFiles(Table& table, const std:
     WS_ASSIGN_OR_RETURN(std::string path, table.NewDataFilePath(g.partition));
     auto write = [&]() -> Result<DataFileStats> {
       WS_ASSIGN_OR_RETURN(auto file, fs_->Create(path));
-      WS_ASSIGN_OR_RETURN(auto writer, ParquetWriter::Open(std::move(file), chunks[0]->schema(), options));
+      WS_ASSIGN_OR_RETURN(auto writer, ParquetWriter::Open(std::move(file), chunks[0]->schema(), opts));
       for (size_t ci = 0; ci < chunks.size(); ++ci) {
         const std::vector<uint32_t>& idx = g.rows[ci];
         if (idx.empty()) continue;

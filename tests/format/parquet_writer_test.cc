@@ -511,5 +511,38 @@ TEST(ParquetWriter, LongStringBoundsFromTheKeptPrefix) {
   EXPECT_EQ(ss.is_max_value_exact, false);
 }
 
+// Encoding columns on several threads must not change a single byte: the
+// parallel path is taken only where the sliced one would not cut a row
+// group, and every column's pages are the same whichever thread makes them.
+TEST(ParquetWriter, ThreadedEncodingWritesTheSameBytes) {
+  TempDir dir;
+  struct Case {
+    size_t row_group_bytes;
+    size_t page_bytes;
+    size_t dictionary_page_limit;
+  };
+  const Case cases[] = {{64u << 20, 1u << 20, 1u << 20},  // one row group: every Write in parallel
+                        {200u << 10, 16u << 10, 4u << 10},  // cuts row groups: both paths, dictionary overflow
+                        {1, 1u << 20, 1u << 20}};          // every Write near the limit: the sliced path
+  for (const Case& k : cases) {
+    std::string files[2];
+    for (int threads : {1, 2}) {
+      ParquetWriterOptions opts;
+      opts.row_group_bytes = k.row_group_bytes;
+      opts.page_bytes = k.page_bytes;
+      opts.dictionary_page_limit = k.dictionary_page_limit;
+      opts.threads = threads;
+      std::string path = dir.str() + "/t" + std::to_string(threads) + ".parquet";
+      auto w = ParquetWriter::Open(DefaultFileSystem()->Create(path).value(), AllTypesSchema(), opts);
+      ASSERT_TRUE(w.ok());
+      for (uint32_t seed : {1u, 2u, 3u}) ASSERT_TRUE((*w)->Write(AllTypesBatch(1500 * seed, seed)).ok());
+      ASSERT_TRUE((*w)->Close().ok());
+      files[threads - 1] = testing::ReadFile(path);
+    }
+    EXPECT_GT(files[0].size(), 1000u);
+    EXPECT_TRUE(files[0] == files[1]) << "row_group_bytes " << k.row_group_bytes << ": files differ";
+  }
+}
+
 }  // namespace
 }  // namespace ws

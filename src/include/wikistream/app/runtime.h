@@ -41,6 +41,9 @@ Result<std::unique_ptr<Source>> OpenSource(const Config& config);
 // source checkout's web/ (compiled in) that holds index.html.
 std::string DefaultWebRoot(const Config& config);
 
+// --threads, with 0 meaning one per core.
+int WorkerThreads(const Config& config);
+
 // `wikistream/<version> (<contact>)`.
 std::string UserAgent(const Config& config);
 

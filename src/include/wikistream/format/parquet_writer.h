@@ -40,6 +40,9 @@ struct ParquetWriterOptions {
   size_t page_bytes = 1u << 20;
   bool dictionary = true;
   size_t dictionary_page_limit = 1u << 20;
+  // Columns are encoded on up to this many threads when a batch cannot fill
+  // a row group (the file is byte-for-byte the same as with one thread).
+  int threads = 1;
   std::vector<std::pair<std::string, std::string>> key_value_metadata;  // added after iceberg.schema
 };
 

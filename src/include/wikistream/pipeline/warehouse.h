@@ -56,6 +56,10 @@ class Warehouse {
   // "bronze.raw_events" etc.; the same Table object on every call.
   Result<std::shared_ptr<Table>> table(std::string_view qualified);
 
+  // Parquet columns are encoded on up to this many threads (the files are
+  // the same whatever the number). Set before writers start.
+  void set_encode_threads(int threads) { encode_threads_ = threads; }
+
   Result<std::vector<DataFile>> WriteDataFiles(Table& table, const RecordBatch& rows,
                                                const ParquetWriterOptions& options = {});
   // The same for rows held in several batches of one schema (a buffer of
@@ -72,6 +76,7 @@ class Warehouse {
       : fs_(fs), dir_(std::move(dir)), catalog_(std::move(catalog)) {}
 
   FileSystem* fs_;
+  int encode_threads_ = 1;
   std::string dir_;
   std::unique_ptr<Catalog> catalog_;
   std::mutex mu_;
