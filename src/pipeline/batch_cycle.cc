@@ -536,15 +536,7 @@ StageResult BatchCycle::RunAudit(const Deadline& deadline, CycleReport* report) 
 Status BatchCycle::RecordQuality(const RecordBatch& results, const RecordBatch& profiles) {
   const std::pair<const char*, const RecordBatch*> parts[] = {{"dq_audit.quality_results", &results},
                                                               {"dq_audit.profile_metrics", &profiles}};
-  for (const auto& [name, rows] : parts) {
-    if (rows->num_rows() == 0) continue;
-    WS_ASSIGN_OR_RETURN(auto table, warehouse_->table(name));
-    WS_ASSIGN_OR_RETURN(auto files, warehouse_->WriteDataFiles(*table, *rows));
-    CommitRequest req;
-    req.added_files = std::move(files);
-    WS_ASSIGN_OR_RETURN(auto committed, table->Commit(req));
-    (void)committed;
-  }
+  for (const auto& [name, rows] : parts) WS_RETURN_IF_ERROR(warehouse_->AppendRows(name, *rows));
   return Status::OK();
 }
 
@@ -574,14 +566,7 @@ Status BatchCycle::RecordRuns(const std::vector<StageAttempt>& attempts) {
     opt("error", a.result.status.ok() ? std::string() : a.result.status.ToString());
     rows.column("run_date").AppendString(FormatDate(a.started_at_us));
   }
-  WS_RETURN_IF_ERROR(rows.Validate());
-  WS_ASSIGN_OR_RETURN(auto table, warehouse_->table(def.full_name()));
-  WS_ASSIGN_OR_RETURN(auto files, warehouse_->WriteDataFiles(*table, rows));
-  CommitRequest req;
-  req.added_files = std::move(files);
-  WS_ASSIGN_OR_RETURN(auto committed, table->Commit(req));
-  (void)committed;
-  return Status::OK();
+  return warehouse_->AppendRows(def.full_name(), rows);
 }
 
 Status BatchCycle::RecordAlerts() {
@@ -610,14 +595,7 @@ Status AppendAlerts(Warehouse* warehouse, const std::vector<Alert>& alerts) {
       rows.column("delivery_error").AppendString(a.delivery_error);
     }
   }
-  WS_RETURN_IF_ERROR(rows.Validate());
-  WS_ASSIGN_OR_RETURN(auto table, warehouse->table(def.full_name()));
-  WS_ASSIGN_OR_RETURN(auto files, warehouse->WriteDataFiles(*table, rows));
-  CommitRequest req;
-  req.added_files = std::move(files);
-  WS_ASSIGN_OR_RETURN(auto committed, table->Commit(req));
-  (void)committed;
-  return Status::OK();
+  return warehouse->AppendRows(def.full_name(), rows);
 }
 
 Status LoadRaisedAlertKeys(Warehouse* warehouse, AlertSink* alerts, const std::string& since_date) {

@@ -159,6 +159,16 @@ Result<std::vector<DataFile>> Warehouse::WriteDataFiles(Table& table, const std:
   return files;
 }
 
+Status Warehouse::AppendRows(const std::string& table_name, const RecordBatch& rows) {
+  if (rows.num_rows() == 0) return Status::OK();
+  WS_RETURN_IF_ERROR(rows.Validate());
+  WS_ASSIGN_OR_RETURN(std::shared_ptr<Table> table, this->table(table_name));
+  CommitRequest req;
+  req.operation = CommitOperation::kAppend;
+  WS_ASSIGN_OR_RETURN(req.added_files, WriteDataFiles(*table, rows));
+  return table->Commit(req).status();
+}
+
 Result<RecordBatch> Warehouse::ReadDataFiles(const std::vector<DataFile>& files, const SchemaPtr& projection) {
   RecordBatch out(projection);
   for (const DataFile& f : files) {

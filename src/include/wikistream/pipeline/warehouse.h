@@ -66,6 +66,10 @@ class Warehouse {
   // polls), written in order without first concatenating them.
   Result<std::vector<DataFile>> WriteDataFiles(Table& table, const std::vector<const RecordBatch*>& chunks,
                                                const ParquetWriterOptions& options = {});
+  // Writes `rows` as data files of `table` and commits them in one append
+  // snapshot (nothing when there are no rows): the ops and DQ tables' write.
+  Status AppendRows(const std::string& table, const RecordBatch& rows);
+
   Result<RecordBatch> ReadDataFiles(const std::vector<DataFile>& files, const SchemaPtr& projection);
   // Rows of the current snapshot whose partition passes `filter` (nullptr = all).
   Result<RecordBatch> ReadTable(Table& table, const SchemaPtr& projection,
