@@ -21,7 +21,7 @@ IngestLoopStats IngestLoop::stats() const {
   IngestLoopStats s = stats_;
   s.counters = IngestCounters();
   for (const auto& ing : ingestors_) s.counters.Merge(ing.counters());
-  s.counters.duplicate = writer_->duplicates();
+  s.counters.duplicate = duplicates_;
   return s;
 }
 
@@ -64,6 +64,8 @@ Status IngestLoop::IngestBatch(std::vector<SourceRecord>* records) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   stats_.parse_us += MonotonicMicros() - started;
+  // The writer is this thread's: stats() reads the copy, under mu_.
+  duplicates_ = writer_->duplicates();
   return Status::OK();
 }
 

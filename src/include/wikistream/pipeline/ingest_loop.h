@@ -73,6 +73,7 @@ class IngestLoop {
   std::vector<EventIngestor> ingestors_;
   mutable std::mutex mu_;
   IngestLoopStats stats_;
+  int64_t duplicates_ = 0;  // the writer's count, copied under mu_ after each batch
   int64_t pending_events_ = 0;
 };
 
