@@ -364,6 +364,12 @@ int Main(int argc, char** argv) {
   generate->add_option("count", count, "Number of events")->required()->check(CLI::NonNegativeNumber);
   AddOptions(generate, &config, {"seed", "log-level"});
 
+  // CLI11 applies environment values to every subcommand without a
+  // parse-complete callback, parsed or not, and all subcommands share
+  // `config`: an unused subcommand's WIKISTREAM_<OPTION> would overwrite the
+  // flag given to the one that runs. The callback limits that to the parsed one.
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) sub->parse_complete_callback([] {});
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -397,8 +403,7 @@ int Main(int argc, char** argv) {
   }
   log::Level level;
   log::ParseLevel(config.log_level, &level);
-  // An explicit environment level (used by tests) wins over the default "info".
-  if (!std::getenv("WIKISTREAM_LOG_LEVEL") || config.log_level != "info") log::SetLevel(level);
+  log::SetLevel(level);
 
   try {
     if (run->parsed()) return RunPipeline(config);

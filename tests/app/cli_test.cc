@@ -109,6 +109,36 @@ TEST(CliTest, PrecedenceIsFlagThenEnvironmentThenConfigFile) {
   EXPECT_NE(out.find("--batch-interval must be positive"), std::string::npos);
 }
 
+// Every subcommand reads the same WIKISTREAM_<OPTION> variables into one
+// Config: a variable must not overwrite the flag given to the command that
+// runs (an unused subcommand once applied it after the flag was parsed).
+TEST(CliTest, FlagBeatsEnvironmentInEveryCommand) {
+  TempDir dir;
+  std::string out;
+  EXPECT_EQ(RunCommand("WIKISTREAM_WAREHOUSE=" + dir.str() + "/from-env " + Bin() + " tables --warehouse " + dir.str() +
+                           "/from-flag",
+                       &out),
+            1);
+  EXPECT_NE(out.find("from-flag"), std::string::npos) << out;
+  EXPECT_EQ(out.find("from-env"), std::string::npos) << out;
+
+  const std::string replay = " --source replay:" + (testing::SharedDataDir() / "ndjson/amommendes-2019-05-30.ndjson").string();
+  out.clear();
+  EXPECT_EQ(RunCommand("WIKISTREAM_LOG_LEVEL=debug " + Bin() + " run --once --http off --log-level error" + replay +
+                           " --warehouse " + dir.str() + "/wh1",
+                       &out),
+            0);
+  EXPECT_EQ(out.find("DEBUG"), std::string::npos) << out;
+  EXPECT_EQ(out.find("INFO"), std::string::npos) << out;
+  out.clear();
+  // Without the flag, the environment is used.
+  EXPECT_EQ(RunCommand("WIKISTREAM_LOG_LEVEL=debug " + Bin() + " run --once --http off" + replay + " --warehouse " +
+                           dir.str() + "/wh2",
+                       &out),
+            0);
+  EXPECT_NE(out.find("DEBUG"), std::string::npos) << out;
+}
+
 // --kafka-property KEY=VALUE reaches librdkafka; every mistake is caught
 // before any connection, as one line naming where the value came from.
 TEST(CliTest, KafkaPropertyMistakesAreOneLineUsageErrors) {
