@@ -27,9 +27,7 @@ std::string Bin() { return WikistreamBinary().string(); }
 // Rows of a table as an independent Iceberg reader sees them.
 nlohmann::json ReadTable(const std::string& warehouse, const std::string& table, const std::string& order = "") {
   std::string out;
-  std::string cmd = "node " + (SourceDir() / "tests/interop/warehouse_reader.mjs").string() + " " + warehouse + " " +
-                    table + (order.empty() ? "" : " '" + order + "'") + " 2>&1";
-  int rc = RunCommand(cmd, &out);
+  int rc = testing::ReadTableWithDuckDb(warehouse, table, order, &out);
   EXPECT_EQ(rc, 0) << out;
   if (rc != 0) return nlohmann::json::object({{"rows", nlohmann::json::array()}});
   return nlohmann::json::parse(out);

@@ -138,8 +138,7 @@ pid_t StartRun(const std::string& url, const std::string& wh) {
 
 nlohmann::json Rows(const std::string& wh, const std::string& table) {
   std::string out;
-  int rc = RunCommand("node " + (SourceDir() / "tests/interop/warehouse_reader.mjs").string() + " " + wh + " " + table,
-                      &out);
+  int rc = testing::ReadTableWithDuckDb(wh, table, "", &out);
   EXPECT_EQ(rc, 0) << out;
   return rc == 0 ? nlohmann::json::parse(out)["rows"] : nlohmann::json::array();
 }

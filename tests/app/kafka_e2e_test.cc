@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "testing/kafka_mock_cluster.h"
 #include "testing/test_util.h"
 
 namespace ws {
@@ -40,32 +41,7 @@ using ws::testing::SourceDir;
 using ws::testing::TempDir;
 using ws::testing::WikistreamBinary;
 
-// librdkafka's in-process mock cluster; a throwaway producer handle owns it.
-class MockCluster {
- public:
-  explicit MockCluster(int partitions) {
-    char errstr[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr);
-    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    if (!rk_) return;
-    mc_ = rd_kafka_mock_cluster_new(rk_, 1);
-    if (!mc_) return;
-    rd_kafka_mock_topic_create(mc_, "raw-events", partitions, 1);
-    rd_kafka_mock_topic_create(mc_, "dlq-events", 1, 1);
-    brokers_ = rd_kafka_mock_cluster_bootstraps(mc_);
-  }
-  ~MockCluster() {
-    if (mc_) rd_kafka_mock_cluster_destroy(mc_);
-    if (rk_) rd_kafka_destroy(rk_);
-  }
-  const std::string& brokers() const { return brokers_; }
-
- private:
-  rd_kafka_t* rk_ = nullptr;
-  rd_kafka_mock_cluster_t* mc_ = nullptr;
-  std::string brokers_;
-};
+using MockCluster = ws::testing::MockKafkaCluster;
 
 // meta.id of every target-domain event of a recorded capture (SSE `data:`
 // lines or NDJSON), counted here independently of the ingest code.
@@ -207,8 +183,7 @@ bool AssignedAllPartitions(const std::string& log) {
 
 nlohmann::json Rows(const std::string& wh, const std::string& table) {
   std::string out;
-  int rc = RunCommand("node " + (SourceDir() / "tests/interop/warehouse_reader.mjs").string() + " " + wh + " " + table,
-                      &out);
+  int rc = testing::ReadTableWithDuckDb(wh, table, "", &out);
   EXPECT_EQ(rc, 0) << out;
   return rc == 0 ? nlohmann::json::parse(out)["rows"] : nlohmann::json::array();
 }

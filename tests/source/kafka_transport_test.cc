@@ -12,6 +12,7 @@
 
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
+#include "testing/kafka_mock_cluster.h"
 #include "wikistream/source/kafka.h"
 
 namespace ws {
@@ -19,38 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class MockCluster {
- public:
-  explicit MockCluster(int partitions) {
-    char errstr[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    rd_kafka_conf_set(conf, "log_level", "3", errstr, sizeof errstr);
-    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
-    EXPECT_NE(rk_, nullptr) << errstr;
-    mc_ = rd_kafka_mock_cluster_new(rk_, 1);
-    EXPECT_NE(mc_, nullptr);
-    rd_kafka_mock_topic_create(mc_, kRawEventsTopic, partitions, 1);
-    rd_kafka_mock_topic_create(mc_, kDlqEventsTopic, 1, 1);
-    brokers_ = rd_kafka_mock_cluster_bootstraps(mc_);
-  }
-  ~MockCluster() {
-    rd_kafka_mock_cluster_destroy(mc_);
-    rd_kafka_destroy(rk_);
-  }
-  const std::string& brokers() const { return brokers_; }
-  void SetBrokerUp(bool up) {
-    if (up) {
-      rd_kafka_mock_broker_set_up(mc_, 1);
-    } else {
-      rd_kafka_mock_broker_set_down(mc_, 1);
-    }
-  }
-
- private:
-  rd_kafka_t* rk_ = nullptr;
-  rd_kafka_mock_cluster_t* mc_ = nullptr;
-  std::string brokers_;
-};
+using MockCluster = ws::testing::MockKafkaCluster;
 
 std::string Payload(int i) {
   return R"({"meta":{"uri":"https://x/}","id":"id-)" + std::to_string(i) + R"(","domain":"en.wikipedia.org"},"n":)" +

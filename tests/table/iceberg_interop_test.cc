@@ -130,9 +130,7 @@ TEST(IcebergInteropTest, AvscAndDuckDbReadWhatWeWrote) {
 
   // The path-based reader (version-hint -> metadata -> manifests -> DuckDB).
   std::string out;
-  int rc = RunCommand("node " + (SourceDir() / "tests/interop/warehouse_reader.mjs").string() + " " + dir.str() +
-                          " bronze.raw_events event_id 2>&1",
-                      &out);
+  int rc = testing::ReadTableWithDuckDb(dir.str(), "bronze.raw_events", "event_id", &out);
   ASSERT_EQ(rc, 0) << out;
   auto w = nlohmann::json::parse(out, nullptr, false);
   ASSERT_FALSE(w.is_discarded()) << out;

@@ -82,4 +82,11 @@ int RunCommand(const std::string& command, std::string* output) {
   return WEXITSTATUS(status);
 }
 
+int ReadTableWithDuckDb(const std::string& warehouse, const std::string& table, const std::string& order_by,
+                        std::string* json) {
+  std::string cmd = "node " + (SourceDir() / "tests/interop/warehouse_reader.mjs").string() + " " + warehouse + " " +
+                    table + (order_by.empty() ? "" : " '" + order_by + "'") + " 2>&1";
+  return RunCommand(cmd, json);
+}
+
 }  // namespace ws::testing

@@ -38,4 +38,12 @@ void WriteFile(const std::filesystem::path& path, const std::string& content);
 // normally) and captures stdout+stderr into *output if given.
 int RunCommand(const std::string& command, std::string* output = nullptr);
 
+// Reads `table` of the warehouse at `warehouse` as an independent Iceberg
+// reader does (tests/interop/warehouse_reader.mjs: our metadata and
+// manifests read with avsc, the data files by DuckDB), rows ordered by
+// `order_by` when given. *json gets the reader's output ({"rows": [...]}) or
+// its error text; returns the reader's exit status.
+int ReadTableWithDuckDb(const std::string& warehouse, const std::string& table, const std::string& order_by,
+                        std::string* json);
+
 }  // namespace ws::testing
