@@ -6,11 +6,11 @@ namespace ws {
 namespace {
 
 SchemaPtr MixedSchema() {
-  return std::make_shared<Schema>(0, std::vector<Field>{{1, "s", TypeId::kString, false},
-                                                      {2, "i", TypeId::kInt32, false},
-                                                      {3, "l", TypeId::kInt64, false},
-                                                      {4, "d", TypeId::kDouble, false},
-                                                      {5, "b", TypeId::kBoolean, false}});
+  return std::make_shared<Schema>(0, std::vector<Field>{{1, "s", TypeId::kString, false, ""},
+                                                      {2, "i", TypeId::kInt32, false, ""},
+                                                      {3, "l", TypeId::kInt64, false, ""},
+                                                      {4, "d", TypeId::kDouble, false, ""},
+                                                      {5, "b", TypeId::kBoolean, false, ""}});
 }
 
 RecordBatch Rows(int from, int count) {
