@@ -153,16 +153,16 @@ class EventStreamsTest : public ::testing::Test {
 
 TEST_F(EventStreamsTest, DeliversEventsSendsHeadersAndResumesAfterServerClose) {
   const std::string id3 = R"([{"topic":"eqiad.mediawiki.recentchange","partition":0,"timestamp":1700000000003}])";
-  SseServer* self = nullptr;
+  std::atomic<SseServer*> self{nullptr};  // set after the server starts, read by its handler thread
   SseServer server([&](int k, httplib::Response& res) {
     if (k == 0) {
-      self->Stream(k, res, {": hello\n\n", Event("1", R"({"n":1})"), Event("2", R"({"n":2})"), Event(id3, R"({"n":3})")},
+      self.load()->Stream(k, res, {": hello\n\n", Event("1", R"({"n":1})"), Event("2", R"({"n":2})"), Event(id3, R"({"n":3})")},
                    SseServer::End::kDone);
     } else if (k == 1) {
-      self->Stream(k, res, {Event("4", R"({"n":4})"), "event: other\ndata: x\n\n", Event("5", R"({"n":5})")},
+      self.load()->Stream(k, res, {Event("4", R"({"n":4})"), "event: other\ndata: x\n\n", Event("5", R"({"n":5})")},
                    SseServer::End::kDone);
     } else {
-      self->Stream(k, res, {}, SseServer::End::kStall);
+      self.load()->Stream(k, res, {}, SseServer::End::kStall);
     }
   });
   self = &server;
@@ -205,12 +205,12 @@ TEST_F(EventStreamsTest, DeliversEventsSendsHeadersAndResumesAfterServerClose) {
 }
 
 TEST_F(EventStreamsTest, ResumeSetsLastEventIdOfFirstConnection) {
-  SseServer* self = nullptr;
+  std::atomic<SseServer*> self{nullptr};  // set after the server starts, read by its handler thread
   SseServer server([&](int k, httplib::Response& res) {
     if (k == 0) {
-      self->Stream(k, res, {Event("11", "a")}, SseServer::End::kStall);
+      self.load()->Stream(k, res, {Event("11", "a")}, SseServer::End::kStall);
     } else {
-      self->Stream(k, res, {}, SseServer::End::kStall);
+      self.load()->Stream(k, res, {}, SseServer::End::kStall);
     }
   });
   self = &server;
@@ -230,12 +230,12 @@ TEST_F(EventStreamsTest, ResumeSetsLastEventIdOfFirstConnection) {
 }
 
 TEST_F(EventStreamsTest, HonoursServerRetryAfterClose) {
-  SseServer* self = nullptr;
+  std::atomic<SseServer*> self{nullptr};  // set after the server starts, read by its handler thread
   SseServer server([&](int k, httplib::Response& res) {
     if (k == 0) {
-      self->Stream(k, res, {"retry: 400\n\n", Event("1", "a")}, SseServer::End::kDone);
+      self.load()->Stream(k, res, {"retry: 400\n\n", Event("1", "a")}, SseServer::End::kDone);
     } else {
-      self->Stream(k, res, {Event("2", "b")}, SseServer::End::kStall);
+      self.load()->Stream(k, res, {Event("2", "b")}, SseServer::End::kStall);
     }
   });
   self = &server;
@@ -251,14 +251,14 @@ TEST_F(EventStreamsTest, HonoursServerRetryAfterClose) {
 }
 
 TEST_F(EventStreamsTest, TooManyRequestsWaitsRetryAfterThenStreams) {
-  SseServer* self = nullptr;
+  std::atomic<SseServer*> self{nullptr};  // set after the server starts, read by its handler thread
   SseServer server([&](int k, httplib::Response& res) {
     if (k == 0) {
       res.status = 429;
       res.set_header("Retry-After", "1");
       res.set_content("slow down", "text/plain");
     } else {
-      self->Stream(k, res, {Event("1", "a")}, SseServer::End::kStall);
+      self.load()->Stream(k, res, {Event("1", "a")}, SseServer::End::kStall);
     }
   });
   self = &server;
@@ -276,13 +276,13 @@ TEST_F(EventStreamsTest, TooManyRequestsWaitsRetryAfterThenStreams) {
 }
 
 TEST_F(EventStreamsTest, ServerErrorsBackOffAndRecover) {
-  SseServer* self = nullptr;
+  std::atomic<SseServer*> self{nullptr};  // set after the server starts, read by its handler thread
   SseServer server([&](int k, httplib::Response& res) {
     if (k < 3) {
       res.status = 503;
       res.set_content("unavailable", "text/plain");
     } else {
-      self->Stream(k, res, {Event("1", "a")}, SseServer::End::kStall);
+      self.load()->Stream(k, res, {Event("1", "a")}, SseServer::End::kStall);
     }
   });
   self = &server;
@@ -296,13 +296,13 @@ TEST_F(EventStreamsTest, ServerErrorsBackOffAndRecover) {
 }
 
 TEST_F(EventStreamsTest, ForbiddenLogsUserAgentPolicyAndKeepsRetrying) {
-  SseServer* self = nullptr;
+  std::atomic<SseServer*> self{nullptr};  // set after the server starts, read by its handler thread
   SseServer server([&](int k, httplib::Response& res) {
     if (k < 2) {
       res.status = 403;
       res.set_content("Please set a user-agent and respect our robot policy", "text/plain");
     } else {
-      self->Stream(k, res, {Event("1", "a")}, SseServer::End::kStall);
+      self.load()->Stream(k, res, {Event("1", "a")}, SseServer::End::kStall);
     }
   });
   self = &server;
@@ -327,12 +327,12 @@ TEST_F(EventStreamsTest, ForbiddenLogsUserAgentPolicyAndKeepsRetrying) {
 }
 
 TEST_F(EventStreamsTest, IdleWatchdogReconnectsWithLastEventId) {
-  SseServer* self = nullptr;
+  std::atomic<SseServer*> self{nullptr};  // set after the server starts, read by its handler thread
   SseServer server([&](int k, httplib::Response& res) {
     if (k == 0) {
-      self->Stream(k, res, {Event("1", "a"), "id: 2\ndata: half"}, SseServer::End::kStall);
+      self.load()->Stream(k, res, {Event("1", "a"), "id: 2\ndata: half"}, SseServer::End::kStall);
     } else {
-      self->Stream(k, res, {Event("2", "b"), Event("3", "c")}, SseServer::End::kStall);
+      self.load()->Stream(k, res, {Event("2", "b"), Event("3", "c")}, SseServer::End::kStall);
     }
   });
   self = &server;
@@ -351,15 +351,15 @@ TEST_F(EventStreamsTest, IdleWatchdogReconnectsWithLastEventId) {
 }
 
 TEST_F(EventStreamsTest, PartialEventAtDroppedConnectionIsDeliveredOnce) {
-  SseServer* self = nullptr;
+  std::atomic<SseServer*> self{nullptr};  // set after the server starts, read by its handler thread
   SseServer server([&](int k, httplib::Response& res) {
     if (k == 0) {
       // Event 2 is cut after its id line and half of its data.
-      self->Stream(k, res, {Event("1", "a"), "id: 2\ndata: {\"n\":"}, SseServer::End::kDrop);
+      self.load()->Stream(k, res, {Event("1", "a"), "id: 2\ndata: {\"n\":"}, SseServer::End::kDrop);
     } else if (k == 1) {
-      self->Stream(k, res, {Event("2", "{\"n\":2}"), Event("3", "c")}, SseServer::End::kDone);
+      self.load()->Stream(k, res, {Event("2", "{\"n\":2}"), Event("3", "c")}, SseServer::End::kDone);
     } else {
-      self->Stream(k, res, {}, SseServer::End::kStall);
+      self.load()->Stream(k, res, {}, SseServer::End::kStall);
     }
   });
   self = &server;
@@ -410,11 +410,11 @@ TEST_F(EventStreamsTest, RealCaptureSurvivesDropsMidEvent) {
   std::mutex mu;
   size_t resume_search_from = 0;  // where the previous connection was cut
   std::set<size_t> used_cuts;
-  SseServer* self = nullptr;
+  std::atomic<SseServer*> self{nullptr};  // set after the server starts, read by its handler thread
   SseServer server([&](int k, httplib::Response& res) {
     size_t start = 0;
     if (k > 0) {
-      std::string last = self->requests()[k].last_event_id;
+      std::string last = self.load()->requests()[k].last_event_id;
       std::lock_guard<std::mutex> lock(mu);
       // Ids repeat in real captures (they hold timestamps): resume after the
       // latest block with this id before the cut, as an offset-keeping server.
@@ -451,7 +451,7 @@ TEST_F(EventStreamsTest, RealCaptureSurvivesDropsMidEvent) {
       chunks.push_back(body.substr(p, n));
       p += n;
     }
-    self->Stream(k, res, chunks, end);
+    self.load()->Stream(k, res, chunks, end);
   });
   self = &server;
   auto src = Open(TestOptions(server.url()));
@@ -465,14 +465,14 @@ TEST_F(EventStreamsTest, RealCaptureSurvivesDropsMidEvent) {
 
 TEST_F(EventStreamsTest, FullQueueAppliesBackpressureWithoutLoss) {
   constexpr int kEvents = 300;
-  SseServer* self = nullptr;
+  std::atomic<SseServer*> self{nullptr};  // set after the server starts, read by its handler thread
   SseServer server([&](int k, httplib::Response& res) {
     if (k == 0) {
       std::vector<std::string> chunks;
       for (int i = 1; i <= kEvents; ++i) chunks.push_back(Event(std::to_string(i), std::string(200, 'x') + std::to_string(i)));
-      self->Stream(k, res, chunks, SseServer::End::kStall);
+      self.load()->Stream(k, res, chunks, SseServer::End::kStall);
     } else {
-      self->Stream(k, res, {}, SseServer::End::kStall);
+      self.load()->Stream(k, res, {}, SseServer::End::kStall);
     }
   });
   self = &server;
@@ -491,8 +491,8 @@ TEST_F(EventStreamsTest, FullQueueAppliesBackpressureWithoutLoss) {
 }
 
 TEST_F(EventStreamsTest, StopDuringStalledReadEndsPollPromptly) {
-  SseServer* self = nullptr;
-  SseServer server([&](int k, httplib::Response& res) { self->Stream(k, res, {": hi\n\n"}, SseServer::End::kStall); });
+  std::atomic<SseServer*> self{nullptr};  // set after the server starts, read by its handler thread
+  SseServer server([&](int k, httplib::Response& res) { self.load()->Stream(k, res, {": hi\n\n"}, SseServer::End::kStall); });
   self = &server;
   EventStreamsOptions o = TestOptions(server.url());
   o.idle_timeout = 60s;
