@@ -662,7 +662,7 @@ class ParquetWriterImpl : public ParquetWriter {
       // No slice of the loop below would cut a row group before the last
       // one, so every column can take the whole batch at once, in parallel.
       std::vector<size_t> weight;
-      for (size_t c = 0; c < batch.num_columns(); ++c) weight.push_back(ColumnBytes(batch.column(c)));
+      for (size_t c = 0; c < batch.num_columns(); ++c) weight.push_back(batch.column(c).ByteSize());
       WS_RETURN_IF_ERROR(
           Check(ForEachColumn(weight, [&](size_t c) { return columns_[c]->Append(batch.column(c), 0, n); })));
       group_rows_ += static_cast<int64_t>(n);
@@ -755,18 +755,11 @@ class ParquetWriterImpl : public ParquetWriter {
     return total;
   }
 
-  static size_t ColumnBytes(const Column& c) {
-    return c.validity().size() + c.bool_values().size() + c.int32_values().size() * 4 +
-           c.int64_values().size() * 8 + c.double_values().size() * 8 + c.string_offsets().size() * 8 +
-           c.string_bytes().size();
-  }
-
   // Encoded bytes never exceed the in-memory bytes by more than page
   // headers and levels (a 4-byte length replaces an 8-byte offset, a
   // dictionary index a value): a margin makes the bound safe.
   bool CannotFillRowGroup(const RecordBatch& batch) const {
-    size_t batch_bytes = 0;
-    for (size_t c = 0; c < batch.num_columns(); ++c) batch_bytes += ColumnBytes(batch.column(c));
+    const size_t batch_bytes = batch.ByteSize();
     return BufferedBytes() + batch_bytes + batch_bytes / 4 + (64u << 10) < opts_.row_group_bytes;
   }
 

@@ -227,13 +227,14 @@ Status RecordBatch::Validate() const {
   return Status::OK();
 }
 
+size_t Column::ByteSize() const {
+  return valid_.size() + u8_.size() + i32_.size() * 4 + i64_.size() * 8 + f64_.size() * 8 + offsets_.size() * 8 +
+         bytes_.size();
+}
+
 size_t RecordBatch::ByteSize() const {
   size_t total = 0;
-  for (const auto& c : columns_) {
-    total += c.validity().size() + c.bool_values().size() + c.int32_values().size() * 4 +
-             c.int64_values().size() * 8 + c.double_values().size() * 8 + c.string_offsets().size() * 8 +
-             c.string_bytes().size();
-  }
+  for (const auto& c : columns_) total += c.ByteSize();
   return total;
 }
 

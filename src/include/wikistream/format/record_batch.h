@@ -76,6 +76,9 @@ class Column {
   // Value of row as text for display/debugging ("null" for nulls,
   // ISO-8601 for timestamps).
   std::string ValueToString(size_t row) const;
+  // Approximate bytes held (sizes, not capacities), for memory accounting
+  // and for balancing work by column.
+  size_t ByteSize() const;
   bool ValueEquals(size_t row, const Column& other, size_t other_row) const;
 
  private:
