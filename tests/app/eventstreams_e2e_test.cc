@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "testing/duckdb_reader.h"
 #include "testing/test_util.h"
 
 namespace ws {
@@ -29,6 +30,7 @@ using ws::testing::RunCommand;
 using ws::testing::SharedDataDir;
 using ws::testing::SourceDir;
 using ws::testing::TempDir;
+using ws::testing::WarehouseRows;
 using ws::testing::WikistreamBinary;
 
 struct Capture {
@@ -136,13 +138,6 @@ pid_t StartRun(const std::string& url, const std::string& wh) {
   return pid;
 }
 
-nlohmann::json Rows(const std::string& wh, const std::string& table) {
-  std::string out;
-  int rc = testing::ReadTableWithDuckDb(wh, table, "", &out);
-  EXPECT_EQ(rc, 0) << out;
-  return rc == 0 ? nlohmann::json::parse(out)["rows"] : nlohmann::json::array();
-}
-
 TEST(EventStreamsEndToEndTest, TenKillsNothingLostNothingDoubled) {
   Capture capture = LoadCapture();
   ASSERT_EQ(capture.expected_ids.size(), 783u);  // data README, checked independently
@@ -175,10 +170,10 @@ TEST(EventStreamsEndToEndTest, TenKillsNothingLostNothingDoubled) {
   EXPECT_FALSE(server.bad_agent());
 
   std::multiset<std::string> got;
-  for (const auto& r : Rows(wh, "bronze.raw_events")) got.insert(r["event_id"].get<std::string>());
+  for (const auto& r : WarehouseRows(wh, "bronze.raw_events")) got.insert(r["event_id"].get<std::string>());
   EXPECT_EQ(got.size(), capture.expected_ids.size());
   EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), capture.expected_ids);
-  auto dlq = Rows(wh, "bronze.dlq_events");
+  auto dlq = WarehouseRows(wh, "bronze.dlq_events");
   EXPECT_EQ(dlq.size(), capture.malformed);
   std::set<std::string> dlq_ids;
   for (const auto& r : dlq) dlq_ids.insert(r["dlq_id"].get<std::string>());

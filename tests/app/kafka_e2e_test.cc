@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "testing/kafka_mock_cluster.h"
+#include "testing/duckdb_reader.h"
 #include "testing/test_util.h"
 
 namespace ws {
@@ -39,6 +40,7 @@ using ws::testing::RunCommand;
 using ws::testing::SharedDataDir;
 using ws::testing::SourceDir;
 using ws::testing::TempDir;
+using ws::testing::WarehouseRows;
 using ws::testing::WikistreamBinary;
 
 using MockCluster = ws::testing::MockKafkaCluster;
@@ -181,13 +183,6 @@ bool AssignedAllPartitions(const std::string& log) {
   return false;
 }
 
-nlohmann::json Rows(const std::string& wh, const std::string& table) {
-  std::string out;
-  int rc = testing::ReadTableWithDuckDb(wh, table, "", &out);
-  EXPECT_EQ(rc, 0) << out;
-  return rc == 0 ? nlohmann::json::parse(out)["rows"] : nlohmann::json::array();
-}
-
 TEST(KafkaEndToEndTest, TwoConsumersOneKilledNothingLostNothingDoubled) {
   MockCluster cluster(3);
   ASSERT_FALSE(cluster.brokers().empty());
@@ -260,10 +255,10 @@ TEST(KafkaEndToEndTest, TwoConsumersOneKilledNothingLostNothingDoubled) {
   EXPECT_GT(CommittedRowsInLog(log1b), 0) << "the restarted consumer should have committed rows of the burst";
 
   std::multiset<std::string> got;
-  for (const auto& r : Rows(wh, "bronze.raw_events")) got.insert(r["event_id"].get<std::string>());
+  for (const auto& r : WarehouseRows(wh, "bronze.raw_events")) got.insert(r["event_id"].get<std::string>());
   EXPECT_EQ(got.size(), expected.size()) << "rows (duplicates count twice) vs distinct target events";
   EXPECT_EQ(std::set<std::string>(got.begin(), got.end()), expected);
-  EXPECT_EQ(Rows(wh, "bronze.dlq_events").size(), 0u);
+  EXPECT_EQ(WarehouseRows(wh, "bronze.dlq_events").size(), 0u);
 }
 
 }  // namespace
