@@ -74,6 +74,8 @@ Result<std::unique_ptr<IngestSession>> StartSession(const Config& config, Wareho
   o.commit_interval_s = config.commit_interval_s;
   o.commit_max_events = config.commit_max_events;
   o.threads = WorkerThreads(config);
+  // A second core writes one commit's files while the next polls are parsed.
+  o.pipelined_commits = o.threads > 1;
   o.domains = domains;
   o.on_rows = std::move(on_rows);
   session->loop = std::make_unique<IngestLoop>(session->source.get(), session->writer.get(), o);

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "wikistream/common/time.h"
 
@@ -142,6 +143,38 @@ void Column::AppendRows(const Column& other, const std::vector<uint32_t>& rows) 
   }
 }
 
+void Column::RetainRows(const std::vector<uint32_t>& rows) {
+  // Row k moves to position k <= row: a forward compaction never overwrites a
+  // value it still has to read.
+  auto compact = [&](auto& values) {
+    for (size_t k = 0; k < rows.size(); ++k) values[k] = values[rows[k]];
+    values.resize(rows.size());
+  };
+  null_count_ = 0;
+  for (uint32_t r : rows) null_count_ += valid_[r] == 0;
+  compact(valid_);
+  switch (type_) {
+    case TypeId::kBoolean: compact(u8_); break;
+    case TypeId::kInt32: compact(i32_); break;
+    case TypeId::kInt64:
+    case TypeId::kTimestampTz: compact(i64_); break;
+    case TypeId::kDouble: compact(f64_); break;
+    case TypeId::kString:
+    case TypeId::kBinary: {
+      uint64_t end = 0;
+      for (size_t k = 0; k < rows.size(); ++k) {
+        const uint64_t begin = offsets_[rows[k]], len = offsets_[rows[k] + 1] - begin;
+        if (begin != end) std::memmove(bytes_.data() + end, bytes_.data() + begin, len);
+        end += len;
+        offsets_[k + 1] = end;
+      }
+      offsets_.resize(rows.size() + 1);
+      bytes_.resize(end);
+      break;
+    }
+  }
+}
+
 std::string Column::ValueToString(size_t row) const {
   if (IsNull(row)) return "null";
   switch (type_) {
@@ -208,6 +241,10 @@ RecordBatch RecordBatch::Take(const std::vector<uint32_t>& rows) const {
   RecordBatch out(schema_);
   for (size_t i = 0; i < columns_.size(); ++i) out.columns_[i].AppendRows(columns_[i], rows);
   return out;
+}
+
+void RecordBatch::RetainRows(const std::vector<uint32_t>& rows) {
+  for (Column& c : columns_) c.RetainRows(rows);
 }
 
 Status RecordBatch::Validate() const {

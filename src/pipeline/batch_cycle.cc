@@ -244,10 +244,11 @@ StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report)
       }
     }
   }
+  SilverIds ids;
   for (const auto& [from, to] : chunks) {
     Result<std::vector<DataFile>> files_r = reached_done ? bronze_t.FilesAddedBetween(from, to) : bronze_t.Scan();
     if (!files_r.ok()) return fail(files_r.status());
-    StageResult chunk = RunSilverChunk(silver_t, from, to, *files_r, deadline, report);
+    StageResult chunk = RunSilverChunk(silver_t, from, to, *files_r, deadline, report, &ids);
     result.rows_in += chunk.rows_in;
     result.rows_out += chunk.rows_out;
     if (!chunk.output_snapshot.empty()) result.output_snapshot = chunk.output_snapshot;
@@ -260,9 +261,40 @@ StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report)
   return result;
 }
 
+Status BatchCycle::LoadSilverIds(Table& silver_t, const std::set<std::string>& touched, SilverIds* ids) {
+  // Dates the previous chunks loaded but this one does not touch are
+  // dropped (a set cannot forget single keys: start over), so the set holds
+  // the dates in play, not every date of a long backlog.
+  for (const std::string& d : ids->dates) {
+    if (!touched.count(d)) {
+      *ids = SilverIds();
+      break;
+    }
+  }
+  std::set<std::string> missing;
+  for (const std::string& d : touched) {
+    if (!ids->dates.count(d)) missing.insert(d);
+  }
+  if (missing.empty()) return Status::OK();
+  ids->dates.insert(missing.begin(), missing.end());
+  if (!silver_t.current_snapshot()) return Status::OK();
+  SchemaPtr projection = ProjectSchema(*pipeline::SilverTable().schema, {"event_id", "event_date"});
+  WS_ASSIGN_OR_RETURN(RecordBatch rows, warehouse_->ReadTable(silver_t, projection, DateIn(missing)));
+  const Column& id = rows.column(0);
+  const Column& date = rows.column(1);
+  for (const auto& [d, n] : pipeline::CountRowsPerDate(rows, "event_date")) ids->rows[d] += n;
+  for (size_t i = 0; i < rows.num_rows(); ++i) {
+    if (!ids->keys.Insert(MakeIdKey(id.GetString(i)))) {
+      ++ids->duplicates[std::string(date.GetString(i))];
+      if (ids->duplicate_examples.size() < 5) ids->duplicate_examples.emplace_back(id.GetString(i));
+    }
+  }
+  return Status::OK();
+}
+
 StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> done, int64_t to,
                                        const std::vector<DataFile>& bronze_files, const Deadline& deadline,
-                                       CycleReport* report) {
+                                       CycleReport* report, SilverIds* ids) {
   StageResult result;
   auto fail = [&](Status s) {
     result.status = std::move(s);
@@ -277,21 +309,14 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
   // Event ids already in silver for the dates this input touches: silver is
   // one row per event_id ever, and a duplicate shares its original's date.
   std::set<std::string> touched = DistinctStrings(bronze_rows.column("event_date"));
-  IdKeySet existing;  // 128-bit keys: 32 bytes per id, not a string each
+  if (Status s = LoadSilverIds(silver_t, touched, ids); !s.ok()) return fail(s);
   int64_t existing_rows = 0, existing_duplicates = 0;
-  std::vector<std::string> duplicate_examples;
-  if (!touched.empty() && silver_t.current_snapshot()) {
-    SchemaPtr ids_only = ProjectSchema(*pipeline::SilverTable().schema, {"event_id"});
-    auto ids = warehouse_->ReadTable(silver_t, ids_only, DateIn(touched));
-    if (!ids.ok()) return fail(ids.status());
-    existing_rows = static_cast<int64_t>(ids->num_rows());
-    for (size_t i = 0; i < ids->num_rows(); ++i) {
-      if (!existing.Insert(MakeIdKey(ids->column(0).GetString(i)))) {
-        ++existing_duplicates;
-        if (duplicate_examples.size() < 5) duplicate_examples.emplace_back(ids->column(0).GetString(i));
-      }
-    }
+  for (const std::string& d : touched) {
+    if (auto it = ids->rows.find(d); it != ids->rows.end()) existing_rows += it->second;
+    if (auto it = ids->duplicates.find(d); it != ids->duplicates.end()) existing_duplicates += it->second;
   }
+  const IdKeySet& existing = ids->keys;
+  const std::vector<std::string>& duplicate_examples = ids->duplicate_examples;
   const int64_t now = NowMicros();
   RecordBatch silver_rows = pipeline::BuildSilver(
       bronze_rows, [&](std::string_view id) { return existing.size() > 0 && existing.Contains(MakeIdKey(id)); },
@@ -339,6 +364,10 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
   if (!committed.ok()) return fail(committed.status());
   result.output_snapshot = std::to_string(committed->snapshot_id);
   result.rows_out = static_cast<int64_t>(silver_rows.num_rows());
+  // What this chunk published is what the next chunk must not publish again.
+  const Column& new_ids = silver_rows.column("event_id");
+  for (size_t i = 0; i < silver_rows.num_rows(); ++i) ids->keys.Insert(MakeIdKey(new_ids.GetString(i)));
+  for (const auto& [d, n] : pipeline::CountRowsPerDate(silver_rows, "event_date")) ids->rows[d] += n;
   report->silver_rows_added += result.rows_out;
   silver_volumes_.push_back(result.rows_out);
   while (silver_volumes_.size() > 10) silver_volumes_.pop_front();

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <malloc.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
 #include "wikistream/event/bronze_schema.h"
@@ -120,17 +123,12 @@ Status BronzeWriter::AddRows(RecordBatch* accepted, RecordBatch* dlq,
       if (is_new) kept.push_back(static_cast<uint32_t>(r));
     }
     duplicates_ += static_cast<int64_t>(accepted->num_rows() - kept.size());
-    RecordBatch taken;
-    RecordBatch* kept_rows = accepted;
-    if (kept.size() != accepted->num_rows()) {
-      taken = accepted->Take(kept);
-      kept_rows = &taken;
-    }
-    if (on_kept && kept_rows->num_rows() > 0) on_kept(*kept_rows);
-    if (kept_rows->num_rows() > 0) {
-      buffered_rows_ += kept_rows->num_rows();
-      buffered_bytes_ += kept_rows->ByteSize();
-      buffer_.push_back(std::move(*kept_rows));
+    if (kept.size() != accepted->num_rows()) accepted->RetainRows(kept);
+    if (on_kept && accepted->num_rows() > 0) on_kept(*accepted);
+    if (accepted->num_rows() > 0) {
+      buffered_rows_ += accepted->num_rows();
+      buffered_bytes_ += accepted->ByteSize();
+      buffer_.push_back(std::move(*accepted));
     }
   }
   if (dlq->num_rows() > 0) {
@@ -152,42 +150,75 @@ Status BronzeWriter::AddRows(RecordBatch* accepted, RecordBatch* dlq,
   return Status::OK();
 }
 
-Result<BronzeCommitInfo> BronzeWriter::Commit(const std::string& position, bool force_position) {
-  BronzeCommitInfo info;
-  const int64_t started = MonotonicMicros();
-  const bool have_rows = buffered_rows_ > 0;
-  const bool have_dlq = dlq_buffer_.num_rows() > 0;
-  if (!have_rows && !have_dlq && !(force_position && position != position_)) return info;
-
-  const std::string key = PositionKey(source_name_);
+std::unique_ptr<BronzeWriter::Sealed> BronzeWriter::Seal(const std::string& position, bool force_position) {
+  if (buffered_rows_ == 0 && dlq_buffer_.num_rows() == 0 && !(force_position && position != position_)) return nullptr;
+  auto batch = std::make_unique<Sealed>();
+  batch->started_us = MonotonicMicros();
+  batch->position = position;
+  batch->index_batch = index_.Seal();
   const int64_t now = NowMicros();
+  for (RecordBatch& chunk : buffer_) {
+    Column& processed = chunk.column(bronze::kBronzeProcessedAt);
+    for (size_t r = 0; r < chunk.num_rows(); ++r) processed.SetInt64(r, now);
+  }
+  batch->chunks = std::move(buffer_);
+  batch->rows = buffered_rows_;
+  batch->dlq = std::move(dlq_buffer_);
+  buffer_.clear();
+  buffered_rows_ = buffered_bytes_ = 0;
+  dlq_buffer_ = RecordBatch(bronze::DlqEventsSchema());
+  return batch;
+}
 
-  if (have_dlq) {
-    WS_ASSIGN_OR_RETURN(std::vector<DataFile> files, warehouse_->WriteDataFiles(*dlq_, dlq_buffer_));
+void BronzeWriter::Unseal(std::unique_ptr<Sealed> batch) {
+  // The sealed rows are older than the buffer's: they go in front.
+  for (RecordBatch& chunk : buffer_) batch->chunks.push_back(std::move(chunk));
+  buffer_ = std::move(batch->chunks);
+  buffered_rows_ += batch->rows;
+  buffered_bytes_ = 0;
+  for (const RecordBatch& chunk : buffer_) buffered_bytes_ += chunk.ByteSize();
+  if (batch->dlq.num_rows() > 0) {
+    batch->dlq.Append(dlq_buffer_);
+    dlq_buffer_ = std::move(batch->dlq);
+  }
+}
+
+Status BronzeWriter::WriteFiles(Sealed* batch) {
+  if (batch->dlq.num_rows() > 0) {
+    WS_ASSIGN_OR_RETURN(batch->dlq_files, warehouse_->WriteDataFiles(*dlq_, batch->dlq));
+  }
+  if (batch->rows > 0) {
+    std::vector<const RecordBatch*> chunks;
+    for (const RecordBatch& chunk : batch->chunks) chunks.push_back(&chunk);
+    WS_ASSIGN_OR_RETURN(batch->raw_files, warehouse_->WriteDataFiles(*raw_, chunks));
+  }
+  return Status::OK();
+}
+
+Result<BronzeCommitInfo> BronzeWriter::CommitSealed(std::unique_ptr<Sealed> batch) {
+  BronzeCommitInfo info;
+  const std::string key = PositionKey(source_name_);
+  if (batch->dlq.num_rows() > 0) {
     CommitRequest req;
     req.operation = CommitOperation::kAppend;
-    req.added_files = std::move(files);
-    req.summary[key] = position;
-    WS_ASSIGN_OR_RETURN(CommitResult r, dlq_->Commit(req));
+    req.added_files = std::move(batch->dlq_files);
+    req.summary[key] = batch->position;
+    Result<CommitResult> r = dlq_->Commit(req);
+    if (!r.ok()) {
+      Unseal(std::move(batch));
+      return r.status();
+    }
     info.files += static_cast<int64_t>(req.added_files.size());
-    info.dlq_rows = static_cast<int64_t>(dlq_buffer_.num_rows());
-    dlq_position_ = position;
-    dlq_buffer_ = RecordBatch(bronze::DlqEventsSchema());
-    (void)r;
+    info.dlq_rows = static_cast<int64_t>(batch->dlq.num_rows());
+    dlq_position_ = batch->position;
+    batch->dlq = RecordBatch(bronze::DlqEventsSchema());  // landed: a retry must not add it again
   }
 
-  if (have_rows || position != position_) {
-    std::vector<const RecordBatch*> chunks;
-    for (RecordBatch& chunk : buffer_) {
-      Column& processed = chunk.column(bronze::kBronzeProcessedAt);
-      for (size_t r = 0; r < chunk.num_rows(); ++r) processed.SetInt64(r, now);
-      chunks.push_back(&chunk);
-    }
-    WS_ASSIGN_OR_RETURN(std::vector<DataFile> files, warehouse_->WriteDataFiles(*raw_, chunks));
+  if (batch->rows > 0 || batch->position != position_) {
     CommitRequest req;
     req.operation = CommitOperation::kAppend;
-    req.added_files = files;
-    req.summary[key] = position;
+    req.added_files = batch->raw_files;
+    req.summary[key] = batch->position;
     const std::string expected = position_;
     if (fenced_) req.validate = [this, key, expected](const SnapshotInfo*) -> Status {
       // Fence: another writer of this source advanced the position.
@@ -198,23 +229,70 @@ Result<BronzeCommitInfo> BronzeWriter::Commit(const std::string& position, bool 
       }
       return Status::OK();
     };
-    WS_ASSIGN_OR_RETURN(CommitResult r, raw_->Commit(req));
-    info.snapshot_id = r.snapshot_id;
-    info.files += static_cast<int64_t>(files.size());
-    info.rows = static_cast<int64_t>(buffered_rows_);
-    // Release the batch's memory to the system now: the peak of one commit
-    // should not stay as the process's footprint.
-    buffer_ = {};
-    buffered_rows_ = buffered_bytes_ = 0;
-    malloc_trim(0);
-    for (const DataFile& f : files) partitions_with_files_.insert(f.partition[0] + "/" + f.partition[1]);
-    position_ = position;
-    index_.Commit();
+    Result<CommitResult> r = raw_->Commit(req);
+    if (!r.ok()) {
+      Unseal(std::move(batch));
+      return r.status();
+    }
+    info.snapshot_id = r->snapshot_id;
+    info.files += static_cast<int64_t>(batch->raw_files.size());
+    info.rows = static_cast<int64_t>(batch->rows);
+    for (const DataFile& f : batch->raw_files) partitions_with_files_.insert(f.partition[0] + "/" + f.partition[1]);
+    position_ = batch->position;
+    index_.Commit(batch->index_batch);
   }
   // dlq_committed_ids_ stays: a backlog re-delivered after a restart may span
   // several commits (the set only holds the DLQ rows that were ahead).
-  info.duration_us = MonotonicMicros() - started;
+  info.duration_us = MonotonicMicros() - batch->started_us;
+  // Release the batch's memory to the system now: the peak of one commit
+  // should not stay as the process's footprint.
+  batch.reset();
+  malloc_trim(0);
   return info;
+}
+
+bool BronzeWriter::commit_written() const {
+  return in_flight_ && in_flight_->written.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+}
+
+Result<BronzeCommitInfo> BronzeWriter::FinishCommit() {
+  if (!in_flight_) return BronzeCommitInfo{};
+  std::unique_ptr<Sealed> batch = std::move(in_flight_);
+  Status written = batch->written.get();
+  if (!written.ok()) {
+    Unseal(std::move(batch));
+    return written;
+  }
+  return CommitSealed(std::move(batch));
+}
+
+Result<BronzeCommitInfo> BronzeWriter::StartCommit(const std::string& position) {
+  WS_ASSIGN_OR_RETURN(BronzeCommitInfo done, FinishCommit());
+  std::unique_ptr<Sealed> batch = Seal(position, /*force_position=*/false);
+  if (batch) {
+    Sealed* b = batch.get();
+    b->written = std::async(std::launch::async, [this, b] { return WriteFiles(b); });
+    in_flight_ = std::move(batch);
+  }
+  return done;
+}
+
+Result<BronzeCommitInfo> BronzeWriter::Commit(const std::string& position, bool force_position) {
+  WS_ASSIGN_OR_RETURN(BronzeCommitInfo info, FinishCommit());
+  std::unique_ptr<Sealed> batch = Seal(position, force_position);
+  if (!batch) return info;
+  if (Status s = WriteFiles(batch.get()); !s.ok()) {
+    Unseal(std::move(batch));
+    return s;
+  }
+  WS_ASSIGN_OR_RETURN(BronzeCommitInfo now, CommitSealed(std::move(batch)));
+  if (info.snapshot_id == 0 && info.rows == 0 && info.dlq_rows == 0) return now;
+  now.rows += info.rows;
+  now.dlq_rows += info.dlq_rows;
+  now.files += info.files;
+  if (now.snapshot_id == 0) now.snapshot_id = info.snapshot_id;
+  now.duration_us = std::max(now.duration_us, info.duration_us);
+  return now;
 }
 
 }  // namespace ws

@@ -156,6 +156,19 @@ double Quantile(const std::vector<double>& sorted, double q) {
   return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
 }
 
+// Quantile() of the values without sorting them all: the two order
+// statistics it interpolates between, found by selection (reorders *values).
+double SelectQuantile(std::vector<double>* values, double q) {
+  std::vector<double>& v = *values;
+  if (v.empty()) return 0.0;
+  double pos = q * static_cast<double>(v.size() - 1);
+  size_t lo = static_cast<size_t>(std::floor(pos));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
+  const double at_lo = v[lo];
+  const double at_hi = lo + 1 < v.size() ? *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end()) : at_lo;
+  return at_lo + (pos - static_cast<double>(lo)) * (at_hi - at_lo);
+}
+
 bool IsKnownEventType(std::string_view t) {
   return t == "edit" || t == "new" || t == "log" || t == "categorize" || t == "external";
 }
@@ -236,9 +249,8 @@ void ProfileTable(const RecordBatch& table, const std::string& layer, const std:
           for (double v : values) ss += (v - *mean) * (v - *mean);
           stddev = std::sqrt(ss / static_cast<double>(values.size() - 1));
         }
-        std::sort(values.begin(), values.end());
-        p50 = Quantile(values, 0.5);
-        p95 = Quantile(values, 0.95);
+        p50 = SelectQuantile(&values, 0.5);
+        p95 = SelectQuantile(&values, 0.95);
       }
     }
     auto& col = out->columns();

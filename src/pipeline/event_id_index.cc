@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "wikistream/common/result.h"
 
 namespace ws {
@@ -100,11 +102,13 @@ void IdKeySet::Grow() {
 EventIdIndex::EventIdIndex(Loader loader, size_t max_keys) : loader_(std::move(loader)), max_keys_(max_keys) {}
 
 Result<EventIdIndex::Hour*> EventIdIndex::GetHour(std::string_view date, int32_t hour) {
+  // Events arrive grouped by time: most belong to the hour of the one before.
+  if (last_hour_ && hour == last_hour_number_ && date == last_date_) return last_hour_;
   std::string name = fmt::format("{}/{:02d}", date, hour);
   auto it = hours_.find(name);
   if (it != hours_.end()) {
     lru_.splice(lru_.begin(), lru_, it->second.lru);
-    return &it->second;
+    return Remember(date, hour, &it->second);
   }
   std::vector<std::string> ids;
   WS_RETURN_IF_ERROR(loader_(std::string(date), hour, &ids));
@@ -114,17 +118,30 @@ Result<EventIdIndex::Hour*> EventIdIndex::GetHour(std::string_view date, int32_t
   for (const auto& id : ids) h.keys.Insert(MakeIdKey(id));
   total_keys_ += h.keys.size();
   EvictIfNeeded();
-  return &hours_.find(name)->second;
+  return Remember(date, hour, &hours_.find(name)->second);
+}
+
+EventIdIndex::Hour* EventIdIndex::Remember(std::string_view date, int32_t hour, Hour* h) {
+  last_date_.assign(date);
+  last_hour_number_ = hour;
+  last_hour_ = h;
+  return h;
 }
 
 void EventIdIndex::EvictIfNeeded() {
-  // Never evict the most recent hour, and never while uncommitted inserts
-  // exist (they are not in the table yet, so a reload would miss them).
-  while (total_keys_ > max_keys_ && lru_.size() > 1 && !dirty_) {
-    auto it = hours_.find(lru_.back());
-    total_keys_ -= it->second.keys.size();
-    hours_.erase(it);
-    lru_.pop_back();
+  // Never evict the most recent hour, nor one holding uncommitted inserts
+  // (they are not in the table yet, so a reload would miss them).
+  if (total_keys_ <= max_keys_) return;
+  auto it = lru_.end();
+  while (total_keys_ > max_keys_ && it != lru_.begin()) {
+    --it;
+    if (it == lru_.begin()) break;
+    auto hour = hours_.find(*it);
+    if (hour->second.last_insert_batch > committed_batch_) continue;
+    total_keys_ -= hour->second.keys.size();
+    if (&hour->second == last_hour_) last_hour_ = nullptr;
+    hours_.erase(hour);
+    it = lru_.erase(it);
   }
 }
 
@@ -132,12 +149,12 @@ Result<bool> EventIdIndex::InsertIfNew(std::string_view date, int32_t hour, std:
   WS_ASSIGN_OR_RETURN(Hour * h, GetHour(date, hour));
   if (!h->keys.Insert(MakeIdKey(event_id))) return false;
   ++total_keys_;
-  dirty_ = true;
+  h->last_insert_batch = open_batch_;
   return true;
 }
 
-void EventIdIndex::Commit() {
-  dirty_ = false;
+void EventIdIndex::Commit(uint64_t batch) {
+  committed_batch_ = std::max(committed_batch_, batch);
   EvictIfNeeded();
 }
 
@@ -147,8 +164,8 @@ void EventIdIndex::Rollback() {
   // rollbacks only happen after a failed commit.
   hours_.clear();
   lru_.clear();
+  last_hour_ = nullptr;
   total_keys_ = 0;
-  dirty_ = false;
 }
 
 }  // namespace ws

@@ -59,7 +59,6 @@ Status IngestLoop::IngestBatch(std::vector<SourceRecord>* records) {
   }
   // Worker batches go to the writer in order (no merge copy).
   for (size_t w = 0; w < workers; ++w) {
-    pending_events_ += static_cast<int64_t>(accepted[w].num_rows() + dlq[w].num_rows());
     WS_RETURN_IF_ERROR(writer_->AddRows(&accepted[w], &dlq[w], options_.on_rows));
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -69,11 +68,27 @@ Status IngestLoop::IngestBatch(std::vector<SourceRecord>* records) {
   return Status::OK();
 }
 
-Status IngestLoop::CommitNow(bool force_position) {
+std::optional<Status> IngestLoop::CommitNow(bool force_position) {
   const int64_t started = MonotonicMicros();
-  Result<BronzeCommitInfo> r = writer_->Commit(source_->ResumePosition(), force_position);
+  // After a failure, commit synchronously until one lands: a failing disk
+  // or catalog is then seen at every commit point, not one point later.
+  if (!options_.pipelined_commits || force_position || stats().commit_failures > 0) {
+    return Settle(writer_->Commit(source_->ResumePosition(), force_position), started);
+  }
+  std::optional<Status> landed;
+  if (writer_->commit_in_flight()) {
+    landed = Settle(writer_->FinishCommit(), started);
+    if (!landed->ok()) return landed;  // its rows are back in the buffer: the next commit point retries
+  }
+  // Nothing is in flight now, so starting cannot fail: whether this batch
+  // lands is known when it is finished.
+  (void)writer_->StartCommit(source_->ResumePosition());
+  return landed;
+}
+
+Status IngestLoop::Settle(const Result<BronzeCommitInfo>& r, int64_t started_us) {
   std::lock_guard<std::mutex> lock(mu_);
-  stats_.commit_us += MonotonicMicros() - started;
+  stats_.commit_us += MonotonicMicros() - started_us;
   if (!r.ok()) {
     ++stats_.commit_failures;
     stats_.last_error = r.status().ToString();
@@ -81,7 +96,6 @@ Status IngestLoop::CommitNow(bool force_position) {
     return r.status();
   }
   stats_.commit_failures = 0;
-  pending_events_ = 0;
   if (r->snapshot_id != 0 || r->dlq_rows > 0) {
     ++stats_.commits;
     stats_.committed_rows += r->rows;
@@ -100,8 +114,25 @@ Status IngestLoop::Run(const std::atomic<bool>& stop) {
   const int64_t interval_us = static_cast<int64_t>(options_.commit_interval_s * 1e6);
   int consecutive_failures = 0;
   bool ended = false;
+  // Only a commit that landed or failed counts; starting a pipelined one does not.
+  auto count_failure = [&](const std::optional<Status>& outcome) -> Status {
+    if (!outcome) return Status::OK();
+    const Status& s = *outcome;
+    if (s.ok()) {
+      consecutive_failures = 0;
+    } else if (++consecutive_failures >= options_.max_commit_failures) {
+      return Status::IOError("bronze commit failed " + std::to_string(consecutive_failures) +
+                             " times in a row: " + stats().last_error);
+    }
+    return Status::OK();
+  };
   while (!stop.load() && !ended) {
-    if (pending_events_ < options_.max_buffered_events) {
+    if (writer_->commit_written()) {
+      // Land a batch as soon as its files are written, not at the next commit point.
+      const int64_t started = MonotonicMicros();
+      WS_RETURN_IF_ERROR(count_failure(Settle(writer_->FinishCommit(), started)));
+    }
+    if (static_cast<int64_t>(writer_->uncommitted_rows()) < options_.max_buffered_events) {
       records.clear();
       Status s = source_->Poll(&records, options_.poll_batch, std::chrono::milliseconds(200));
       if (!records.empty()) WS_RETURN_IF_ERROR(IngestBatch(&records));
@@ -118,23 +149,18 @@ Status IngestLoop::Run(const std::atomic<bool>& stop) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));  // commit is failing: wait for it
     }
     const int64_t now = MonotonicMicros();
-    if (pending_events_ >= options_.commit_max_events || now - last_commit >= interval_us ||
-        writer_->buffered_bytes() >= options_.commit_max_bytes) {
-      if (CommitNow(false).ok()) {
-        consecutive_failures = 0;
-      } else if (++consecutive_failures >= options_.max_commit_failures) {
-        return Status::IOError("bronze commit failed " + std::to_string(consecutive_failures) +
-                               " times in a row: " + stats().last_error);
-      }
+    if (static_cast<int64_t>(writer_->buffered_rows()) >= options_.commit_max_events ||
+        now - last_commit >= interval_us || writer_->buffered_bytes() >= options_.commit_max_bytes) {
+      WS_RETURN_IF_ERROR(count_failure(CommitNow(false)));
       last_commit = MonotonicMicros();
     }
   }
   // Final commit (end of input, or shutdown): also records the position.
   Status last;
   for (int attempt = 0; attempt < options_.max_commit_failures; ++attempt) {
-    last = CommitNow(true);
+    last = *CommitNow(true);
     if (last.ok()) return Status::OK();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+    if (attempt + 1 < options_.max_commit_failures) std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
   }
   return last;
 }

@@ -308,7 +308,7 @@ TEST(BadInputTest, FullDiskKeepsRetryingStopsOnSigtermAndRecoversEveryEvent) {
   ASSERT_GT(ref_dlq.size(), 0u);
 
   Outcome full = Wikistream("run --source replay:" + input + " --warehouse " + wh +
-                                 " --commit-max-events 5000 --http off --log-level error",
+                                 " --commit-max-events 2000 --http off --log-level error",
                              "", "trap '' XFSZ; ulimit -f 400; exec timeout --preserve-status -s TERM 4 ");
   EXPECT_EQ(full.rc, 0) << full.err;
   ExpectNoTrace(full);

@@ -66,5 +66,19 @@ TEST(RecordBatchTest, TakeGathersRowsInTheGivenOrderWithRepeats) {
   EXPECT_EQ(src.Take({}).num_rows(), 0u);
 }
 
+TEST(RecordBatchTest, RetainRowsCompactsInPlaceAndStaysAppendable) {
+  const RecordBatch src = Rows(0, 17);
+  for (const std::vector<uint32_t>& rows :
+       {std::vector<uint32_t>{0, 2, 5, 6, 7, 15, 16}, std::vector<uint32_t>{3}, std::vector<uint32_t>{}}) {
+    RecordBatch kept = src;
+    kept.RetainRows(rows);
+    std::vector<std::pair<const RecordBatch*, size_t>> expected;
+    for (uint32_t r : rows) expected.emplace_back(&src, r);
+    ExpectSameRows(kept, expected);
+    kept.column(0).AppendString("tail");
+    EXPECT_EQ(kept.column(0).GetString(rows.size()), "tail");
+  }
+}
+
 }  // namespace
 }  // namespace ws

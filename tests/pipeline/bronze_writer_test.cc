@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "testing/test_util.h"
 #include "wikistream/common/time.h"
@@ -129,6 +131,70 @@ TEST(BronzeWriterTest, FaultAtEveryStepOfACommitLosesAndDoublesNothing) {
   auto again = BronzeWriter::Open(wh->get(), "replay");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)->resume_position(), "p" + std::to_string(ops_per_commit));
+}
+
+// Pipelined commits (StartCommit): the files of one batch are written in
+// the background while the next batch fills; batches land in order with
+// their positions, and a failed write puts its rows back so that the next
+// commit lands them exactly once, with the newer position.
+TEST(BronzeWriterTest, PipelinedCommitsLandInOrderAndAFailedWriteIsRetriedWhole) {
+  TempDir dir;
+  FaultInjectionFileSystem fs(DefaultFileSystem());
+  auto wh = Warehouse::Open(&fs, dir.str(), true);
+  ASSERT_TRUE(wh.ok());
+  EventIngestor ing(DomainFilter(), "replay");
+  auto w = BronzeWriter::Open(wh->get(), "replay");
+  ASSERT_TRUE(w.ok());
+  auto raw = *(*wh)->table("bronze.raw_events");
+  auto position = [&] {
+    EXPECT_TRUE(raw->Refresh().ok());
+    return raw->SummaryValue("wikistream.source.replay").value_or("");
+  };
+  auto ids = [&] {
+    auto v = EventIds(wh->get());
+    return std::multiset<std::string>(v.begin(), v.end());
+  };
+
+  Feed(w->get(), &ing, {Event("a1", "2026-01-01T10:00:00Z"), Event("a2", "2026-01-01T11:00:00Z"), "[1]"}, 0);
+  auto started = (*w)->StartCommit("p1");
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_EQ(started->rows, 0);  // nothing was in flight before
+  EXPECT_TRUE((*w)->commit_in_flight());
+  EXPECT_EQ((*w)->buffered_rows(), 0u);
+  EXPECT_EQ((*w)->uncommitted_rows(), 3u);
+  // The next batch fills meanwhile; a1 is already known though not yet in the table.
+  Feed(w->get(), &ing, {Event("b1", "2026-01-01T11:00:00Z"), Event("a1", "2026-01-01T10:00:00Z")}, 3);
+  EXPECT_EQ((*w)->duplicates(), 1);
+  for (int i = 0; i < 1000 && !(*w)->commit_written(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE((*w)->commit_written());
+  EXPECT_EQ(position(), "");  // written is not committed: the table commit is the caller's
+  auto landed = (*w)->FinishCommit();
+  ASSERT_TRUE(landed.ok()) << landed.status().ToString();
+  EXPECT_EQ(landed->rows, 2);
+  EXPECT_EQ(landed->dlq_rows, 1);
+  EXPECT_EQ(ids(), (std::multiset<std::string>{"a1", "a2"}));
+  EXPECT_EQ(position(), "p1");
+
+  // The bronze data file of the next batch cannot be written.
+  fs.FailAt(1, FaultKind::kNoSpace, "/bronze/raw_events/data/");
+  ASSERT_TRUE((*w)->StartCommit("p2").ok());
+  auto failed = (*w)->FinishCommit();
+  fs.Disarm();
+  EXPECT_FALSE(failed.ok());
+  EXPECT_FALSE((*w)->commit_in_flight());
+  EXPECT_EQ((*w)->buffered_rows(), 1u);  // b1 is back in the buffer
+  EXPECT_EQ(position(), "p1");
+
+  Feed(w->get(), &ing, {Event("c1", "2026-01-01T12:00:00Z"), Event("b1", "2026-01-01T11:00:00Z")}, 5);
+  EXPECT_EQ((*w)->duplicates(), 2);
+  auto last = (*w)->Commit("p3");
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_EQ(last->rows, 2);
+  EXPECT_EQ(ids(), (std::multiset<std::string>{"a1", "a2", "b1", "c1"}));
+  EXPECT_EQ(position(), "p3");
+  auto again = BronzeWriter::Open(wh->get(), "replay");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*again)->resume_position(), "p3");
 }
 
 }  // namespace

@@ -71,6 +71,34 @@ TEST(EventIdIndexTest, EvictsLeastRecentlyUsedHoursAndReloadsThem) {
   EXPECT_EQ(loads, before + 1);
 }
 
+TEST(EventIdIndexTest, HoursOfABatchStillBeingWrittenAreNeverEvicted) {
+  std::map<std::string, std::vector<std::string>> table;  // what "bronze" holds
+  std::map<std::string, int> loads;
+  EventIdIndex index(
+      [&](const std::string& date, int32_t hour, std::vector<std::string>* ids) {
+        ++loads[date + "/" + std::to_string(hour)];
+        auto& v = table[date + "/" + std::to_string(hour)];
+        ids->insert(ids->end(), v.begin(), v.end());
+        return Status::OK();
+      },
+      /*max_keys=*/4);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(*index.InsertIfNew("2026-01-01", 0, "a" + std::to_string(i)));
+  const uint64_t first = index.Seal();  // its files are being written while the next batch fills
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(*index.InsertIfNew("2026-01-01", 1, "b" + std::to_string(i)));
+  EXPECT_EQ(index.loaded_hours(), 2u);  // over the limit, but nothing is committed yet
+
+  for (int i = 0; i < 4; ++i) table["2026-01-01/0"].push_back("a" + std::to_string(i));
+  index.Commit(first);
+  ASSERT_TRUE(*index.InsertIfNew("2026-01-01", 2, "c0"));
+  // Hour 0 is in the table and was evicted; hour 1 only exists in the open
+  // batch and must stay, or "b0" would come back as new after a reload.
+  EXPECT_EQ(index.loaded_hours(), 2u);
+  EXPECT_FALSE(*index.InsertIfNew("2026-01-01", 1, "b0"));
+  EXPECT_EQ(loads["2026-01-01/1"], 1);
+  EXPECT_FALSE(*index.InsertIfNew("2026-01-01", 0, "a2"));
+  EXPECT_EQ(loads["2026-01-01/0"], 2);
+}
+
 TEST(EventIdIndexTest, RollbackForgetsUncommittedIds) {
   std::vector<std::string> committed;
   EventIdIndex index([&](const std::string&, int32_t, std::vector<std::string>* ids) {

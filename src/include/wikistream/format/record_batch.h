@@ -47,6 +47,8 @@ class Column {
   // Appends rows `rows` of `other` (same type) in that order; the string
   // bytes are reserved once.
   void AppendRows(const Column& other, const std::vector<uint32_t>& rows);
+  // Keeps only `rows` (strictly increasing), in place: no second buffer.
+  void RetainRows(const std::vector<uint32_t>& rows);
   // Overwrites a present int64/timestamp value in place (e.g. a batch's
   // commit time, known only when the batch is committed).
   void SetInt64(size_t row, int64_t v) { i64_[row] = v; }
@@ -131,6 +133,7 @@ class RecordBatch {
   void AppendRow(const RecordBatch& other, size_t row);
   void Append(const RecordBatch& other);
   RecordBatch Take(const std::vector<uint32_t>& rows) const;
+  void RetainRows(const std::vector<uint32_t>& rows);  // strictly increasing
 
   // All columns the same length; required columns have no nulls.
   Status Validate() const;

@@ -21,12 +21,15 @@
 
 #include <atomic>
 #include <deque>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "wikistream/pipeline/alerts.h"
+#include "wikistream/pipeline/event_id_index.h"
 #include "wikistream/pipeline/stage_runner.h"
 #include "wikistream/pipeline/warehouse.h"
 
@@ -65,9 +68,18 @@ class BatchCycle {
 
  private:
   StageResult RunSilver(const Deadline& deadline, CycleReport* report);
+  // The event ids silver holds for the dates recent chunks touched, kept
+  // across the chunks of one run so each date is read from silver once.
+  struct SilverIds {
+    IdKeySet keys;  // 128-bit keys: 32 bytes per id, not a string each
+    std::set<std::string> dates;
+    std::map<std::string, int64_t> rows, duplicates;  // per date
+    std::vector<std::string> duplicate_examples;
+  };
+  Status LoadSilverIds(Table& silver, const std::set<std::string>& touched, SilverIds* ids);
   StageResult RunSilverChunk(Table& silver, std::optional<int64_t> from, int64_t to,
                              const std::vector<DataFile>& bronze_files, const Deadline& deadline,
-                             CycleReport* report);
+                             CycleReport* report, SilverIds* ids);
   StageResult RunGold(const Deadline& deadline, CycleReport* report);
   StageResult RunAudit(const Deadline& deadline, CycleReport* report);
   // Raises the one `dq` alert of a failed gate; returns the failed checks as text.

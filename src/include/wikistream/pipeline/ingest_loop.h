@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "wikistream/common/status.h"
@@ -35,6 +36,10 @@ struct IngestLoopOptions {
   size_t commit_max_bytes = 32u << 20;
   size_t poll_batch = 4096;
   int threads = 1;
+  // Write each commit's Parquet files on a background thread while the next
+  // polls are parsed (BronzeWriter::StartCommit); the table commits stay on
+  // the loop's thread and in order. Worth it with a second core.
+  bool pipelined_commits = false;
   int max_commit_failures = 5;
   int64_t max_buffered_events = 400000;
   DomainFilter domains;
@@ -65,7 +70,11 @@ class IngestLoop {
 
  private:
   Status IngestBatch(std::vector<SourceRecord>* records);
-  Status CommitNow(bool force_position);
+  // The outcome of the commit that landed or failed, if one did (a
+  // pipelined commit point may only start one).
+  std::optional<Status> CommitNow(bool force_position);
+  // Books a commit attempt's outcome (stats, callback, failure count).
+  Status Settle(const Result<BronzeCommitInfo>& r, int64_t started_us);
 
   Source* source_;
   BronzeWriter* writer_;
@@ -74,7 +83,6 @@ class IngestLoop {
   mutable std::mutex mu_;
   IngestLoopStats stats_;
   int64_t duplicates_ = 0;  // the writer's count, copied under mu_ after each batch
-  int64_t pending_events_ = 0;
 };
 
 }  // namespace ws
