@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -261,34 +262,67 @@ StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report)
   return result;
 }
 
-Status BatchCycle::LoadSilverIds(Table& silver_t, const std::set<std::string>& touched, SilverIds* ids) {
-  // Dates the previous chunks loaded but this one does not touch are
-  // dropped (a set cannot forget single keys: start over), so the set holds
-  // the dates in play, not every date of a long backlog.
-  for (const std::string& d : ids->dates) {
-    if (!touched.count(d)) {
+Status BatchCycle::LoadSilverIds(Table& silver_t, const std::set<EventHour>& touched, SilverIds* ids,
+                                 int64_t* date_rows) {
+  // Hours the previous chunks loaded but this one does not touch are dropped
+  // (a set cannot forget single keys: start over), so the set holds the
+  // hours in play, not every hour of a long backlog.
+  for (const EventHour& h : ids->hours) {
+    if (!touched.count(h)) {
       *ids = SilverIds();
       break;
     }
   }
-  std::set<std::string> missing;
-  for (const std::string& d : touched) {
-    if (!ids->dates.count(d)) missing.insert(d);
+  *date_rows = 0;
+  if (!silver_t.current_snapshot()) {
+    ids->hours.insert(touched.begin(), touched.end());
+    return Status::OK();
   }
+  std::set<std::string> dates;
+  std::set<EventHour> missing;
+  for (const EventHour& h : touched) {
+    dates.insert(h.first);
+    if (!ids->hours.count(h)) missing.insert(h);
+  }
+  ScanOptions scan;
+  scan.partition_filter = DateIn(dates);
+  WS_ASSIGN_OR_RETURN(std::vector<DataFile> files, silver_t.Scan(scan));
+  for (const DataFile& f : files) *date_rows += f.stats.record_count;
   if (missing.empty()) return Status::OK();
-  ids->dates.insert(missing.begin(), missing.end());
-  if (!silver_t.current_snapshot()) return Status::OK();
-  SchemaPtr projection = ProjectSchema(*pipeline::SilverTable().schema, {"event_id", "event_date"});
-  WS_ASSIGN_OR_RETURN(RecordBatch rows, warehouse_->ReadTable(silver_t, projection, DateIn(missing)));
+
+  // Only the files whose event_hour bounds reach a missing hour of their date.
+  const Schema& schema = *pipeline::SilverTable().schema;
+  const int32_t hour_field = schema.field(static_cast<size_t>(schema.FieldIndex("event_hour"))).id;
+  auto bound = [](const std::optional<std::string>& b, int32_t otherwise) {
+    int32_t v = otherwise;
+    if (b && b->size() == 4) std::memcpy(&v, b->data(), 4);  // Iceberg int: 4 bytes little-endian
+    return v;
+  };
+  std::vector<DataFile> needed;
+  for (const DataFile& f : files) {
+    int32_t lo = 0, hi = 23;
+    for (const ColumnFileStats& c : f.stats.columns) {
+      if (c.field_id == hour_field) lo = bound(c.lower_bound, 0), hi = bound(c.upper_bound, 23);
+    }
+    auto first = missing.lower_bound(EventHour(f.partition[0], lo));
+    if (first != missing.end() && first->first == f.partition[0] && first->second <= hi) needed.push_back(f);
+  }
+  SchemaPtr projection = ProjectSchema(schema, {"event_id", "event_date", "event_hour"});
+  WS_ASSIGN_OR_RETURN(RecordBatch rows, warehouse_->ReadDataFiles(needed, projection));
   const Column& id = rows.column(0);
   const Column& date = rows.column(1);
-  for (const auto& [d, n] : pipeline::CountRowsPerDate(rows, "event_date")) ids->rows[d] += n;
+  const Column& hour = rows.column(2);
+  EventHour key;
   for (size_t i = 0; i < rows.num_rows(); ++i) {
+    key.first.assign(date.GetString(i));
+    key.second = hour.GetInt32(i);
+    if (!missing.count(key)) continue;
     if (!ids->keys.Insert(MakeIdKey(id.GetString(i)))) {
-      ++ids->duplicates[std::string(date.GetString(i))];
+      ++ids->duplicates;
       if (ids->duplicate_examples.size() < 5) ids->duplicate_examples.emplace_back(id.GetString(i));
     }
   }
+  ids->hours.insert(missing.begin(), missing.end());
   return Status::OK();
 }
 
@@ -306,15 +340,21 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
   const RecordBatch& bronze_rows = *bronze_rows_r;
   result.rows_in = static_cast<int64_t>(bronze_rows.num_rows());
 
-  // Event ids already in silver for the dates this input touches: silver is
-  // one row per event_id ever, and a duplicate shares its original's date.
-  std::set<std::string> touched = DistinctStrings(bronze_rows.column("event_date"));
-  if (Status s = LoadSilverIds(silver_t, touched, ids); !s.ok()) return fail(s);
-  int64_t existing_rows = 0, existing_duplicates = 0;
-  for (const std::string& d : touched) {
-    if (auto it = ids->rows.find(d); it != ids->rows.end()) existing_rows += it->second;
-    if (auto it = ids->duplicates.find(d); it != ids->duplicates.end()) existing_duplicates += it->second;
+  // Event ids already in silver for the event hours this input touches:
+  // silver is one row per event_id ever, and a duplicate shares its
+  // original's event time.
+  std::set<EventHour> touched;
+  {
+    const Column& dates = bronze_rows.column("event_date");
+    const Column& hours = bronze_rows.column("event_hour");
+    for (size_t i = 0; i < bronze_rows.num_rows(); ++i) {
+      if (i > 0 && hours.GetInt32(i) == hours.GetInt32(i - 1) && dates.GetString(i) == dates.GetString(i - 1)) continue;
+      touched.emplace(std::string(dates.GetString(i)), hours.GetInt32(i));
+    }
   }
+  int64_t existing_rows = 0;
+  if (Status s = LoadSilverIds(silver_t, touched, ids, &existing_rows); !s.ok()) return fail(s);
+  const int64_t existing_duplicates = ids->duplicates;
   const IdKeySet& existing = ids->keys;
   const std::vector<std::string>& duplicate_examples = ids->duplicate_examples;
   const int64_t now = NowMicros();
@@ -367,7 +407,6 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
   // What this chunk published is what the next chunk must not publish again.
   const Column& new_ids = silver_rows.column("event_id");
   for (size_t i = 0; i < silver_rows.num_rows(); ++i) ids->keys.Insert(MakeIdKey(new_ids.GetString(i)));
-  for (const auto& [d, n] : pipeline::CountRowsPerDate(silver_rows, "event_date")) ids->rows[d] += n;
   report->silver_rows_added += result.rows_out;
   silver_volumes_.push_back(result.rows_out);
   while (silver_volumes_.size() > 10) silver_volumes_.pop_front();

@@ -51,6 +51,16 @@ std::set<std::string> FilesOf(Warehouse* wh, const std::string& table, const std
   return out;
 }
 
+std::multiset<std::string> EventIds(Warehouse* wh, const std::string& table) {
+  auto t = *wh->table(table);
+  EXPECT_TRUE(t->Refresh().ok());
+  auto rows = wh->ReadTable(*t, ProjectSchema(*t->schema(), {"event_id"}));
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  std::multiset<std::string> ids;
+  for (size_t i = 0; rows.ok() && i < rows->num_rows(); ++i) ids.emplace(rows->column(0).GetString(i));
+  return ids;
+}
+
 class WebhookReceiver {
  public:
   WebhookReceiver() {
@@ -161,6 +171,42 @@ TEST(BatchCycleTest, LateDataRewritesOnlyItsOwnDates) {
   EXPECT_TRUE(idle.ok);
   ASSERT_TRUE(hourly->Refresh().ok());
   EXPECT_EQ(hourly->current_snapshot()->snapshot_id, before);
+}
+
+// Silver is one row per event_id ever, even when bronze holds an event twice
+// (two writers that did not know each other's rows, like Kafka consumers
+// around a rebalance). Silver looks the ids up per event hour, reading only
+// the silver files whose event_hour bounds reach the hours an input touches.
+TEST(BatchCycleTest, SilverKeepsOneRowPerEventIdWhenBronzeHoldsItTwice) {
+  TempDir dir;
+  auto wh = Warehouse::Open(DefaultFileSystem(), dir.str(), true);
+  ASSERT_TRUE(wh.ok());
+  AlertSink alerts("");
+  std::atomic<bool> stop{false};
+  BatchCycle cycle(wh->get(), &alerts, FastOptions(), &stop);
+  // Opened before anything is in bronze: its dedup index will not know the rows landed below.
+  auto late_writer = BronzeWriter::Open(wh->get(), "other");
+  ASSERT_TRUE(late_writer.ok());
+
+  Land(wh->get(), {Event("x1", "2026-03-01T03:00:00Z"), Event("x2", "2026-03-01T20:00:00Z")}, "p1");
+  ASSERT_TRUE(cycle.Run().ok);
+  Land(wh->get(), {Event("x3", "2026-03-01T10:00:00Z")}, "p2");
+  ASSERT_TRUE(cycle.Run().ok);
+
+  EventIngestor ing(DomainFilter(), "other");
+  RecordBatch acc(bronze::RawEventsSchema()), dlq(bronze::DlqEventsSchema());
+  for (const auto& p : {Event("x2", "2026-03-01T20:00:00Z"), Event("x3", "2026-03-01T10:00:00Z"),
+                        Event("x4", "2026-03-01T20:00:00Z")}) {
+    ing.Ingest(SourceRecord{p, NowMicros(), "q1"}, &acc, &dlq);
+  }
+  ASSERT_TRUE((*late_writer)->AddRows(&acc, &dlq, nullptr).ok());
+  ASSERT_TRUE((*late_writer)->Commit("q1").ok());
+  ASSERT_EQ(EventIds(wh->get(), "bronze.raw_events").size(), 6u);
+
+  CycleReport r = cycle.Run();
+  ASSERT_TRUE(r.ok) << r.Summary();
+  EXPECT_EQ(r.silver_rows_added, 1);
+  EXPECT_EQ(EventIds(wh->get(), "silver.cleaned_events"), (std::multiset<std::string>{"x1", "x2", "x3", "x4"}));
 }
 
 }  // namespace

@@ -68,15 +68,20 @@ class BatchCycle {
 
  private:
   StageResult RunSilver(const Deadline& deadline, CycleReport* report);
-  // The event ids silver holds for the dates recent chunks touched, kept
-  // across the chunks of one run so each date is read from silver once.
+  // The event ids silver holds for the event hours recent chunks touched,
+  // kept across the chunks of one run so each hour is read from silver once.
+  // Hours, not dates: a duplicate has its original's event time (TABLES.md
+  // rule 5), so memory follows the hours in play, not the size of a day.
+  using EventHour = std::pair<std::string, int32_t>;  // (event_date, event_hour)
   struct SilverIds {
     IdKeySet keys;  // 128-bit keys: 32 bytes per id, not a string each
-    std::set<std::string> dates;
-    std::map<std::string, int64_t> rows, duplicates;  // per date
+    std::set<EventHour> hours;
+    int64_t duplicates = 0;  // ids that occur twice among the loaded hours
     std::vector<std::string> duplicate_examples;
   };
-  Status LoadSilverIds(Table& silver, const std::set<std::string>& touched, SilverIds* ids);
+  // Loads the ids of the `touched` hours not loaded yet; *date_rows = the
+  // rows silver holds in the touched dates (from the manifests).
+  Status LoadSilverIds(Table& silver, const std::set<EventHour>& touched, SilverIds* ids, int64_t* date_rows);
   StageResult RunSilverChunk(Table& silver, std::optional<int64_t> from, int64_t to,
                              const std::vector<DataFile>& bronze_files, const Deadline& deadline,
                              CycleReport* report, SilverIds* ids);
