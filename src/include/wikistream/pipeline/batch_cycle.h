@@ -35,9 +35,12 @@
 
 namespace ws {
 
-// Silver publishes at most about this many bronze rows per commit (one
-// audited unit), so a backlog of any size is processed in bounded memory.
-inline constexpr int64_t kSilverChunkRows = 100000;
+// Silver cuts its input at the first bronze snapshot boundary past this many
+// rows: one audited, committed unit, so a backlog of any size is processed in
+// bounded memory (a bronze commit's rows are bounded too). Small enough that
+// a silver chunk running next to ingest (--once, two threads) stays within
+// the RSS budget; each of the default bronze commits is usually one chunk.
+inline constexpr int64_t kSilverChunkRows = 40000;
 
 struct BatchOptions {
   int stage_attempts = 3;
