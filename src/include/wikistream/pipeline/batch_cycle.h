@@ -37,9 +37,8 @@ namespace ws {
 
 // Silver cuts its input at the first bronze snapshot boundary past this many
 // rows: one audited, committed unit, so a backlog of any size is processed in
-// bounded memory (a bronze commit's rows are bounded too). Small enough that
-// a silver chunk running next to ingest (--once, two threads) stays within
-// the RSS budget; each of the default bronze commits is usually one chunk.
+// bounded memory (a bronze commit's rows are bounded too). Each of the
+// default bronze commits (100k events, ~62k rows) is usually one chunk.
 inline constexpr int64_t kSilverChunkRows = 40000;
 
 struct BatchOptions {
