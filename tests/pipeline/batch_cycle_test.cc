@@ -97,6 +97,15 @@ BatchOptions FastOptions() {
   return o;
 }
 
+// A warehouse with a batch cycle over it, alerts kept in memory.
+struct CycleOverWarehouse {
+  TempDir dir;
+  std::unique_ptr<Warehouse> wh = std::move(Warehouse::Open(DefaultFileSystem(), dir.str(), true)).value();
+  AlertSink alerts{""};
+  std::atomic<bool> stop{false};
+  BatchCycle cycle{wh.get(), &alerts, FastOptions(), &stop};
+};
+
 TEST(BatchCycleTest, FailingSilverGateLeavesGoldUntouchedAndAlertsOnce) {
   TempDir dir;
   auto wh = Warehouse::Open(DefaultFileSystem(), dir.str(), true);
@@ -144,28 +153,25 @@ TEST(BatchCycleTest, FailingSilverGateLeavesGoldUntouchedAndAlertsOnce) {
 }
 
 TEST(BatchCycleTest, LateDataRewritesOnlyItsOwnDates) {
-  TempDir dir;
-  auto wh = Warehouse::Open(DefaultFileSystem(), dir.str(), true);
-  ASSERT_TRUE(wh.ok());
-  AlertSink alerts("");
-  std::atomic<bool> stop{false};
-  BatchCycle cycle(wh->get(), &alerts, FastOptions(), &stop);
-  Land(wh->get(), {Event("d1", "2026-03-01T10:00:00Z"), Event("d10", "2026-03-10T10:00:00Z")}, "p1");
+  CycleOverWarehouse t;
+  Warehouse* wh = t.wh.get();
+  BatchCycle& cycle = t.cycle;
+  Land(wh, {Event("d1", "2026-03-01T10:00:00Z"), Event("d10", "2026-03-10T10:00:00Z")}, "p1");
   ASSERT_TRUE(cycle.Run().ok);
-  auto march10 = FilesOf(wh->get(), "gold.hourly_stats", "2026-03-10");
-  auto march1 = FilesOf(wh->get(), "gold.hourly_stats", "2026-03-01");
+  auto march10 = FilesOf(wh, "gold.hourly_stats", "2026-03-10");
+  auto march1 = FilesOf(wh, "gold.hourly_stats", "2026-03-01");
   ASSERT_FALSE(march10.empty());
 
   // A late event for March 1st.
-  Land(wh->get(), {Event("late", "2026-03-01T12:00:00Z")}, "p2");
+  Land(wh, {Event("late", "2026-03-01T12:00:00Z")}, "p2");
   CycleReport r = cycle.Run();
   ASSERT_TRUE(r.ok) << r.Summary();
   EXPECT_EQ(r.gold_dates, (std::vector<std::string>{"2026-03-01", "2026-03-02"}));
-  EXPECT_EQ(FilesOf(wh->get(), "gold.hourly_stats", "2026-03-10"), march10) << "an untouched date was rewritten";
-  EXPECT_NE(FilesOf(wh->get(), "gold.hourly_stats", "2026-03-01"), march1);
+  EXPECT_EQ(FilesOf(wh, "gold.hourly_stats", "2026-03-10"), march10) << "an untouched date was rewritten";
+  EXPECT_NE(FilesOf(wh, "gold.hourly_stats", "2026-03-01"), march1);
 
   // A cycle with no new input changes nothing.
-  auto hourly = *(*wh)->table("gold.hourly_stats");
+  auto hourly = *wh->table("gold.hourly_stats");
   auto before = hourly->current_snapshot()->snapshot_id;
   CycleReport idle = cycle.Run();
   EXPECT_TRUE(idle.ok);
@@ -178,19 +184,16 @@ TEST(BatchCycleTest, LateDataRewritesOnlyItsOwnDates) {
 // around a rebalance). Silver looks the ids up per event hour, reading only
 // the silver files whose event_hour bounds reach the hours an input touches.
 TEST(BatchCycleTest, SilverKeepsOneRowPerEventIdWhenBronzeHoldsItTwice) {
-  TempDir dir;
-  auto wh = Warehouse::Open(DefaultFileSystem(), dir.str(), true);
-  ASSERT_TRUE(wh.ok());
-  AlertSink alerts("");
-  std::atomic<bool> stop{false};
-  BatchCycle cycle(wh->get(), &alerts, FastOptions(), &stop);
+  CycleOverWarehouse t;
+  Warehouse* wh = t.wh.get();
+  BatchCycle& cycle = t.cycle;
   // Opened before anything is in bronze: its dedup index will not know the rows landed below.
-  auto late_writer = BronzeWriter::Open(wh->get(), "other");
+  auto late_writer = BronzeWriter::Open(wh, "other");
   ASSERT_TRUE(late_writer.ok());
 
-  Land(wh->get(), {Event("x1", "2026-03-01T03:00:00Z"), Event("x2", "2026-03-01T20:00:00Z")}, "p1");
+  Land(wh, {Event("x1", "2026-03-01T03:00:00Z"), Event("x2", "2026-03-01T20:00:00Z")}, "p1");
   ASSERT_TRUE(cycle.Run().ok);
-  Land(wh->get(), {Event("x3", "2026-03-01T10:00:00Z")}, "p2");
+  Land(wh, {Event("x3", "2026-03-01T10:00:00Z")}, "p2");
   ASSERT_TRUE(cycle.Run().ok);
 
   EventIngestor ing(DomainFilter(), "other");
@@ -201,12 +204,12 @@ TEST(BatchCycleTest, SilverKeepsOneRowPerEventIdWhenBronzeHoldsItTwice) {
   }
   ASSERT_TRUE((*late_writer)->AddRows(&acc, &dlq, nullptr).ok());
   ASSERT_TRUE((*late_writer)->Commit("q1").ok());
-  ASSERT_EQ(EventIds(wh->get(), "bronze.raw_events").size(), 6u);
+  ASSERT_EQ(EventIds(wh, "bronze.raw_events").size(), 6u);
 
   CycleReport r = cycle.Run();
   ASSERT_TRUE(r.ok) << r.Summary();
   EXPECT_EQ(r.silver_rows_added, 1);
-  EXPECT_EQ(EventIds(wh->get(), "silver.cleaned_events"), (std::multiset<std::string>{"x1", "x2", "x3", "x4"}));
+  EXPECT_EQ(EventIds(wh, "silver.cleaned_events"), (std::multiset<std::string>{"x1", "x2", "x3", "x4"}));
 }
 
 }  // namespace

@@ -43,6 +43,15 @@ std::vector<std::string> EventIds(Warehouse* wh) {
   return ids;
 }
 
+// A writer of source "replay" over a warehouse on a fault-injecting file system.
+struct WriterOnFaultyDisk {
+  TempDir dir;
+  FaultInjectionFileSystem fs{DefaultFileSystem()};
+  std::unique_ptr<Warehouse> wh = std::move(Warehouse::Open(&fs, dir.str(), true)).value();
+  EventIngestor ing{DomainFilter(), "replay"};
+  std::unique_ptr<BronzeWriter> writer = std::move(BronzeWriter::Open(wh.get(), "replay")).value();
+};
+
 TEST(BronzeWriterTest, CommitsRowsWithPositionAndDropsDuplicates) {
   TempDir dir;
   auto wh = Warehouse::Open(DefaultFileSystem(), dir.str(), true);
@@ -96,39 +105,37 @@ TEST(BronzeWriterTest, SecondWriterOfTheSameSourceIsFenced) {
 // warehouse, a new batch per step): every commit lands whole or not at all,
 // and the retry lands each row exactly once.
 TEST(BronzeWriterTest, FaultAtEveryStepOfACommitLosesAndDoublesNothing) {
-  TempDir dir;
-  FaultInjectionFileSystem fs(DefaultFileSystem());
-  auto wh = Warehouse::Open(&fs, dir.str(), true);
-  ASSERT_TRUE(wh.ok());
-  EventIngestor ing(DomainFilter(), "replay");
-  auto w = BronzeWriter::Open(wh->get(), "replay");
-  ASSERT_TRUE(w.ok());
+  WriterOnFaultyDisk t;
+  FaultInjectionFileSystem& fs = t.fs;
+  EventIngestor& ing = t.ing;
+  Warehouse* wh = t.wh.get();
+  BronzeWriter* w = t.writer.get();
 
   // How many mutating operations one commit (DLQ + bronze) performs.
   fs.FailAt(INT64_MAX, FaultKind::kIOError);
-  Feed(w->get(), &ing, {Event("warmup", "2026-01-01T09:00:00Z"), "[0]"}, 0);
-  ASSERT_TRUE((*w)->Commit("p0").ok());
+  Feed(w, &ing, {Event("warmup", "2026-01-01T09:00:00Z"), "[0]"}, 0);
+  ASSERT_TRUE(w->Commit("p0").ok());
   const int64_t ops_per_commit = fs.operations();
   ASSERT_GT(ops_per_commit, 10);
 
   std::multiset<std::string> expected{"warmup"};
   for (int64_t nth = 1; nth <= ops_per_commit; ++nth) {
     std::string a = "a" + std::to_string(nth), b = "b" + std::to_string(nth);
-    Feed(w->get(), &ing, {Event(a, "2026-01-01T10:00:00Z"), Event(b, "2026-01-01T12:00:00Z"), "[1]"}, nth * 10);
+    Feed(w, &ing, {Event(a, "2026-01-01T10:00:00Z"), Event(b, "2026-01-01T12:00:00Z"), "[1]"}, nth * 10);
     fs.FailAt(nth, nth % 2 ? FaultKind::kIOError : FaultKind::kNoSpace);
-    auto first = (*w)->Commit("p" + std::to_string(nth));
+    auto first = w->Commit("p" + std::to_string(nth));
     fs.Disarm();
     if (!first.ok()) {
-      auto retry = (*w)->Commit("p" + std::to_string(nth));
+      auto retry = w->Commit("p" + std::to_string(nth));
       ASSERT_TRUE(retry.ok()) << "fault " << nth << ": " << retry.status().ToString();
     }
     expected.insert(a);
     expected.insert(b);
-    auto ids = EventIds(wh->get());
+    auto ids = EventIds(wh);
     ASSERT_EQ(std::multiset<std::string>(ids.begin(), ids.end()), expected) << "fault at operation " << nth;
   }
   // A fresh writer (a restarted process) resumes at the last position.
-  auto again = BronzeWriter::Open(wh->get(), "replay");
+  auto again = BronzeWriter::Open(wh, "replay");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)->resume_position(), "p" + std::to_string(ops_per_commit));
 }
@@ -138,37 +145,35 @@ TEST(BronzeWriterTest, FaultAtEveryStepOfACommitLosesAndDoublesNothing) {
 // their positions, and a failed write puts its rows back so that the next
 // commit lands them exactly once, with the newer position.
 TEST(BronzeWriterTest, PipelinedCommitsLandInOrderAndAFailedWriteIsRetriedWhole) {
-  TempDir dir;
-  FaultInjectionFileSystem fs(DefaultFileSystem());
-  auto wh = Warehouse::Open(&fs, dir.str(), true);
-  ASSERT_TRUE(wh.ok());
-  EventIngestor ing(DomainFilter(), "replay");
-  auto w = BronzeWriter::Open(wh->get(), "replay");
-  ASSERT_TRUE(w.ok());
-  auto raw = *(*wh)->table("bronze.raw_events");
+  WriterOnFaultyDisk t;
+  FaultInjectionFileSystem& fs = t.fs;
+  EventIngestor& ing = t.ing;
+  Warehouse* wh = t.wh.get();
+  BronzeWriter* w = t.writer.get();
+  auto raw = *wh->table("bronze.raw_events");
   auto position = [&] {
     EXPECT_TRUE(raw->Refresh().ok());
     return raw->SummaryValue("wikistream.source.replay").value_or("");
   };
   auto ids = [&] {
-    auto v = EventIds(wh->get());
+    auto v = EventIds(wh);
     return std::multiset<std::string>(v.begin(), v.end());
   };
 
-  Feed(w->get(), &ing, {Event("a1", "2026-01-01T10:00:00Z"), Event("a2", "2026-01-01T11:00:00Z"), "[1]"}, 0);
-  auto started = (*w)->StartCommit("p1");
+  Feed(w, &ing, {Event("a1", "2026-01-01T10:00:00Z"), Event("a2", "2026-01-01T11:00:00Z"), "[1]"}, 0);
+  auto started = w->StartCommit("p1");
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   EXPECT_EQ(started->rows, 0);  // nothing was in flight before
-  EXPECT_TRUE((*w)->commit_in_flight());
-  EXPECT_EQ((*w)->buffered_rows(), 0u);
-  EXPECT_EQ((*w)->uncommitted_rows(), 3u);
+  EXPECT_TRUE(w->commit_in_flight());
+  EXPECT_EQ(w->buffered_rows(), 0u);
+  EXPECT_EQ(w->uncommitted_rows(), 3u);
   // The next batch fills meanwhile; a1 is already known though not yet in the table.
-  Feed(w->get(), &ing, {Event("b1", "2026-01-01T11:00:00Z"), Event("a1", "2026-01-01T10:00:00Z")}, 3);
-  EXPECT_EQ((*w)->duplicates(), 1);
-  for (int i = 0; i < 1000 && !(*w)->commit_written(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_TRUE((*w)->commit_written());
+  Feed(w, &ing, {Event("b1", "2026-01-01T11:00:00Z"), Event("a1", "2026-01-01T10:00:00Z")}, 3);
+  EXPECT_EQ(w->duplicates(), 1);
+  for (int i = 0; i < 1000 && !w->commit_written(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(w->commit_written());
   EXPECT_EQ(position(), "");  // written is not committed: the table commit is the caller's
-  auto landed = (*w)->FinishCommit();
+  auto landed = w->FinishCommit();
   ASSERT_TRUE(landed.ok()) << landed.status().ToString();
   EXPECT_EQ(landed->rows, 2);
   EXPECT_EQ(landed->dlq_rows, 1);
@@ -177,22 +182,22 @@ TEST(BronzeWriterTest, PipelinedCommitsLandInOrderAndAFailedWriteIsRetriedWhole)
 
   // The bronze data file of the next batch cannot be written.
   fs.FailAt(1, FaultKind::kNoSpace, "/bronze/raw_events/data/");
-  ASSERT_TRUE((*w)->StartCommit("p2").ok());
-  auto failed = (*w)->FinishCommit();
+  ASSERT_TRUE(w->StartCommit("p2").ok());
+  auto failed = w->FinishCommit();
   fs.Disarm();
   EXPECT_FALSE(failed.ok());
-  EXPECT_FALSE((*w)->commit_in_flight());
-  EXPECT_EQ((*w)->buffered_rows(), 1u);  // b1 is back in the buffer
+  EXPECT_FALSE(w->commit_in_flight());
+  EXPECT_EQ(w->buffered_rows(), 1u);  // b1 is back in the buffer
   EXPECT_EQ(position(), "p1");
 
-  Feed(w->get(), &ing, {Event("c1", "2026-01-01T12:00:00Z"), Event("b1", "2026-01-01T11:00:00Z")}, 5);
-  EXPECT_EQ((*w)->duplicates(), 2);
-  auto last = (*w)->Commit("p3");
+  Feed(w, &ing, {Event("c1", "2026-01-01T12:00:00Z"), Event("b1", "2026-01-01T11:00:00Z")}, 5);
+  EXPECT_EQ(w->duplicates(), 2);
+  auto last = w->Commit("p3");
   ASSERT_TRUE(last.ok()) << last.status().ToString();
   EXPECT_EQ(last->rows, 2);
   EXPECT_EQ(ids(), (std::multiset<std::string>{"a1", "a2", "b1", "c1"}));
   EXPECT_EQ(position(), "p3");
-  auto again = BronzeWriter::Open(wh->get(), "replay");
+  auto again = BronzeWriter::Open(wh, "replay");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ((*again)->resume_position(), "p3");
 }
