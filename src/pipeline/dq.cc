@@ -163,9 +163,10 @@ double SelectQuantile(std::vector<double>* values, double q) {
   if (v.empty()) return 0.0;
   double pos = q * static_cast<double>(v.size() - 1);
   size_t lo = static_cast<size_t>(std::floor(pos));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(lo), v.end());
-  const double at_lo = v[lo];
-  const double at_hi = lo + 1 < v.size() ? *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(lo) + 1, v.end()) : at_lo;
+  const auto nth = v.begin() + static_cast<std::ptrdiff_t>(lo);
+  std::nth_element(v.begin(), nth, v.end());
+  const double at_lo = *nth;
+  const double at_hi = nth + 1 != v.end() ? *std::min_element(nth + 1, v.end()) : at_lo;
   return at_lo + (pos - static_cast<double>(lo)) * (at_hi - at_lo);
 }
 

@@ -160,7 +160,9 @@ Status IngestLoop::Run(const std::atomic<bool>& stop) {
   for (int attempt = 0; attempt < options_.max_commit_failures; ++attempt) {
     last = *CommitNow(true);
     if (last.ok()) return Status::OK();
-    if (attempt + 1 < options_.max_commit_failures) std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+    if (attempt + 1 < options_.max_commit_failures) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+    }
   }
   return last;
 }

@@ -5,7 +5,10 @@
 // rules (on up to `threads` threads, each with its own EventIngestor; row
 // order is kept), hands the rows to the BronzeWriter (which drops duplicates)
 // and the kept rows to `on_rows` (the live aggregator), and commits every
-// `commit_interval_s` or `commit_max_events`, whichever comes first. It
+// `commit_interval_s` or `commit_max_events`, whichever comes first (with
+// `pipelined_commits`, a commit point seals the buffer and its files are
+// written while the next polls are parsed; the batch lands, in order, as
+// soon as they are written). It
 // returns OK when the source ends (finite sources: after a final commit) or
 // `stop` becomes true (after a final commit that also records the position);
 // it returns the error when a commit keeps failing (`max_commit_failures`
