@@ -420,5 +420,19 @@ TEST(GoldGateTest, PassesOnConsistentGoldAndFailsOnEachInjectedFault) {
   fails(bad, rows, "reconcile_daily_total_events");
 }
 
+// p50/p95 of numeric columns interpolate between order statistics
+// (numpy's default "linear"), whatever the input order.
+TEST(ProfileTest, QuantilesInterpolateBetweenOrderStatistics) {
+  auto schema = std::make_shared<Schema>(0, std::vector<Field>{{1, "v", TypeId::kInt64, false, ""}});
+  RecordBatch values(schema);
+  for (int64_t v : {7, 3, 10, 1, 9, 2, 8, 4, 6, 5}) values.column(0).AppendInt64(v);
+  RecordBatch out(ProfileMetricsTable().schema);
+  ProfileTable(values, "silver", "t", "run", 0, &out);
+  ASSERT_EQ(out.num_rows(), 1u);
+  EXPECT_DOUBLE_EQ(out.column("p50").GetDouble(0), 5.5);
+  EXPECT_DOUBLE_EQ(out.column("p95").GetDouble(0), 9.55);
+  EXPECT_DOUBLE_EQ(out.column("mean_value").GetDouble(0), 5.5);
+}
+
 }  // namespace
 }  // namespace ws::pipeline
