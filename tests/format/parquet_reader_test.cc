@@ -219,7 +219,9 @@ TEST(ParquetReaderHostile, GarbageAndTinyFiles) {
     testing::WriteFile(path, c);
     auto reader = ParquetReader::Open(DefaultFileSystem(), path);
     EXPECT_FALSE(reader.ok()) << c.size();
-    if (!reader.ok()) EXPECT_EQ(reader.status().code(), Status::Code::kCorruption) << reader.status().ToString();
+    if (!reader.ok()) {
+      EXPECT_EQ(reader.status().code(), Status::Code::kCorruption) << reader.status().ToString();
+    }
   }
   EXPECT_EQ(ParquetReader::Open(DefaultFileSystem(), dir.str() + "/absent.parquet").status().code(),
             Status::Code::kNotFound);

@@ -113,7 +113,7 @@ TEST(SilverGateTest, CleanRowsPassEveryCheck) {
     } else {
       EXPECT_EQ(c.status, "PASSED") << name << ": " << c.message;
     }
-    EXPECT_NO_THROW((void)nlohmann::json::parse(c.evidence)) << name;
+    EXPECT_TRUE(nlohmann::json::accept(c.evidence)) << name;
   }
   EXPECT_EQ(checks["completeness_event_id"].checked, 20);
   EXPECT_EQ(checks["completeness_event_id"].metric, 1.0);

@@ -18,8 +18,8 @@ struct Ev {
   std::optional<std::string> title = "Page";
   std::optional<std::string> user = "Alice";
   bool bot = false;
-  std::optional<int32_t> len_old;
-  std::optional<int32_t> len_new;
+  std::optional<int32_t> len_old = std::nullopt;
+  std::optional<int32_t> len_new = std::nullopt;
   int64_t ts_us = 0;
   std::optional<int32_t> ns = 0;
   int64_t ingest_lag_us = 5 * kMicrosPerSecond;

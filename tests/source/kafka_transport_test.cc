@@ -156,7 +156,9 @@ TEST_F(KafkaTest, ProduceThenConsumeEveryRecordExactlyOnce) {
   }
   EXPECT_EQ(payloads.size(), 180u) << "no duplicates";
   for (int i = 0; i < kN; ++i) {
-    if (i % 10 != 9) EXPECT_TRUE(payloads.count(Payload(i))) << i;
+    if (i % 10 != 9) {
+      EXPECT_TRUE(payloads.count(Payload(i))) << i;
+    }
   }
   // ingested_at is the producer's receive time, carried in a header.
   std::set<int64_t> times;
@@ -230,7 +232,9 @@ TEST_F(KafkaTest, FreshConsumerResumesFromPositionWithoutLoss) {
   ASSERT_EQ(second.size(), static_cast<size_t>(kN - 50));
   ASSERT_EQ(third.size(), static_cast<size_t>(kN - 3));
   for (const auto& r : third) {
-    if (r.position.rfind("raw-events/0@", 0) == 0) EXPECT_GE(std::stoll(r.position.substr(13)), 3) << r.position;
+    if (r.position.rfind("raw-events/0@", 0) == 0) {
+      EXPECT_GE(std::stoll(r.position.substr(13)), 3) << r.position;
+    }
   }
   std::multiset<std::string> all;
   for (const auto& r : first) all.insert(r.payload);

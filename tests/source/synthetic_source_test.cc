@@ -123,7 +123,9 @@ TEST(SyntheticGenerator, MalformedShareConfigurableAndTimesAdvance) {
   int64_t prev = 0;
   for (int i = 0; i < 5000; ++i) {
     g.Next();
-    if (i == 0) EXPECT_GE(g.last_event_time_us(), kSyntheticDefaultStartUs);
+    if (i == 0) {
+      EXPECT_GE(g.last_event_time_us(), kSyntheticDefaultStartUs);
+    }
     prev = g.last_event_time_us();
   }
   EXPECT_NEAR(static_cast<double>(g.counts().malformed) / 5000, 0.1, 0.02);
