@@ -65,12 +65,37 @@ class FlatMap64 {
   size_t mask_ = 0, size_ = 0;
 };
 
+// The distinct-pair sets are gold's largest structures (one entry per
+// distinct (group, user) or (group, title) pair of a day): keys only.
 class FlatSet64 {
  public:
-  bool Insert(uint64_t key) { return map_.FindOrInsert(key, 0).second; }
+  FlatSet64() { Rehash(1024); }
+  bool Insert(uint64_t key) {
+    size_t i = Mix(key) & mask_;
+    while (keys_[i] != kEmpty) {
+      if (keys_[i] == key) return false;
+      i = (i + 1) & mask_;
+    }
+    keys_[i] = key;
+    if (++size_ * 10 > keys_.size() * 7) Rehash(keys_.size() * 2);
+    return true;
+  }
 
  private:
-  FlatMap64 map_;
+  static constexpr uint64_t kEmpty = UINT64_MAX;
+  void Rehash(size_t capacity) {
+    std::vector<uint64_t> old(capacity, kEmpty);
+    old.swap(keys_);
+    mask_ = capacity - 1;
+    for (uint64_t k : old) {
+      if (k == kEmpty) continue;
+      size_t i = Mix(k) & mask_;
+      while (keys_[i] != kEmpty) i = (i + 1) & mask_;
+      keys_[i] = k;
+    }
+  }
+  std::vector<uint64_t> keys_;
+  size_t mask_ = 0, size_ = 0;
 };
 
 // Strings of the input are interned to dense ids once per row so that every
