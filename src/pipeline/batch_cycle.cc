@@ -65,21 +65,6 @@ std::optional<std::string> SummaryOfLatest(const Table& t, const std::string& ke
   return snap->summary.at(key);
 }
 
-std::set<std::string> DistinctStrings(const Column& c) {
-  std::set<std::string> out;
-  std::string_view last;
-  bool have_last = false;
-  for (size_t i = 0; i < c.size(); ++i) {
-    if (c.IsNull(i)) continue;
-    std::string_view v = c.GetString(i);
-    if (have_last && v == last) continue;
-    out.emplace(v);
-    last = v;
-    have_last = true;
-  }
-  return out;
-}
-
 std::function<bool(const PartitionValues&)> DateIn(const std::set<std::string>& dates) {
   return [dates](const PartitionValues& p) { return !p.empty() && dates.count(p[0]) > 0; };
 }
