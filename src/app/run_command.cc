@@ -146,6 +146,7 @@ int RunPipeline(const Config& config) {
   batch_options.stage_attempts = config.stage_attempts;
   batch_options.stage_timeout_s = config.stage_timeout_s;
   batch_options.live_source = config.source == "eventstreams" || config.source.rfind("kafka://", 0) == 0;
+  batch_options.threads = WorkerThreads(config);
   BatchCycle cycle(warehouse.get(), &alerts, batch_options, &stop);
   std::mutex batch_mu;  // one cycle at a time in this process (admin endpoint + scheduler)
   std::string last_cycle_summary;

@@ -52,6 +52,7 @@ int RunBatch(const Config& config, const std::string& stage) {
   BatchOptions options;
   options.stage_attempts = config.stage_attempts;
   options.stage_timeout_s = config.stage_timeout_s;
+  options.threads = WorkerThreads(config);
   BatchCycle cycle(warehouse->get(), &alerts, options, &stop);
   CycleReport report = cycle.Run(stage);
   alerts.Shutdown();

@@ -13,6 +13,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 #include <unordered_set>
 
 #include "wikistream/common/logging.h"
@@ -76,24 +77,51 @@ struct GoldFromSilver {
 };
 
 // Gold for `dates` from the silver partitions they need, fed one data file
-// at a time so that a day of silver is never in memory at once.
+// at a time so that a day of silver is never in memory at once, in as many
+// passes as keep gold's aggregates bounded (GoldPassesFor). The passes run
+// on up to `threads` threads, each reading the files for itself.
 Result<GoldFromSilver> ComputeGoldFromSilver(Warehouse* warehouse, Table& silver_t, const std::vector<std::string>& dates,
-                                             int64_t now) {
+                                             int64_t now, int threads) {
   std::vector<std::string> needed = pipeline::SilverDatesNeededFor(dates);
   ScanOptions scan;
   scan.partition_filter = DateIn(std::set<std::string>(needed.begin(), needed.end()));
   WS_ASSIGN_OR_RETURN(std::vector<DataFile> files, silver_t.Scan(scan));
+  int64_t rows = 0;
+  for (const DataFile& f : files) rows += f.stats.record_count;
+  threads = std::max(1, threads);
+  pipeline::GoldAccumulator accumulator(dates, now, pipeline::GoldPassesFor(rows, threads));
+
   GoldFromSilver out;
   for (const auto& d : dates) out.silver_rows_per_date[d] = 0;
-  pipeline::GoldAccumulator accumulator(dates, now);
-  for (const DataFile& file : files) {
-    WS_ASSIGN_OR_RETURN(RecordBatch part, warehouse->ReadDataFiles({file}, SilverProjectionForGold()));
-    out.silver_rows_read += static_cast<int64_t>(part.num_rows());
-    accumulator.Add(part);
-    for (const auto& [date, rows] : pipeline::CountRowsPerDate(part, "event_date")) {
-      auto it = out.silver_rows_per_date.find(date);
-      if (it != out.silver_rows_per_date.end()) it->second += rows;
+  std::atomic<int> next_pass{0};
+  std::atomic<bool> failed{false};
+  std::vector<Status> errors(threads);
+  auto worker = [&](int w) {
+    for (int pass = next_pass++; pass < accumulator.passes() && !failed; pass = next_pass++) {
+      for (const DataFile& file : files) {
+        auto part = warehouse->ReadDataFiles({file}, SilverProjectionForGold());
+        if (!part.ok()) {
+          errors[w] = part.status();
+          failed = true;
+          return;
+        }
+        accumulator.Add(*part, pass);
+        if (pass != 0) continue;
+        out.silver_rows_read += static_cast<int64_t>(part->num_rows());
+        for (const auto& [date, n] : pipeline::CountRowsPerDate(*part, "event_date")) {
+          auto it = out.silver_rows_per_date.find(date);
+          if (it != out.silver_rows_per_date.end()) it->second += n;
+        }
+      }
+      accumulator.EndPass(pass);
     }
+  };
+  std::vector<std::thread> helpers;
+  for (int w = 1; w < std::min(threads, accumulator.passes()); ++w) helpers.emplace_back(worker, w);
+  worker(0);
+  for (auto& t : helpers) t.join();
+  for (const Status& e : errors) {
+    if (!e.ok()) return e;
   }
   out.gold = accumulator.Finish();
   return out;
@@ -347,8 +375,9 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
       bronze_rows, [&](std::string_view id) { return existing.size() > 0 && existing.Contains(MakeIdKey(id)); },
       now);
 
-  // Audit before publishing.
-  int64_t dq0 = MonotonicMicros();
+  // Write-audit-publish: the rows are audited before a commit can reference
+  // them. With a second thread the files are written while the gate runs
+  // (and deleted if it fails); with one, only rows that passed are written.
   pipeline::SilverGateContext ctx;
   ctx.run_id = report->cycle_id;
   ctx.run_time_us = now;
@@ -357,10 +386,35 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
   ctx.touched_partition_rows = existing_rows + static_cast<int64_t>(silver_rows.num_rows());
   ctx.touched_partition_duplicates = existing_duplicates;
   ctx.duplicate_examples = duplicate_examples;
-  pipeline::GateOutcome gate = pipeline::RunSilverGate(bronze_rows, silver_rows, ctx);
-  report->dq_us += MonotonicMicros() - dq0;
-  if (Status s = RecordQuality(gate.quality_results, gate.profile_metrics); !s.ok()) return fail(s);
+  pipeline::GateOutcome gate;
+  auto audit = [&] {
+    int64_t dq0 = MonotonicMicros();
+    gate = pipeline::RunSilverGate(bronze_rows, silver_rows, ctx);
+    report->dq_us += MonotonicMicros() - dq0;
+  };
+  std::optional<Result<std::vector<DataFile>>> files;
+  if (options_.threads > 1) {
+    std::thread auditor(audit);
+    if (Status s = deadline.Check("silver"); s.ok()) {
+      files = warehouse_->WriteDataFiles(silver_t, silver_rows);
+    } else {
+      files = s;
+    }
+    auditor.join();
+  } else {
+    audit();
+  }
+  auto discard_files = [&] {
+    if (files && files->ok()) {
+      for (const DataFile& f : **files) (void)warehouse_->fs()->Remove(f.path);
+    }
+  };
+  if (Status s = RecordQuality(gate.quality_results, gate.profile_metrics); !s.ok()) {
+    discard_files();
+    return fail(s);
+  }
   if (!gate.passed) {
+    discard_files();
     report->silver_gate_failed = true;
     result.gate_failed = true;
     std::string checks = RaiseGateAlert("silver", "gold not updated", now, gate.failed_checks,
@@ -368,13 +422,14 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
                                         result.input_snapshot);
     return fail(Status::Internal("silver gate failed: " + checks));
   }
-
-  if (Status s = deadline.Check("silver"); !s.ok()) return fail(s);
-  auto files = warehouse_->WriteDataFiles(silver_t, silver_rows);
-  if (!files.ok()) return fail(files.status());
+  if (!files) {
+    if (Status s = deadline.Check("silver"); !s.ok()) return fail(s);
+    files = warehouse_->WriteDataFiles(silver_t, silver_rows);
+  }
+  if (!files->ok()) return fail(files->status());
   CommitRequest req;
   req.operation = CommitOperation::kAppend;
-  req.added_files = std::move(*files);
+  req.added_files = std::move(**files);
   req.summary[kBronzeSnapshotKey] = std::to_string(to);
   const std::optional<int64_t> expected = done;
   req.validate = [&silver_t, expected](const SnapshotInfo*) -> Status {
@@ -474,7 +529,7 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
   std::vector<std::string> dates = pipeline::GoldDatesToRecompute(touched);
   report->gold_dates = dates;
   const int64_t now = NowMicros();
-  auto computed = ComputeGoldFromSilver(warehouse_, silver_t, dates, now);
+  auto computed = ComputeGoldFromSilver(warehouse_, silver_t, dates, now, options_.threads);
   if (!computed.ok()) return fail(computed.status());
   result.rows_in = computed->silver_rows_read;
   pipeline::GoldResult& gold = computed->gold;
@@ -567,7 +622,7 @@ StageResult BatchCycle::RunAudit(const Deadline& deadline, CycleReport* report) 
   }
   std::vector<std::string> dates = {latest};
   const int64_t now = NowMicros();
-  auto computed = ComputeGoldFromSilver(warehouse_, silver_t, dates, now);
+  auto computed = ComputeGoldFromSilver(warehouse_, silver_t, dates, now, options_.threads);
   if (!computed.ok()) return fail(computed.status());
   pipeline::GoldResult& gold = computed->gold;
   std::map<std::string, int64_t>& per_date = computed->silver_rows_per_date;

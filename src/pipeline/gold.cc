@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
-#include <numeric>
+#include <optional>
 #include <unordered_map>
 
 #include "wikistream/common/time.h"
@@ -104,8 +104,10 @@ class FlatSet64 {
 class Interner {
  public:
   Interner() : table_(1024, -1), mask_(1023) {}
-  int32_t Id(std::string_view s) {
-    uint64_t h = std::hash<std::string_view>{}(s);
+  static uint64_t HashOf(std::string_view s) { return std::hash<std::string_view>{}(s); }
+  int32_t Id(std::string_view s) { return Id(s, HashOf(s)); }
+  // `h` must be HashOf(s): callers that already hashed s to pick a pass reuse it.
+  int32_t Id(std::string_view s, uint64_t h) {
     size_t i = h & mask_;
     while (table_[i] >= 0) {
       int32_t id = table_[i];
@@ -120,6 +122,7 @@ class Interner {
     return id;
   }
   std::string_view Value(int32_t id) const { return values_[id]; }
+  uint64_t Hash(int32_t id) const { return hashes_[id]; }
   size_t size() const { return values_.size(); }
 
  private:
@@ -185,13 +188,69 @@ double Pct(int64_t part, int64_t total) {
 
 uint64_t Pair(uint64_t group, uint32_t value) { return (group << 32) | value; }
 
-struct HourlyAgg {
-  int32_t date = 0, hour = 0, domain = 0;
-  std::string_view region;
+// The pass that owns a hashed key. The interners index their tables with the
+// low bits of the same hashes, so the pass is taken from re-mixed bits:
+// otherwise one pass's strings would crowd a fraction of every table.
+int PassOf(uint64_t hash, int passes) {
+  return static_cast<int>((Mix(hash ^ 0x9e3779b97f4a7c15ULL) >> 32) % static_cast<uint64_t>(passes));
+}
+
+// Every field adds up across passes: plain counters are only counted by pass
+// 0, and each distinct value is counted by the one pass that owns it.
+struct HourlyCounts {
   int64_t total = 0, bytes_added = 0, bytes_removed = 0, abs_delta_sum = 0, delta_count = 0;
   int64_t bot = 0, anonymous = 0, large_del = 0, large_add = 0;
   int64_t users = 0, pages = 0;  // distinct
   std::array<int64_t, 5> types{};
+
+  void Add(const HourlyCounts& o) {
+    total += o.total;
+    bytes_added += o.bytes_added;
+    bytes_removed += o.bytes_removed;
+    abs_delta_sum += o.abs_delta_sum;
+    delta_count += o.delta_count;
+    bot += o.bot;
+    anonymous += o.anonymous;
+    large_del += o.large_del;
+    large_add += o.large_add;
+    users += o.users;
+    pages += o.pages;
+    for (size_t k = 0; k < types.size(); ++k) types[k] += o.types[k];
+  }
+};
+
+struct DailyCounts {  // adds up across passes, as HourlyCounts
+  int64_t total = 0, bytes_added = 0, bytes_removed = 0, abs_delta_sum = 0, delta_count = 0;
+  int64_t bot = 0, anonymous = 0, registered = 0, new_pages = 0, large_del = 0, large_add = 0;
+  int64_t users = 0, pages = 0, domains = 0;  // distinct
+  std::array<int64_t, 5> regions{};
+  std::array<int64_t, 24> hours{};
+
+  void Add(const DailyCounts& o) {
+    total += o.total;
+    bytes_added += o.bytes_added;
+    bytes_removed += o.bytes_removed;
+    abs_delta_sum += o.abs_delta_sum;
+    delta_count += o.delta_count;
+    bot += o.bot;
+    anonymous += o.anonymous;
+    registered += o.registered;
+    new_pages += o.new_pages;
+    large_del += o.large_del;
+    large_add += o.large_add;
+    users += o.users;
+    pages += o.pages;
+    domains += o.domains;
+    for (size_t k = 0; k < regions.size(); ++k) regions[k] += o.regions[k];
+    for (size_t k = 0; k < hours.size(); ++k) hours[k] += o.hours[k];
+  }
+};
+
+// A pass's aggregates, keyed by the pass's own interned ids.
+struct HourlyAgg {
+  int32_t date = 0, hour = 0, domain = 0;
+  std::string_view region;
+  HourlyCounts n;
 };
 
 struct RiskAgg {
@@ -199,14 +258,6 @@ struct RiskAgg {
   int64_t total = 0, large_del = 0, anonymous = 0, domains = 0;
   std::array<int32_t, 24> hours{};
   int64_t first = INT64_MAX, last = INT64_MIN;
-};
-
-struct DailyAgg {
-  int64_t total = 0, bytes_added = 0, bytes_removed = 0, abs_delta_sum = 0, delta_count = 0;
-  int64_t bot = 0, anonymous = 0, registered = 0, new_pages = 0, large_del = 0, large_add = 0;
-  int64_t users = 0, pages = 0;  // distinct
-  std::array<int64_t, 5> regions{};
-  std::array<int64_t, 24> hours{};
 };
 
 struct ContribAgg {
@@ -221,11 +272,453 @@ struct PageHour {
   int64_t edits = 0, editors = 0, bytes = 0;
 };
 
-struct TrendCandidate {
-  int32_t date, hour, domain, title;
+// Result rows, with strings. `date` is the target date's index.
+struct HourlyRow {
+  int32_t date, hour;
+  std::string_view domain, region;
+  HourlyCounts n;
+};
+
+struct RiskRow {
+  int32_t date;
+  std::string_view user;
+  rules::UserType name_class;
+  rules::RiskInputs in;
+  int64_t active_hours, first, last;
+};
+
+struct ContribRow {
+  int32_t date;
+  std::string_view domain, user;
+  int64_t edits, bytes_added, bytes_removed, pages;
+  bool bot;
+  int64_t first, last;
+  rules::UserType type = rules::UserType::kUnknown;
+};
+
+struct TrendRow {
+  int32_t date, hour;
+  std::string_view domain, title;
   int64_t edits, editors, bytes, prev;
   double score;
 };
+
+// Output order (gold.h): the rank order within each ranked group.
+bool ContribBefore(const ContribRow& x, const ContribRow& y) {
+  if (x.date != y.date) return x.date < y.date;
+  if (x.domain != y.domain) return x.domain < y.domain;
+  if (x.edits != y.edits) return x.edits > y.edits;
+  if (x.bytes_added != y.bytes_added) return x.bytes_added > y.bytes_added;
+  return x.user < y.user;
+}
+bool SameContribGroup(const ContribRow& x, const ContribRow& y) { return x.date == y.date && x.domain == y.domain; }
+
+bool TrendBefore(const TrendRow& a, const TrendRow& b) {
+  if (a.date != b.date) return a.date < b.date;
+  if (a.hour != b.hour) return a.hour < b.hour;
+  if (a.domain != b.domain) return a.domain < b.domain;
+  if (a.score != b.score) return a.score > b.score;
+  if (a.edits != b.edits) return a.edits > b.edits;
+  return a.title < b.title;
+}
+bool SameTrendGroup(const TrendRow& a, const TrendRow& b) {
+  return a.date == b.date && a.hour == b.hour && a.domain == b.domain;
+}
+
+// Sorts `rows` by `before` and keeps the first `n` of each group. A group's
+// top n over all rows is always among the top n of the pass that held it, so
+// cutting each pass and then the union gives the top n of the whole.
+template <class Row, class Before, class SameGroup>
+void KeepTopPerGroup(std::vector<Row>* rows, Before before, SameGroup same_group, int n) {
+  std::sort(rows->begin(), rows->end(), before);
+  size_t kept = 0, group_first = 0;
+  int rank = 0;
+  for (size_t i = 0; i < rows->size(); ++i) {
+    if (kept == 0 || !same_group((*rows)[i], (*rows)[group_first])) {
+      rank = 0;
+      group_first = kept;  // a group's first row is always kept
+    }
+    if (++rank > n) continue;
+    (*rows)[kept++] = (*rows)[i];
+  }
+  rows->erase(rows->begin() + static_cast<std::ptrdiff_t>(kept), rows->end());
+}
+
+// The dates of one computation, shared read-only by its passes. Slots
+// 0..nt-1 are the sorted targets; the others are previous days read only
+// for trending's prev_24h_edits.
+struct DateSlots {
+  explicit DateSlots(const std::vector<std::string>& target_dates);
+  DateSlots(const DateSlots&) = delete;
+  DateSlots& operator=(const DateSlots&) = delete;
+
+  std::vector<std::string> targets;
+  int32_t nt = 0;
+  std::vector<std::string> slot_dates;
+  std::vector<int64_t> slot_day;  // day number of each slot, for UTC hour slots across dates
+  int64_t min_day = INT64_MAX;
+  std::unordered_map<std::string_view, int32_t> slot_of;  // views into slot_dates
+};
+
+DateSlots::DateSlots(const std::vector<std::string>& target_dates) : targets(target_dates) {
+  std::sort(targets.begin(), targets.end());
+  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+  nt = static_cast<int32_t>(targets.size());
+  slot_dates = targets;
+  for (const auto& d : targets) {
+    std::string p = PreviousDate(d);
+    if (!std::binary_search(targets.begin(), targets.end(), p) &&
+        std::find(slot_dates.begin(), slot_dates.end(), p) == slot_dates.end()) {
+      slot_dates.push_back(p);
+    }
+  }
+  slot_day.resize(slot_dates.size());
+  for (size_t i = 0; i < slot_dates.size(); ++i) {
+    auto micros = ParseDateMicros(slot_dates[i]);
+    slot_day[i] = micros ? *micros / kMicrosPerDay : 0;
+    min_day = std::min(min_day, slot_day[i]);
+  }
+  for (size_t i = 0; i < slot_dates.size(); ++i) slot_of[slot_dates[i]] = static_cast<int32_t>(i);
+}
+
+// What one pass contributes to the result. The rows' strings live in
+// `strings`, so the pass's working state can be freed.
+struct PassResult {
+  Interner strings;
+  std::vector<HourlyRow> hourly;
+  std::vector<DailyCounts> daily;  // per target slot
+  std::vector<RiskRow> risk;
+  std::vector<ContribRow> contrib;  // the pass's top kTopContributorsN per (date, domain)
+  std::vector<TrendRow> trending;   // the pass's top kTrendingTopN per (date, hour, domain)
+};
+
+// One pass over the silver rows. It owns the users and the pages (domain,
+// title) whose hash falls to it: their per-user aggregates (risk_scores,
+// top_contributors), their per-page ones (trending_pages) and their share of
+// every distinct count. Pass 0 also counts the plain counters of every row.
+// Since each user and each page belongs to exactly one pass, the passes'
+// results add up to the whole, and a pass holds only its share in memory.
+class GoldPass {
+ public:
+  GoldPass(const DateSlots& slots, int pass, int passes)
+      : s_(slots), pass_(pass), passes_(passes), daily_(slots.nt), daily_domains_(slots.nt) {}
+  void Add(const RecordBatch& silver);
+  PassResult Finish();
+
+ private:
+  void AppendTrending(PassResult* out);
+
+  const DateSlots& s_;
+  const int pass_, passes_;
+  Interner domains_, users_, titles_, regions_;
+  FlatMap64 page_of_;  // domain << 32 | title -> page id
+  std::vector<int32_t> page_domain_, page_title_;
+
+  std::vector<DailyCounts> daily_;
+  std::vector<std::vector<uint8_t>> daily_domains_;
+  FlatSet64 daily_users_, daily_pages_;
+  FlatMap64 hourly_of_;
+  std::vector<HourlyAgg> hourly_;
+  FlatSet64 hourly_users_, hourly_pages_;
+  FlatMap64 risk_of_;
+  std::vector<RiskAgg> risk_;
+  FlatSet64 risk_domains_;
+  FlatMap64 contrib_of_;
+  std::vector<ContribAgg> contrib_;
+  FlatSet64 contrib_pages_;
+  FlatMap64 page_hour_of_;  // page << 32 | hour slot -> index into page_hours_
+  std::vector<PageHour> page_hours_;
+  FlatSet64 page_hour_editors_;
+};
+
+void GoldPass::Add(const RecordBatch& silver) {
+  if (s_.nt == 0 || silver.num_rows() == 0) return;
+  const Column& c_type = silver.column("event_type");
+  const Column& c_domain = silver.column("domain");
+  const Column& c_region = silver.column("region");
+  const Column& c_title = silver.column("title");
+  const Column& c_user = silver.column("user_normalized");
+  const Column& c_user_type = silver.column("user_type");
+  const Column& c_bot = silver.column("is_bot");
+  const Column& c_anon = silver.column("is_anonymous");
+  const Column& c_delta = silver.column("length_delta");
+  const Column& c_ldel = silver.column("is_large_deletion");
+  const Column& c_ladd = silver.column("is_large_addition");
+  const Column& c_ts = silver.column("event_timestamp");
+  const Column& c_date = silver.column("event_date");
+  const Column& c_hour = silver.column("event_hour");
+
+  const bool one_pass = passes_ == 1;
+  const bool counters = pass_ == 0;
+  const size_t n = silver.num_rows();
+  std::string_view last_date;
+  int32_t last_slot = -1;
+  for (size_t r = 0; r < n; ++r) {
+    std::string_view date = c_date.GetString(r);
+    if (r == 0 || date != last_date) {
+      auto it = s_.slot_of.find(date);
+      last_slot = it == s_.slot_of.end() ? -2 : it->second;
+      last_date = date;
+    }
+    if (last_slot < 0) continue;  // a date this computation does not need
+    const int32_t slot = last_slot;
+    const bool is_target = slot < s_.nt;
+    const int32_t hour = c_hour.GetInt32(r);
+    if (hour < 0 || hour > 23) continue;  // impossible by construction (the silver gate checks it)
+
+    const int32_t domain = domains_.Id(c_domain.GetString(r));
+    const bool has_user = c_user.IsValid(r);
+    const bool has_title = c_title.IsValid(r);
+    std::string_view user_name, title_name;
+    uint64_t user_hash = 0, title_hash = 0;
+    bool user_in = false, page_in = false;
+    if (has_user) {
+      user_name = c_user.GetString(r);
+      user_hash = Interner::HashOf(user_name);
+      user_in = one_pass || PassOf(user_hash, passes_) == pass_;
+    }
+    if (has_title) {
+      title_name = c_title.GetString(r);
+      title_hash = Interner::HashOf(title_name);
+      page_in = one_pass || PassOf(title_hash ^ Mix(domains_.Hash(domain)), passes_) == pass_;
+    }
+    if (!counters && !user_in && !page_in) continue;
+
+    const bool interned = user_in || page_in;
+    const int32_t user = has_user && interned ? users_.Id(user_name, user_hash) : -1;
+    const int32_t title = has_title && interned ? titles_.Id(title_name, title_hash) : -1;
+    const EventKind kind = KindOf(c_type.GetString(r));
+    const bool delta_valid = c_delta.IsValid(r);
+    const int32_t delta = delta_valid ? c_delta.GetInt32(r) : 0;
+    const int32_t abs_delta = delta < 0 ? -delta : delta;
+    int32_t page = -1;
+    if (title >= 0) {
+      uint64_t pk = Pair(static_cast<uint32_t>(domain), static_cast<uint32_t>(title));
+      auto [id, inserted] = page_of_.FindOrInsert(pk, static_cast<int32_t>(page_domain_.size()));
+      if (inserted) {
+        page_domain_.push_back(domain);
+        page_title_.push_back(title);
+      }
+      page = id;
+    }
+
+    if (page_in && (kind == kEdit || kind == kNew)) {
+      uint32_t hour_slot = static_cast<uint32_t>((s_.slot_day[slot] - s_.min_day) * 24 + hour);
+      auto [ph, ph_new] = page_hour_of_.FindOrInsert(Pair(static_cast<uint32_t>(page), hour_slot),
+                                                     static_cast<int32_t>(page_hours_.size()));
+      if (ph_new) page_hours_.push_back(PageHour{page, static_cast<int32_t>(hour_slot)});
+      PageHour& p = page_hours_[ph];
+      ++p.edits;
+      p.bytes += abs_delta;
+      if (user >= 0 && page_hour_editors_.Insert(Pair(static_cast<uint32_t>(ph), static_cast<uint32_t>(user)))) {
+        ++p.editors;
+      }
+    }
+    if (!is_target) continue;
+
+    const bool bot = c_bot.GetBool(r);
+    const bool anon = c_anon.GetBool(r);
+    const bool ldel = c_ldel.GetBool(r);
+    const bool ladd = c_ladd.GetBool(r);
+    const int64_t added = delta > 0 ? delta : 0;
+    const int64_t removed = delta < 0 ? -static_cast<int64_t>(delta) : 0;
+
+    // hourly_stats. A group's distinct titles are its distinct pages: the
+    // group has one domain.
+    uint64_t hkey = (static_cast<uint64_t>(slot * 24 + hour) << 32) | static_cast<uint32_t>(domain);
+    auto [hg, hnew] = hourly_of_.FindOrInsert(hkey, static_cast<int32_t>(hourly_.size()));
+    if (hnew) {
+      HourlyAgg h;
+      h.date = slot;
+      h.hour = hour;
+      h.domain = domain;
+      h.region = regions_.Value(regions_.Id(c_region.GetString(r)));
+      hourly_.push_back(h);
+    }
+    HourlyCounts& h = hourly_[hg].n;
+    DailyCounts& d = daily_[slot];
+    if (counters) {
+      ++h.total;
+      h.bytes_added += added;
+      h.bytes_removed += removed;
+      if (delta_valid) {
+        h.abs_delta_sum += abs_delta;
+        ++h.delta_count;
+      }
+      h.bot += bot;
+      h.anonymous += anon;
+      h.large_del += ldel;
+      h.large_add += ladd;
+      if (kind != kOtherKind) ++h.types[kind];
+
+      // daily_analytics_summary
+      ++d.total;
+      d.bytes_added += added;
+      d.bytes_removed += removed;
+      if (delta_valid) {
+        d.abs_delta_sum += abs_delta;
+        ++d.delta_count;
+      }
+      d.bot += bot;
+      d.anonymous += anon;
+      d.registered += c_user_type.GetString(r) == "registered";
+      d.new_pages += kind == kNew;
+      d.large_del += ldel;
+      d.large_add += ladd;
+      ++d.regions[RegionIndex(c_region.GetString(r))];
+      ++d.hours[hour];
+      std::vector<uint8_t>& seen = daily_domains_[slot];
+      if (seen.size() <= static_cast<size_t>(domain)) seen.resize(domain + 1, 0);
+      d.domains += seen[domain] == 0;
+      seen[domain] = 1;
+    }
+    if (user_in && hourly_users_.Insert(Pair(hg, user))) ++h.users;
+    if (page_in && hourly_pages_.Insert(Pair(hg, page))) ++h.pages;
+    if (user_in && daily_users_.Insert(Pair(slot, user))) ++d.users;
+    if (page_in && daily_pages_.Insert(Pair(slot, page))) ++d.pages;
+
+    if (!user_in) continue;
+    const int64_t ts = c_ts.GetInt64(r);
+    // top_contributors (bots included). Distinct titles per (date, domain,
+    // user) are distinct pages, as for hourly.
+    uint64_t ckey = (static_cast<uint64_t>(slot) << 56) | (static_cast<uint64_t>(domain) << 32) |
+                    static_cast<uint32_t>(user);
+    auto [cg, cnew] = contrib_of_.FindOrInsert(ckey, static_cast<int32_t>(contrib_.size()));
+    if (cnew) {
+      ContribAgg c;
+      c.date = slot;
+      c.domain = domain;
+      c.user = user;
+      contrib_.push_back(c);
+    }
+    ContribAgg& c = contrib_[cg];
+    ++c.edits;
+    c.bytes_added += added;
+    c.bytes_removed += removed;
+    c.bot = c.bot || bot;
+    c.first = std::min(c.first, ts);
+    c.last = std::max(c.last, ts);
+    if (page >= 0 && contrib_pages_.Insert(Pair(cg, page))) ++c.pages;
+
+    // risk_scores: humans with a name
+    if (bot) continue;
+    uint64_t rkey = Pair(slot, user);
+    auto [rg, rnew] = risk_of_.FindOrInsert(rkey, static_cast<int32_t>(risk_.size()));
+    if (rnew) {
+      RiskAgg a;
+      a.date = slot;
+      a.user = user;
+      risk_.push_back(a);
+    }
+    RiskAgg& a = risk_[rg];
+    ++a.total;
+    ++a.hours[hour];
+    a.large_del += ldel;
+    a.anonymous += anon;
+    a.first = std::min(a.first, ts);
+    a.last = std::max(a.last, ts);
+    if (risk_domains_.Insert(Pair(rg, domain))) ++a.domains;
+  }
+}
+
+PassResult GoldPass::Finish() {
+  PassResult out;
+  Interner& keep = out.strings;
+  auto own = [&](std::string_view s) { return keep.Value(keep.Id(s)); };
+
+  for (const HourlyAgg& h : hourly_) {
+    out.hourly.push_back(HourlyRow{h.date, h.hour, own(domains_.Value(h.domain)), own(h.region), h.n});
+  }
+  out.daily = daily_;
+
+  for (const RiskAgg& a : risk_) {
+    if (a.total < rules::kMinEventsForRiskScore) continue;
+    RiskRow row{a.date, own(users_.Value(a.user)), rules::ClassifyName(std::string(users_.Value(a.user))), {}, 0,
+                a.first, a.last};
+    row.in.total_edits = a.total;
+    for (int32_t c : a.hours) {
+      row.in.peak_hour_edits = std::max<int64_t>(row.in.peak_hour_edits, c);
+      row.active_hours += c > 0;
+    }
+    row.in.large_deletions = a.large_del;
+    row.in.domains_edited = a.domains;
+    row.in.anonymous_edits = a.anonymous;
+    out.risk.push_back(row);
+  }
+
+  out.contrib.reserve(contrib_.size());
+  for (const ContribAgg& c : contrib_) {
+    out.contrib.push_back(ContribRow{c.date, domains_.Value(c.domain), users_.Value(c.user), c.edits, c.bytes_added,
+                                     c.bytes_removed, c.pages, c.bot, c.first, c.last});
+  }
+  KeepTopPerGroup(&out.contrib, ContribBefore, SameContribGroup, kTopContributorsN);
+  for (ContribRow& c : out.contrib) {
+    c.type = c.bot ? rules::UserType::kBot : rules::ClassifyName(std::string(c.user));
+    c.domain = own(c.domain);
+    c.user = own(c.user);
+  }
+
+  AppendTrending(&out);
+  return out;
+}
+
+void GoldPass::AppendTrending(PassResult* out) {
+  // Each page's hours in ascending order, for the sliding 24-hour window.
+  std::vector<PageHour>& ph = page_hours_;
+  std::sort(ph.begin(), ph.end(), [](const PageHour& a, const PageHour& b) {
+    return a.page != b.page ? a.page < b.page : a.slot < b.slot;
+  });
+  // Hour slot -> target date index (or -1 for a previous-day-only slot).
+  std::unordered_map<int64_t, int32_t> target_of_day;
+  for (int32_t t = 0; t < s_.nt; ++t) target_of_day[s_.slot_day[t] - s_.min_day] = t;
+
+  std::vector<TrendRow>& cand = out->trending;
+  size_t window_start = 0;
+  int64_t window_sum = 0;
+  for (size_t i = 0; i < ph.size(); ++i) {
+    if (i == 0 || ph[i].page != ph[i - 1].page) {
+      window_start = i;
+      window_sum = 0;
+    }
+    // Window = this page's hours in [slot-24, slot-1], i.e. the entries
+    // from window_start to i-1 once the too-old ones are dropped.
+    while (window_start < i && ph[window_start].slot < ph[i].slot - 24) {
+      window_sum -= ph[window_start].edits;
+      ++window_start;
+    }
+    const int64_t prev = window_sum;
+    window_sum += ph[i].edits;
+    if (ph[i].edits < kTrendingMinEdits) continue;
+    auto it = target_of_day.find(ph[i].slot / 24);
+    if (it == target_of_day.end()) continue;
+    TrendRow c;
+    c.date = it->second;
+    c.hour = ph[i].slot % 24;
+    c.domain = domains_.Value(page_domain_[ph[i].page]);
+    c.title = titles_.Value(page_title_[ph[i].page]);
+    c.edits = ph[i].edits;
+    c.editors = ph[i].editors;
+    c.bytes = ph[i].bytes;
+    c.prev = prev;
+    c.score = rules::RoundTo(static_cast<double>(c.edits) / (1.0 + static_cast<double>(prev) / 24.0), 4);
+    cand.push_back(c);
+  }
+  KeepTopPerGroup(&cand, TrendBefore, SameTrendGroup, kTrendingTopN);
+  for (TrendRow& c : cand) {
+    c.domain = out->strings.Value(out->strings.Id(c.domain));
+    c.title = out->strings.Value(out->strings.Id(c.title));
+  }
+}
+
+// Ranks 1.. within each run of rows for which same_group holds.
+template <class Row, class SameGroup>
+std::vector<int32_t> RanksWithinGroups(const std::vector<Row>& rows, SameGroup same_group) {
+  std::vector<int32_t> ranks(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ranks[i] = i > 0 && same_group(rows[i], rows[i - 1]) ? ranks[i - 1] + 1 : 1;
+  }
+  return ranks;
+}
 
 }  // namespace
 
@@ -245,6 +738,14 @@ std::vector<std::string> SilverDatesNeededFor(const std::vector<std::string>& go
     out.insert(PreviousDate(d));
   }
   return {out.begin(), out.end()};
+}
+
+int GoldPassesFor(int64_t silver_rows, int concurrent_passes) {
+  const int64_t threads = std::max(1, concurrent_passes);
+  const int64_t rows_per_pass = std::max<int64_t>(1, kGoldRowsInMemory / threads);
+  int64_t passes = std::max(threads, (silver_rows + rows_per_pass - 1) / rows_per_pass);
+  passes = (passes + threads - 1) / threads * threads;  // every thread gets as many passes
+  return static_cast<int>(std::min<int64_t>(passes, kGoldMaxPasses));
 }
 
 std::map<std::string, int64_t> CountRowsPerDate(const RecordBatch& batch, std::string_view date_column) {
@@ -267,268 +768,63 @@ std::map<std::string, int64_t> CountRowsPerDate(const RecordBatch& batch, std::s
   return out;
 }
 
-// ComputeGold's working state: the interned strings and the aggregates of
-// every row added so far.
 struct GoldAccumulator::State {
-  State(const std::vector<std::string>& target_dates_in, int64_t now);
-  void Add(const RecordBatch& silver);
+  State(const std::vector<std::string>& target_dates, int64_t now, int passes)
+      : slots(target_dates), now_us(now), running(passes), results(passes) {}
   GoldResult Finish();
 
+  DateSlots slots;
   int64_t now_us;
-  bool any_rows = false;
-  std::vector<std::string> targets;
-  int32_t nt = 0;
-  std::vector<std::string> slot_dates;
-  std::vector<int64_t> slot_day;
-  int64_t min_day = INT64_MAX;
-  std::unordered_map<std::string_view, int32_t> slot_of;  // views into slot_dates, fixed after construction
-  Interner domains, users, titles, regions;
-  FlatMap64 page_of;  // domain << 32 | title -> page id
-  std::vector<int32_t> page_domain, page_title;
-
-  std::vector<DailyAgg> daily;
-  std::vector<std::vector<uint8_t>> daily_domains;
-  FlatSet64 daily_users, daily_pages;
-  FlatMap64 hourly_of;
-  std::vector<HourlyAgg> hourly;
-  FlatSet64 hourly_users, hourly_titles;
-  FlatMap64 risk_of;
-  std::vector<RiskAgg> risk;
-  FlatSet64 risk_domains;
-  FlatMap64 contrib_of;
-  std::vector<ContribAgg> contrib;
-  FlatSet64 contrib_titles;
-  FlatMap64 page_hour_of;  // page << 32 | hour slot -> index into page_hours
-  std::vector<PageHour> page_hours;
-  FlatSet64 page_hour_editors;
-
+  std::vector<std::unique_ptr<GoldPass>> running;  // [pass], created by its first Add
+  std::vector<std::optional<PassResult>> results;  // [pass], set by EndPass
 };
-
-GoldAccumulator::State::State(const std::vector<std::string>& target_dates_in, int64_t now) : now_us(now) {
-  targets = target_dates_in;
-  std::sort(targets.begin(), targets.end());
-  targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
-  nt = static_cast<int32_t>(targets.size());
-
-  // Loaded dates: targets (slots 0..nt-1) and the previous day of each that
-  // is not itself a target (trending only). Day numbers give UTC hour slots.
-  slot_dates = targets;
-  for (const auto& d : targets) {
-    std::string p = PreviousDate(d);
-    if (!std::binary_search(targets.begin(), targets.end(), p) &&
-        std::find(slot_dates.begin(), slot_dates.end(), p) == slot_dates.end()) {
-      slot_dates.push_back(p);
-    }
-  }
-  slot_day.resize(slot_dates.size());
-  for (size_t i = 0; i < slot_dates.size(); ++i) {
-    auto micros = ParseDateMicros(slot_dates[i]);
-    slot_day[i] = micros ? *micros / kMicrosPerDay : 0;
-    min_day = std::min(min_day, slot_day[i]);
-  }
-  for (size_t i = 0; i < slot_dates.size(); ++i) slot_of[slot_dates[i]] = static_cast<int32_t>(i);
-  daily.resize(nt);
-  daily_domains.resize(nt);
-}
-
-void GoldAccumulator::State::Add(const RecordBatch& silver) {
-  if (nt == 0 || silver.num_rows() == 0) return;
-  any_rows = true;
-  const Column& c_type = silver.column("event_type");
-  const Column& c_domain = silver.column("domain");
-  const Column& c_region = silver.column("region");
-  const Column& c_title = silver.column("title");
-  const Column& c_user = silver.column("user_normalized");
-  const Column& c_user_type = silver.column("user_type");
-  const Column& c_bot = silver.column("is_bot");
-  const Column& c_anon = silver.column("is_anonymous");
-  const Column& c_delta = silver.column("length_delta");
-  const Column& c_ldel = silver.column("is_large_deletion");
-  const Column& c_ladd = silver.column("is_large_addition");
-  const Column& c_ts = silver.column("event_timestamp");
-  const Column& c_date = silver.column("event_date");
-  const Column& c_hour = silver.column("event_hour");
-
-  const size_t n = silver.num_rows();
-  std::string_view last_date;
-  int32_t last_slot = -1;
-  for (size_t r = 0; r < n; ++r) {
-    std::string_view date = c_date.GetString(r);
-    if (r == 0 || date != last_date) {
-      auto it = slot_of.find(date);
-      last_slot = it == slot_of.end() ? -2 : it->second;
-      last_date = date;
-    }
-    if (last_slot < 0) continue;  // a date this computation does not need
-    const int32_t slot = last_slot;
-    const bool is_target = slot < nt;
-    const int32_t hour = c_hour.GetInt32(r);
-    if (hour < 0 || hour > 23) continue;  // impossible by construction (the silver gate checks it)
-    const EventKind kind = KindOf(c_type.GetString(r));
-    const int32_t domain = domains.Id(c_domain.GetString(r));
-    const int32_t title = c_title.IsValid(r) ? titles.Id(c_title.GetString(r)) : -1;
-    const int32_t user = c_user.IsValid(r) ? users.Id(c_user.GetString(r)) : -1;
-    const bool delta_valid = c_delta.IsValid(r);
-    const int32_t delta = delta_valid ? c_delta.GetInt32(r) : 0;
-    const int32_t abs_delta = delta < 0 ? -delta : delta;
-    int32_t page = -1;
-    if (title >= 0) {
-      uint64_t pk = Pair(static_cast<uint32_t>(domain), static_cast<uint32_t>(title));
-      auto [id, inserted] = page_of.FindOrInsert(pk, static_cast<int32_t>(page_domain.size()));
-      if (inserted) {
-        page_domain.push_back(domain);
-        page_title.push_back(title);
-      }
-      page = id;
-    }
-
-    if ((kind == kEdit || kind == kNew) && page >= 0) {
-      uint32_t hour_slot = static_cast<uint32_t>((slot_day[slot] - min_day) * 24 + hour);
-      auto [ph, ph_new] =
-          page_hour_of.FindOrInsert(Pair(static_cast<uint32_t>(page), hour_slot), static_cast<int32_t>(page_hours.size()));
-      if (ph_new) page_hours.push_back(PageHour{page, static_cast<int32_t>(hour_slot)});
-      PageHour& p = page_hours[ph];
-      ++p.edits;
-      p.bytes += abs_delta;
-      if (user >= 0 && page_hour_editors.Insert(Pair(static_cast<uint32_t>(ph), static_cast<uint32_t>(user)))) ++p.editors;
-    }
-    if (!is_target) continue;
-
-    const bool bot = c_bot.GetBool(r);
-    const bool anon = c_anon.GetBool(r);
-    const bool ldel = c_ldel.GetBool(r);
-    const bool ladd = c_ladd.GetBool(r);
-    const int64_t ts = c_ts.GetInt64(r);
-    const int64_t added = delta > 0 ? delta : 0;
-    const int64_t removed = delta < 0 ? -static_cast<int64_t>(delta) : 0;
-
-    // hourly_stats
-    uint64_t hkey = (static_cast<uint64_t>(slot * 24 + hour) << 32) | static_cast<uint32_t>(domain);
-    auto [hg, hnew] = hourly_of.FindOrInsert(hkey, static_cast<int32_t>(hourly.size()));
-    if (hnew) {
-      HourlyAgg h;
-      h.date = slot;
-      h.hour = hour;
-      h.domain = domain;
-      h.region = regions.Value(regions.Id(c_region.GetString(r)));
-      hourly.push_back(h);
-    }
-    HourlyAgg& h = hourly[hg];
-    ++h.total;
-    h.bytes_added += added;
-    h.bytes_removed += removed;
-    if (delta_valid) {
-      h.abs_delta_sum += abs_delta;
-      ++h.delta_count;
-    }
-    h.bot += bot;
-    h.anonymous += anon;
-    h.large_del += ldel;
-    h.large_add += ladd;
-    if (kind != kOtherKind) ++h.types[kind];
-    if (user >= 0 && hourly_users.Insert(Pair(hg, user))) ++h.users;
-    if (title >= 0 && hourly_titles.Insert(Pair(hg, title))) ++h.pages;
-
-    // daily_analytics_summary
-    DailyAgg& d = daily[slot];
-    ++d.total;
-    d.bytes_added += added;
-    d.bytes_removed += removed;
-    if (delta_valid) {
-      d.abs_delta_sum += abs_delta;
-      ++d.delta_count;
-    }
-    d.bot += bot;
-    d.anonymous += anon;
-    d.registered += c_user_type.GetString(r) == "registered";
-    d.new_pages += kind == kNew;
-    d.large_del += ldel;
-    d.large_add += ladd;
-    ++d.regions[RegionIndex(c_region.GetString(r))];
-    ++d.hours[hour];
-    if (daily_domains[slot].size() <= static_cast<size_t>(domain)) daily_domains[slot].resize(domain + 1, 0);
-    daily_domains[slot][domain] = 1;
-    if (user >= 0 && daily_users.Insert(Pair(slot, user))) ++d.users;
-    if (page >= 0 && daily_pages.Insert(Pair(slot, page))) ++d.pages;
-
-    if (user < 0) continue;
-    // top_contributors (bots included)
-    uint64_t ckey = (static_cast<uint64_t>(slot) << 56) | (static_cast<uint64_t>(domain) << 32) |
-                    static_cast<uint32_t>(user);
-    auto [cg, cnew] = contrib_of.FindOrInsert(ckey, static_cast<int32_t>(contrib.size()));
-    if (cnew) {
-      ContribAgg c;
-      c.date = slot;
-      c.domain = domain;
-      c.user = user;
-      contrib.push_back(c);
-    }
-    ContribAgg& c = contrib[cg];
-    ++c.edits;
-    c.bytes_added += added;
-    c.bytes_removed += removed;
-    c.bot = c.bot || bot;
-    c.first = std::min(c.first, ts);
-    c.last = std::max(c.last, ts);
-    if (title >= 0 && contrib_titles.Insert(Pair(cg, title))) ++c.pages;
-
-    // risk_scores: humans with a name
-    if (bot) continue;
-    uint64_t rkey = Pair(slot, user);
-    auto [rg, rnew] = risk_of.FindOrInsert(rkey, static_cast<int32_t>(risk.size()));
-    if (rnew) {
-      RiskAgg a;
-      a.date = slot;
-      a.user = user;
-      risk.push_back(a);
-    }
-    RiskAgg& a = risk[rg];
-    ++a.total;
-    ++a.hours[hour];
-    a.large_del += ldel;
-    a.anonymous += anon;
-    a.first = std::min(a.first, ts);
-    a.last = std::max(a.last, ts);
-    if (risk_domains.Insert(Pair(rg, domain))) ++a.domains;
-  }
-
-}
 
 GoldResult GoldAccumulator::State::Finish() {
   GoldResult res{RecordBatch(HourlyStatsTable().schema), RecordBatch(RiskScoresTable().schema),
                  RecordBatch(DailySummaryTable().schema), RecordBatch(TrendingPagesTable().schema),
                  RecordBatch(TopContributorsTable().schema)};
+  const int32_t nt = slots.nt;
+  const std::vector<std::string>& targets = slots.targets;
 
-  if (nt == 0 || !any_rows) return res;
-  std::vector<int8_t> name_class(users.size(), -1);
-  auto class_of = [&](int32_t user) {
-    if (name_class[user] < 0) {
-      name_class[user] = static_cast<int8_t>(rules::ClassifyName(std::string(users.Value(user))));
-    }
-    return static_cast<rules::UserType>(name_class[user]);
-  };
+  std::vector<HourlyRow> hourly_parts;
+  std::vector<DailyCounts> daily(nt);
+  std::vector<RiskRow> risk;
+  std::vector<ContribRow> contrib;
+  std::vector<TrendRow> trending;
+  for (const auto& r : results) {
+    hourly_parts.insert(hourly_parts.end(), r->hourly.begin(), r->hourly.end());
+    for (int32_t t = 0; t < nt; ++t) daily[t].Add(r->daily[t]);
+    risk.insert(risk.end(), r->risk.begin(), r->risk.end());
+    contrib.insert(contrib.end(), r->contrib.begin(), r->contrib.end());
+    trending.insert(trending.end(), r->trending.begin(), r->trending.end());
+  }
 
-  // ---- hourly_stats ----
+  // ---- hourly_stats: one row per group, its passes' counts added ----
   {
-    std::vector<int32_t> order(hourly.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-      const HourlyAgg& x = hourly[a];
-      const HourlyAgg& y = hourly[b];
-      if (x.date != y.date) return x.date < y.date;  // slots 0..nt-1 are sorted dates
+    std::sort(hourly_parts.begin(), hourly_parts.end(), [](const HourlyRow& x, const HourlyRow& y) {
+      if (x.date != y.date) return x.date < y.date;
       if (x.hour != y.hour) return x.hour < y.hour;
-      return domains.Value(x.domain) < domains.Value(y.domain);
+      return x.domain < y.domain;
     });
+    std::vector<HourlyRow> hourly;
+    for (const HourlyRow& p : hourly_parts) {
+      if (!hourly.empty() && hourly.back().date == p.date && hourly.back().hour == p.hour &&
+          hourly.back().domain == p.domain) {
+        hourly.back().n.Add(p.n);
+      } else {
+        hourly.push_back(p);
+      }
+    }
     RecordBatch& out = res.hourly_stats;
-    out.Reserve(order.size());
+    out.Reserve(hourly.size());
     auto& col = out.columns();
-    for (int32_t g : order) {
-      const HourlyAgg& h = hourly[g];
+    for (const HourlyRow& row : hourly) {
+      const HourlyCounts& h = row.n;
       int i = 0;
-      col[i++].AppendString(targets[h.date]);
-      col[i++].AppendInt32(h.hour);
-      col[i++].AppendString(domains.Value(h.domain));
-      col[i++].AppendString(h.region);
+      col[i++].AppendString(targets[row.date]);
+      col[i++].AppendInt32(row.hour);
+      col[i++].AppendString(row.domain);
+      col[i++].AppendString(row.region);
       col[i++].AppendInt64(h.total);
       col[i++].AppendInt64(h.users);
       col[i++].AppendInt64(h.pages);
@@ -559,29 +855,14 @@ GoldResult GoldAccumulator::State::Finish() {
   };
   std::vector<DayRisk> day_risk(nt);
   {
-    std::vector<int32_t> order;
-    for (size_t i = 0; i < risk.size(); ++i) {
-      if (risk[i].total >= rules::kMinEventsForRiskScore) order.push_back(static_cast<int32_t>(i));
-    }
-    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-      if (risk[a].date != risk[b].date) return risk[a].date < risk[b].date;
-      return users.Value(risk[a].user) < users.Value(risk[b].user);
+    std::sort(risk.begin(), risk.end(), [](const RiskRow& a, const RiskRow& b) {
+      return a.date != b.date ? a.date < b.date : a.user < b.user;
     });
     RecordBatch& out = res.risk_scores;
-    out.Reserve(order.size());
+    out.Reserve(risk.size());
     auto& col = out.columns();
-    for (int32_t e : order) {
-      const RiskAgg& a = risk[e];
-      rules::RiskInputs in;
-      in.total_edits = a.total;
-      int64_t active = 0;
-      for (int32_t c : a.hours) {
-        in.peak_hour_edits = std::max<int64_t>(in.peak_hour_edits, c);
-        active += c > 0;
-      }
-      in.large_deletions = a.large_del;
-      in.domains_edited = a.domains;
-      in.anonymous_edits = a.anonymous;
+    for (const RiskRow& a : risk) {
+      const rules::RiskInputs& in = a.in;
       rules::RiskAssessment ra = rules::AssessRisk(in);
       DayRisk& dr = day_risk[a.date];
       ++dr.scored;
@@ -593,12 +874,12 @@ GoldResult GoldAccumulator::State::Finish() {
       dr.alerts += ra.alert;
       int i = 0;
       col[i++].AppendString(targets[a.date]);
-      col[i++].AppendString(users.Value(a.user));
+      col[i++].AppendString(a.user);
       col[i++].AppendString("user");
-      col[i++].AppendString(rules::UserTypeName(class_of(a.user)));
+      col[i++].AppendString(rules::UserTypeName(a.name_class));
       col[i++].AppendInt64(in.total_edits);
       col[i++].AppendInt64(in.peak_hour_edits);
-      col[i++].AppendInt64(active);
+      col[i++].AppendInt64(a.active_hours);
       col[i++].AppendInt64(in.large_deletions);
       col[i++].AppendInt64(in.domains_edited);
       col[i++].AppendInt64(in.anonymous_edits);
@@ -622,10 +903,9 @@ GoldResult GoldAccumulator::State::Finish() {
     RecordBatch& out = res.daily_summary;
     auto& col = out.columns();
     for (int32_t t = 0; t < nt; ++t) {
-      const DailyAgg& d = daily[t];
+      const DailyCounts& d = daily[t];
       if (d.total == 0) continue;
       const DayRisk& dr = day_risk[t];
-      int64_t active_domains = std::count(daily_domains[t].begin(), daily_domains[t].end(), 1);
       int peak_hour = 0;
       int64_t hours_with_events = 0;
       for (int hh = 0; hh < 24; ++hh) {
@@ -642,7 +922,7 @@ GoldResult GoldAccumulator::State::Finish() {
       col[i++].AppendString(targets[t]);
       col[i++].AppendInt64(d.total);
       col[i++].AppendInt64(d.users);
-      col[i++].AppendInt64(active_domains);
+      col[i++].AppendInt64(d.domains);
       col[i++].AppendInt64(d.pages);
       col[i++].AppendDouble(Pct(d.bot, d.total));
       col[i++].AppendDouble(Pct(d.anonymous, d.total));
@@ -679,42 +959,25 @@ GoldResult GoldAccumulator::State::Finish() {
 
   // ---- top_contributors ----
   {
-    std::vector<int32_t> order(contrib.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-      const ContribAgg& x = contrib[a];
-      const ContribAgg& y = contrib[b];
-      if (x.date != y.date) return x.date < y.date;
-      if (x.domain != y.domain) return domains.Value(x.domain) < domains.Value(y.domain);
-      if (x.edits != y.edits) return x.edits > y.edits;
-      if (x.bytes_added != y.bytes_added) return x.bytes_added > y.bytes_added;
-      return users.Value(x.user) < users.Value(y.user);
-    });
+    KeepTopPerGroup(&contrib, ContribBefore, SameContribGroup, kTopContributorsN);
+    std::vector<int32_t> ranks = RanksWithinGroups(contrib, SameContribGroup);
     RecordBatch& out = res.top_contributors;
     auto& col = out.columns();
-    int32_t rank = 0;
-    int32_t prev_date = -1, prev_domain = -1;
-    for (int32_t k : order) {
-      const ContribAgg& c = contrib[k];
-      if (c.date != prev_date || c.domain != prev_domain) {
-        rank = 0;
-        prev_date = c.date;
-        prev_domain = c.domain;
-      }
-      if (++rank > kTopContributorsN) continue;
+    for (size_t k = 0; k < contrib.size(); ++k) {
+      const ContribRow& c = contrib[k];
       int i = 0;
       col[i++].AppendString(targets[c.date]);
-      col[i++].AppendString(domains.Value(c.domain));
-      col[i++].AppendString(users.Value(c.user));
+      col[i++].AppendString(c.domain);
+      col[i++].AppendString(c.user);
       col[i++].AppendInt64(c.edits);
       col[i++].AppendInt64(c.pages);
       col[i++].AppendInt64(c.bytes_added);
       col[i++].AppendInt64(c.bytes_removed);
       col[i++].AppendBool(c.bot);
-      col[i++].AppendString(c.bot ? "bot" : rules::UserTypeName(class_of(c.user)));
+      col[i++].AppendString(rules::UserTypeName(c.type));
       col[i++].AppendInt64(c.first);
       col[i++].AppendInt64(c.last);
-      col[i++].AppendInt32(rank);
+      col[i++].AppendInt32(ranks[k]);
       col[i++].AppendInt64(now_us);
       col[i++].AppendString(kTopContributorsSchemaVersion);
     }
@@ -722,74 +985,23 @@ GoldResult GoldAccumulator::State::Finish() {
 
   // ---- trending_pages ----
   {
-    // Each page's hours in ascending order, for the sliding 24-hour window.
-    std::vector<PageHour>& ph = page_hours;
-    std::sort(ph.begin(), ph.end(), [](const PageHour& a, const PageHour& b) {
-      return a.page != b.page ? a.page < b.page : a.slot < b.slot;
-    });
-    // Hour slot -> target date index (or -1 for a previous-day-only slot).
-    std::unordered_map<int64_t, int32_t> target_of_day;
-    for (int32_t t = 0; t < nt; ++t) target_of_day[slot_day[t] - min_day] = t;
-
-    std::vector<TrendCandidate> cand;
-    size_t window_start = 0;
-    int64_t window_sum = 0;
-    for (size_t i = 0; i < ph.size(); ++i) {
-      if (i == 0 || ph[i].page != ph[i - 1].page) {
-        window_start = i;
-        window_sum = 0;
-      }
-      // Window = this page's hours in [slot-24, slot-1], i.e. the entries
-      // from window_start to i-1 once the too-old ones are dropped.
-      while (window_start < i && ph[window_start].slot < ph[i].slot - 24) {
-        window_sum -= ph[window_start].edits;
-        ++window_start;
-      }
-      const int64_t prev = window_sum;
-      window_sum += ph[i].edits;
-      if (ph[i].edits < kTrendingMinEdits) continue;
-      auto it = target_of_day.find(ph[i].slot / 24);
-      if (it == target_of_day.end()) continue;
-      TrendCandidate c;
-      c.date = it->second;
-      c.hour = ph[i].slot % 24;
-      c.domain = page_domain[ph[i].page];
-      c.title = page_title[ph[i].page];
-      c.edits = ph[i].edits;
-      c.editors = ph[i].editors;
-      c.bytes = ph[i].bytes;
-      c.prev = prev;
-      c.score = rules::RoundTo(static_cast<double>(c.edits) / (1.0 + static_cast<double>(prev) / 24.0), 4);
-      cand.push_back(c);
-    }
-    std::sort(cand.begin(), cand.end(), [&](const TrendCandidate& a, const TrendCandidate& b) {
-      if (a.date != b.date) return a.date < b.date;
-      if (a.hour != b.hour) return a.hour < b.hour;
-      if (a.domain != b.domain) return domains.Value(a.domain) < domains.Value(b.domain);
-      if (a.score != b.score) return a.score > b.score;
-      if (a.edits != b.edits) return a.edits > b.edits;
-      return titles.Value(a.title) < titles.Value(b.title);
-    });
+    KeepTopPerGroup(&trending, TrendBefore, SameTrendGroup, kTrendingTopN);
+    std::vector<int32_t> ranks = RanksWithinGroups(trending, SameTrendGroup);
     RecordBatch& out = res.trending_pages;
     auto& col = out.columns();
-    int32_t rank = 0;
-    for (size_t k = 0; k < cand.size(); ++k) {
-      const TrendCandidate& c = cand[k];
-      if (k == 0 || c.date != cand[k - 1].date || c.hour != cand[k - 1].hour || c.domain != cand[k - 1].domain) {
-        rank = 0;
-      }
-      if (++rank > kTrendingTopN) continue;
+    for (size_t k = 0; k < trending.size(); ++k) {
+      const TrendRow& c = trending[k];
       int i = 0;
       col[i++].AppendString(targets[c.date]);
       col[i++].AppendInt32(c.hour);
-      col[i++].AppendString(domains.Value(c.domain));
-      col[i++].AppendString(titles.Value(c.title));
+      col[i++].AppendString(c.domain);
+      col[i++].AppendString(c.title);
       col[i++].AppendInt64(c.edits);
       col[i++].AppendInt64(c.editors);
       col[i++].AppendInt64(c.bytes);
       col[i++].AppendInt64(c.prev);
       col[i++].AppendDouble(c.score);
-      col[i++].AppendInt32(rank);
+      col[i++].AppendInt32(ranks[k]);
       col[i++].AppendInt64(now_us);
       col[i++].AppendString(kTrendingPagesSchemaVersion);
     }
@@ -797,11 +1009,30 @@ GoldResult GoldAccumulator::State::Finish() {
   return res;
 }
 
-GoldAccumulator::GoldAccumulator(const std::vector<std::string>& target_dates, int64_t now_us)
-    : state_(std::make_unique<State>(target_dates, now_us)) {}
+GoldAccumulator::GoldAccumulator(const std::vector<std::string>& target_dates, int64_t now_us, int passes)
+    : state_(std::make_unique<State>(target_dates, now_us, std::max(1, passes))) {}
 GoldAccumulator::~GoldAccumulator() = default;
-void GoldAccumulator::Add(const RecordBatch& silver_part) { state_->Add(silver_part); }
-GoldResult GoldAccumulator::Finish() { return state_->Finish(); }
+
+int GoldAccumulator::passes() const { return static_cast<int>(state_->results.size()); }
+
+void GoldAccumulator::Add(const RecordBatch& silver_part, int pass) {
+  std::unique_ptr<GoldPass>& p = state_->running.at(pass);
+  if (state_->results[pass]) std::abort();  // rows fed to a pass that has ended: a caller bug
+  if (!p) p = std::make_unique<GoldPass>(state_->slots, pass, passes());
+  p->Add(silver_part);
+}
+
+void GoldAccumulator::EndPass(int pass) {
+  std::unique_ptr<GoldPass>& p = state_->running.at(pass);
+  if (state_->results[pass]) return;
+  state_->results[pass] = p ? p->Finish() : GoldPass(state_->slots, pass, passes()).Finish();
+  p.reset();
+}
+
+GoldResult GoldAccumulator::Finish() {
+  for (int pass = 0; pass < passes(); ++pass) EndPass(pass);
+  return state_->Finish();
+}
 
 GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>& target_dates, int64_t now_us) {
   GoldAccumulator gold(target_dates, now_us);

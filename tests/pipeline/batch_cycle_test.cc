@@ -106,14 +106,35 @@ struct CycleOverWarehouse {
   BatchCycle cycle{wh.get(), &alerts, FastOptions(), &stop};
 };
 
-TEST(BatchCycleTest, FailingSilverGateLeavesGoldUntouchedAndAlertsOnce) {
+// Silver's data files on disk, referenced or not.
+std::set<std::string> SilverFilesOnDisk(const std::string& dir) {
+  std::set<std::string> out;
+  auto files = DefaultFileSystem()->ListRecursive(dir);
+  EXPECT_TRUE(files.ok());
+  for (const auto& f : *files) {
+    if (f.path.find("cleaned_events") != std::string::npos && f.path.size() > 8 &&
+        f.path.compare(f.path.size() - 8, 8, ".parquet") == 0) {
+      out.insert(f.path);
+    }
+  }
+  return out;
+}
+
+// With one thread the gate runs before the write; with two, the files are
+// written while the gate runs and must be deleted when it fails.
+class FailingSilverGate : public ::testing::TestWithParam<int> {};
+INSTANTIATE_TEST_SUITE_P(Threads, FailingSilverGate, ::testing::Values(1, 2));
+
+TEST_P(FailingSilverGate, LeavesGoldUntouchedNoFilesBehindAndAlertsOnce) {
   TempDir dir;
   auto wh = Warehouse::Open(DefaultFileSystem(), dir.str(), true);
   ASSERT_TRUE(wh.ok());
   WebhookReceiver hook;
   AlertSink alerts(hook.url());
   std::atomic<bool> stop{false};
-  BatchCycle cycle(wh->get(), &alerts, FastOptions(), &stop);
+  BatchOptions options = FastOptions();
+  options.threads = GetParam();
+  BatchCycle cycle(wh->get(), &alerts, options, &stop);
 
   Land(wh->get(), {Event("a1", "2026-03-01T10:00:00Z"), Event("a2", "2026-03-01T10:05:00Z")}, "p1");
   CycleReport first = cycle.Run();
@@ -122,6 +143,8 @@ TEST(BatchCycleTest, FailingSilverGateLeavesGoldUntouchedAndAlertsOnce) {
   ASSERT_FALSE(gold_before.empty());
   auto silver = *(*wh)->table("silver.cleaned_events");
   auto silver_snapshot = silver->current_snapshot()->snapshot_id;
+  const std::set<std::string> silver_files = SilverFilesOnDisk(dir.str());
+  ASSERT_FALSE(silver_files.empty());
 
   // namespace -10 violates the silver gate's "namespace >= -2" error check.
   Land(wh->get(), {Event("bad", "2026-03-01T11:00:00Z", -10), Event("a3", "2026-03-01T11:01:00Z")}, "p2");
@@ -133,6 +156,7 @@ TEST(BatchCycleTest, FailingSilverGateLeavesGoldUntouchedAndAlertsOnce) {
   ASSERT_TRUE(silver->Refresh().ok());
   EXPECT_EQ(silver->current_snapshot()->snapshot_id, silver_snapshot) << "silver published despite the gate";
   EXPECT_EQ(FilesOf(wh->get(), "gold.hourly_stats", "2026-03-01"), gold_before) << "gold changed";
+  EXPECT_EQ(SilverFilesOnDisk(dir.str()), silver_files) << "the audited rows' files were left behind";
 
   // The FAILED check is recorded.
   auto q = *(*wh)->table("dq_audit.quality_results");

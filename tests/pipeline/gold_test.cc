@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "pipeline_fixture.h"
 #include "wikistream/common/time.h"
@@ -596,6 +597,68 @@ TEST(GoldTest, AccumulatorOverFreedPartsEqualsOneBatch) {
   ExpectBatchesEqual(parts.daily_summary, full.daily_summary, "daily_summary");
   ExpectBatchesEqual(parts.trending_pages, full.trending_pages, "trending_pages");
   ExpectBatchesEqual(parts.top_contributors, full.top_contributors, "top_contributors");
+}
+
+// Passes split the users and pages between them; fed from one thread each,
+// in any number, they must still give exactly the one-pass result, the
+// top-N cuts included.
+TEST(GoldTest, AnyNumberOfPassesOnThreadsEqualsOnePass) {
+  // More users and pages than SyntheticEvents has, so that groups overflow
+  // their top-N; derived from the id, so a re-delivered event stays a copy.
+  std::vector<Ev> events = SyntheticEvents(100000, 5);
+  for (Ev& e : events) {
+    const size_t k = std::hash<std::string>{}(e.id);
+    if (e.user && e.user->rfind("User", 0) == 0) e.user = "User" + std::to_string(k % 300);
+    if (e.title) e.title = "Pg" + std::to_string(k / 300 % 30);
+  }
+  RecordBatch silver = BuildSilver(MakeBronze(events), nullptr, 1);
+  std::set<std::string> all_dates;
+  for (size_t r = 0; r < silver.num_rows(); ++r) all_dates.insert(std::string(silver.column(kSEventDate).GetString(r)));
+  std::vector<std::string> dates(all_dates.begin(), all_dates.end());
+  GoldResult one = ComputeGold(silver, dates, kNow);
+  // The cuts matter: some group has more candidates than it keeps.
+  auto max_rank = [](const RecordBatch& b) {
+    int32_t m = 0;
+    for (size_t r = 0; r < b.num_rows(); ++r) m = std::max(m, b.column("rank").GetInt32(r));
+    return m;
+  };
+  ASSERT_EQ(max_rank(one.top_contributors), kTopContributorsN);
+  ASSERT_EQ(max_rank(one.trending_pages), kTrendingTopN);
+  ASSERT_GT(one.risk_scores.num_rows(), 0u);
+
+  std::vector<uint32_t> first_half, second_half;
+  for (uint32_t r = 0; r < silver.num_rows(); ++r) (r < silver.num_rows() / 2 ? first_half : second_half).push_back(r);
+  const RecordBatch parts[] = {silver.Take(first_half), silver.Take(second_half)};
+  for (int passes : {2, 3, 7}) {
+    SCOPED_TRACE(passes);
+    GoldAccumulator accumulator(dates, kNow, passes);
+    ASSERT_EQ(accumulator.passes(), passes);
+    std::vector<std::thread> threads;
+    for (int p = 0; p < passes; ++p) {
+      threads.emplace_back([&, p] {
+        for (const RecordBatch& part : parts) accumulator.Add(part, p);
+        accumulator.EndPass(p);
+      });
+    }
+    for (auto& t : threads) t.join();
+    GoldResult split = accumulator.Finish();
+    ExpectBatchesEqual(split.hourly_stats, one.hourly_stats, "hourly_stats");
+    ExpectBatchesEqual(split.risk_scores, one.risk_scores, "risk_scores");
+    ExpectBatchesEqual(split.daily_summary, one.daily_summary, "daily_summary");
+    ExpectBatchesEqual(split.trending_pages, one.trending_pages, "trending_pages");
+    ExpectBatchesEqual(split.top_contributors, one.top_contributors, "top_contributors");
+  }
+}
+
+TEST(GoldTest, PassesKeepTheRowsInMemoryBoundedAndFillEveryThread) {
+  EXPECT_EQ(GoldPassesFor(0, 1), 1);
+  EXPECT_EQ(GoldPassesFor(kGoldRowsInMemory, 1), 1);
+  EXPECT_EQ(GoldPassesFor(kGoldRowsInMemory + 1, 1), 2);
+  EXPECT_EQ(GoldPassesFor(10, 2), 2);
+  // Two passes in memory at once: each covers at most half the budget.
+  EXPECT_EQ(GoldPassesFor(3 * kGoldRowsInMemory, 2), 6);
+  EXPECT_EQ(GoldPassesFor(5 * kGoldRowsInMemory / 2, 2), 6);  // 5 rounded up to a multiple of 2
+  EXPECT_EQ(GoldPassesFor(1'000 * kGoldRowsInMemory, 1), kGoldMaxPasses);
 }
 
 TEST(GoldTest, ScalesToManyRows) {

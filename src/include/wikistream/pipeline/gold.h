@@ -45,18 +45,40 @@ GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>
 // file at a time), so a day of silver never has to be in memory at once:
 // Add() keeps copies of the strings it needs, and a part may be freed as soon
 // as Add() returns. Feeding the rows of ComputeGold's `silver` in parts, in
-// any split, gives exactly ComputeGold's result. Finish() is called once.
+// any split, gives exactly ComputeGold's result.
+//
+// With passes > 1 the aggregates of a day are split too: pass p owns the users
+// and the pages (domain, title) whose hash falls to it, so it holds about
+// 1/passes of the distinct users, pages and pairs, and the result is still
+// exactly ComputeGold's. Every pass must be fed every silver row (the caller
+// reads silver once per pass) and then ended with EndPass(), which frees its
+// working state and keeps only its share of the result rows. Different passes
+// may be fed and ended concurrently from different threads; one pass is fed
+// by one thread at a time. Finish() ends any pass still open, merges, and is
+// called once, after every other call has returned.
 class GoldAccumulator {
  public:
-  GoldAccumulator(const std::vector<std::string>& target_dates, int64_t now_us);
+  GoldAccumulator(const std::vector<std::string>& target_dates, int64_t now_us, int passes = 1);
   ~GoldAccumulator();
-  void Add(const RecordBatch& silver_part);
+  int passes() const;
+  void Add(const RecordBatch& silver_part, int pass = 0);
+  void EndPass(int pass);
   GoldResult Finish();
 
  private:
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// Gold's memory follows the distinct users and pages of the days it
+// recomputes, which grow with the input. GoldPassesFor splits the work so
+// that the passes in memory at once (`concurrent_passes`, one per thread)
+// cover about kGoldRowsInMemory silver rows together: a few hundred bytes of
+// aggregates per row at most, so a bounded peak whatever the day's size.
+// At least one pass per thread, and a multiple of the thread count.
+inline constexpr int64_t kGoldRowsInMemory = 1'000'000;
+inline constexpr int kGoldMaxPasses = 64;
+int GoldPassesFor(int64_t silver_rows, int concurrent_passes);
 
 // The gold dates a run must recompute when it added silver rows to
 // `touched_silver_dates`: each touched date D and D+1 (D's rows feed D+1's
