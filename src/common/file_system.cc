@@ -80,14 +80,16 @@ class PosixRandomAccessFile : public RandomAccessFile {
   uint64_t Size() const override { return size_; }
 
   Status ReadAt(uint64_t offset, size_t n, std::string* out) const override {
-    if (offset > size_ || n > size_ - offset) {
-      return Status::Corruption("read past end of " + path_ + " (offset " + std::to_string(offset) + ", length " +
-                                std::to_string(n) + ", size " + std::to_string(size_) + ")");
-    }
+    WS_RETURN_IF_ERROR(CheckRange(offset, n));  // before sizing the string for it
     out->resize(n);
+    return ReadInto(offset, n, out->data());
+  }
+
+  Status ReadInto(uint64_t offset, size_t n, char* dst) const override {
+    WS_RETURN_IF_ERROR(CheckRange(offset, n));
     size_t done = 0;
     while (done < n) {
-      ssize_t r = ::pread(fd_, out->data() + done, n - done, static_cast<off_t>(offset + done));
+      ssize_t r = ::pread(fd_, dst + done, n - done, static_cast<off_t>(offset + done));
       if (r < 0) {
         if (errno == EINTR) continue;
         return ErrnoStatus("read", path_, errno);
@@ -99,6 +101,14 @@ class PosixRandomAccessFile : public RandomAccessFile {
   }
 
  private:
+  Status CheckRange(uint64_t offset, size_t n) const {
+    if (offset > size_ || n > size_ - offset) {
+      return Status::Corruption("read past end of " + path_ + " (offset " + std::to_string(offset) + ", length " +
+                                std::to_string(n) + ", size " + std::to_string(size_) + ")");
+    }
+    return Status::OK();
+  }
+
   std::string path_;
   int fd_;
   uint64_t size_;
@@ -251,6 +261,13 @@ class FaultInjectedWritableFile : public WritableFile {
 };
 
 }  // namespace
+
+Status RandomAccessFile::ReadInto(uint64_t offset, size_t n, char* dst) const {
+  std::string data;
+  WS_RETURN_IF_ERROR(ReadAt(offset, n, &data));
+  std::memcpy(dst, data.data(), n);
+  return Status::OK();
+}
 
 Status FileSystem::WriteFileDurably(const std::string& path, std::string_view data, bool no_clobber) {
   WS_ASSIGN_OR_RETURN(auto file, no_clobber ? CreateNoClobber(path) : Create(path));

@@ -114,6 +114,7 @@ Result<GoldFromSilver> ComputeGoldFromSilver(Warehouse* warehouse, Table& silver
         }
       }
       accumulator.EndPass(pass);
+      malloc_trim(0);  // the pass's tables are freed: hand them back before the next one grows
     }
   };
   std::vector<std::thread> helpers;

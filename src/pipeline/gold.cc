@@ -342,6 +342,7 @@ void KeepTopPerGroup(std::vector<Row>* rows, Before before, SameGroup same_group
     (*rows)[kept++] = (*rows)[i];
   }
   rows->erase(rows->begin() + static_cast<std::ptrdiff_t>(kept), rows->end());
+  rows->shrink_to_fit();  // a pass's candidates are many, its survivors few, and they outlive the pass
 }
 
 // The dates of one computation, shared read-only by its passes. Slots

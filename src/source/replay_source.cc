@@ -4,6 +4,9 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <fmt/format.h>
+
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "wikistream/common/time.h"
@@ -79,8 +82,7 @@ class ReplaySource : public Source {
       return Status::InvalidArgument("replay offset " + std::to_string(off) + " is past the end of " + path_);
     }
     read_offset_ = buf_file_offset_ = position_offset_ = off;
-    buf_.clear();
-    buf_pos_ = 0;
+    buf_len_ = buf_pos_ = 0;
     return Status::OK();
   }
 
@@ -88,6 +90,7 @@ class ReplaySource : public Source {
     if (stopped_.load()) return Status::Cancelled("replay source stopped");
     int64_t deadline = MonotonicMicros() + std::chrono::duration_cast<std::chrono::microseconds>(timeout).count();
     size_t added = 0;
+    int64_t received_at = NowMicros();  // a poll's records arrive together
     while (added < max_records) {
       if (stopped_.load()) {
         if (added == 0) return Status::Cancelled("replay source stopped");
@@ -109,12 +112,13 @@ class ReplaySource : public Source {
           if (added > 0 || now >= deadline) break;  // hand over what is due; don't hold it back
           std::unique_lock<std::mutex> lock(mu_);
           cv_.wait_for(lock, std::chrono::microseconds(std::min(due, deadline) - now), [&] { return stopped_.load(); });
+          received_at = NowMicros();
           continue;
         }
       }
       SourceRecord rec;
       rec.payload = std::move(next_payload_);
-      rec.received_at_us = NowMicros();
+      rec.received_at_us = received_at;
       rec.position = PositionAt(next_end_);
       position_offset_ = next_end_;
       has_next_ = false;
@@ -133,7 +137,13 @@ class ReplaySource : public Source {
   }
 
  private:
-  std::string PositionAt(uint64_t offset) const { return position_prefix_ + std::to_string(offset) + "}"; }
+  std::string PositionAt(uint64_t offset) const {
+    fmt::format_int digits(offset);
+    std::string p;
+    p.reserve(position_prefix_.size() + digits.size() + 1);
+    p.append(position_prefix_).append(digits.data(), digits.size()).push_back('}');
+    return p;
+  }
 
   int64_t DueMicros() {
     if (!next_dt_checked_) {
@@ -155,18 +165,26 @@ class ReplaySource : public Source {
     return next_due_;
   }
 
-  // Reads the next chunk into buf_ (keeping the unconsumed tail). False at end of file.
+  // Reads the next chunk into buf_ after the unconsumed tail, straight from
+  // the file into a buffer that is reused. False at end of file.
   Result<bool> Fill() {
     if (read_offset_ >= size_) return false;
-    if (buf_pos_ > 0) {
-      buf_.erase(0, buf_pos_);
-      buf_file_offset_ += buf_pos_;
-      buf_pos_ = 0;
+    const size_t tail = buf_len_ - buf_pos_;
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, size_ - read_offset_));
+    if (tail + n > buf_cap_) {  // a line longer than a chunk, or the first fill
+      size_t cap = std::max(tail + n, 2 * buf_cap_);
+      auto bigger = std::make_unique<char[]>(cap);  // value-initialized once, then reused
+      if (tail > 0) std::memcpy(bigger.get(), buf_.get() + buf_pos_, tail);
+      buf_ = std::move(bigger);
+      buf_cap_ = cap;
+    } else if (tail > 0 && buf_pos_ > 0) {
+      std::memmove(buf_.get(), buf_.get() + buf_pos_, tail);
     }
-    size_t n = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, size_ - read_offset_));
-    std::string chunk;
-    if (Status s = file_->ReadAt(read_offset_, n, &chunk); !s.ok()) return s.WithContext("reading " + path_);
-    buf_.append(chunk);
+    buf_file_offset_ += buf_pos_;
+    buf_pos_ = 0;
+    buf_len_ = tail;
+    if (Status s = file_->ReadInto(read_offset_, n, buf_.get() + tail); !s.ok()) return s.WithContext("reading " + path_);
+    buf_len_ += n;
     read_offset_ += n;
     return true;
   }
@@ -176,7 +194,7 @@ class ReplaySource : public Source {
     next_dt_checked_ = false;
     while (true) {
       if (finished_) return false;
-      std::string_view rest(buf_.data() + buf_pos_, buf_.size() - buf_pos_);
+      std::string_view rest(buf_.get() + buf_pos_, buf_len_ - buf_pos_);
       size_t eol = sse_ ? rest.find_first_of("\r\n") : rest.find('\n');
       if (eol == std::string_view::npos) {
         Result<bool> more = Fill();
@@ -184,7 +202,7 @@ class ReplaySource : public Source {
         if (*more) continue;
         // End of file: the remainder is a last line without its terminator.
         finished_ = true;
-        buf_pos_ = buf_.size();
+        buf_pos_ = buf_len_;
         if (sse_) {
           framer_.Feed(rest, &events_);
           framer_.Finish(true, &events_);
@@ -236,7 +254,8 @@ class ReplaySource : public Source {
   std::string position_prefix_;
   bool sse_ = false;
 
-  std::string buf_;
+  std::unique_ptr<char[]> buf_;  // [buf_pos_, buf_len_) is read but not consumed
+  size_t buf_cap_ = 0, buf_len_ = 0;
   size_t buf_pos_ = 0;
   uint64_t buf_file_offset_ = 0;
   uint64_t read_offset_ = 0;

@@ -43,6 +43,9 @@ class RandomAccessFile {
   virtual uint64_t Size() const = 0;
   // Reads exactly n bytes at offset into *out, or fails (short file -> Corruption).
   virtual Status ReadAt(uint64_t offset, size_t n, std::string* out) const = 0;
+  // The same into dst[0, n), for callers that reuse a buffer. The default
+  // reads through a string; files that can read in place override it.
+  virtual Status ReadInto(uint64_t offset, size_t n, char* dst) const;
 };
 
 struct FileInfo {
