@@ -352,6 +352,7 @@ int RunPipeline(const Config& config) {
     exit_code = 1;
   }
   if (config.once && ingest_status.ok() && !stop.load()) {
+    session->writer->ReleaseIngestMemory();  // the batch cycle needs the memory, ingest is over
     int64_t t0 = MonotonicMicros();
     CycleReport report = run_cycle("all");
     double batch_s = static_cast<double>(MonotonicMicros() - t0) / 1e6;

@@ -129,13 +129,18 @@ EventIdIndex::Hour* EventIdIndex::Remember(std::string_view date, int32_t hour, 
 }
 
 void EventIdIndex::EvictIfNeeded() {
-  // Never evict the most recent hour, nor one holding uncommitted inserts
-  // (they are not in the table yet, so a reload would miss them).
-  if (total_keys_ <= max_keys_) return;
+  if (total_keys_ > max_keys_) EvictCommittedHours(max_keys_, /*keep_most_recent=*/true);
+}
+
+void EventIdIndex::ReleaseCommitted() { EvictCommittedHours(0, /*keep_most_recent=*/false); }
+
+void EventIdIndex::EvictCommittedHours(size_t down_to, bool keep_most_recent) {
+  // Never evict an hour holding uncommitted inserts: they are not in the
+  // table yet, so a reload would miss them.
   auto it = lru_.end();
-  while (total_keys_ > max_keys_ && it != lru_.begin()) {
+  while (total_keys_ > down_to && it != lru_.begin()) {
     --it;
-    if (it == lru_.begin()) break;
+    if (keep_most_recent && it == lru_.begin()) break;
     auto hour = hours_.find(*it);
     if (hour->second.last_insert_batch > committed_batch_) continue;
     total_keys_ -= hour->second.keys.size();

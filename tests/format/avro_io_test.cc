@@ -167,7 +167,9 @@ TEST(AvroTest, GarbageAndTruncationAreCorruptionNotCrashes) {
     if (!r.ok()) continue;
     auto all = (*r)->ReadAll();
     // A cut exactly at a block boundary is a valid shorter file.
-    if (all.ok()) EXPECT_LT(all->size(), 10u);
+    if (all.ok()) {
+      EXPECT_LT(all->size(), 10u);
+    }
   }
   std::string flipped = *bytes;
   for (size_t i = 0; i < flipped.size(); i += 7) {

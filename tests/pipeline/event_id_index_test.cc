@@ -99,6 +99,29 @@ TEST(EventIdIndexTest, HoursOfABatchStillBeingWrittenAreNeverEvicted) {
   EXPECT_EQ(loads["2026-01-01/0"], 2);
 }
 
+TEST(EventIdIndexTest, ReleaseCommittedKeepsOnlyUncommittedHours) {
+  std::map<std::string, std::vector<std::string>> table;
+  EventIdIndex index([&](const std::string& date, int32_t hour, std::vector<std::string>* ids) {
+    auto& v = table[date + "/" + std::to_string(hour)];
+    ids->insert(ids->end(), v.begin(), v.end());
+    return Status::OK();
+  });
+  ASSERT_TRUE(*index.InsertIfNew("2026-01-01", 0, "a"));
+  ASSERT_TRUE(*index.InsertIfNew("2026-01-01", 1, "b"));
+  table["2026-01-01/0"] = {"a"};
+  table["2026-01-01/1"] = {"b"};
+  index.Commit();
+  ASSERT_TRUE(*index.InsertIfNew("2026-01-01", 2, "c"));  // open batch: not in the table yet
+  index.ReleaseCommitted();
+  EXPECT_EQ(index.loaded_hours(), 1u);
+  EXPECT_EQ(index.key_count(), 1u);
+  // Released hours come back from the table; the open one was kept.
+  EXPECT_FALSE(*index.InsertIfNew("2026-01-01", 2, "c"));
+  EXPECT_FALSE(*index.InsertIfNew("2026-01-01", 0, "a"));
+  EXPECT_FALSE(*index.InsertIfNew("2026-01-01", 1, "b"));
+  EXPECT_TRUE(*index.InsertIfNew("2026-01-01", 1, "d"));
+}
+
 TEST(EventIdIndexTest, RollbackForgetsUncommittedIds) {
   std::vector<std::string> committed;
   EventIdIndex index([&](const std::string&, int32_t, std::vector<std::string>* ids) {

@@ -89,6 +89,10 @@ class BronzeWriter {
   bool commit_in_flight() const { return in_flight_ != nullptr; }
   // A batch is in flight and its files are written: FinishCommit will not wait.
   bool commit_written() const;
+  // Frees what only ingesting needs (the ids of committed hours; reloaded
+  // from the table if the writer is used again), e.g. before --once's batch
+  // cycle.
+  void ReleaseIngestMemory() { index_.ReleaseCommitted(); }
 
  private:
   // A buffer handed to a commit: its rows, the position it brings bronze

@@ -64,6 +64,10 @@ class EventIdIndex {
   // The sealed `batch` and every earlier one are in the table.
   void Commit(uint64_t batch);
   void Commit() { Commit(Seal()); }
+  // Drops every hour whose inserts are all committed, as eviction would
+  // (reloaded if its events come again): a writer done ingesting gives the
+  // memory back.
+  void ReleaseCommitted();
   size_t loaded_hours() const { return hours_.size(); }
   size_t key_count() const { return total_keys_; }
 
@@ -75,6 +79,7 @@ class EventIdIndex {
   };
   Result<Hour*> GetHour(std::string_view date, int32_t hour);
   void EvictIfNeeded();
+  void EvictCommittedHours(size_t down_to, bool keep_most_recent);
   Hour* Remember(std::string_view date, int32_t hour, Hour* h);
 
   Loader loader_;
