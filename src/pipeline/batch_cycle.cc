@@ -12,6 +12,7 @@
 #include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <future>
 #include <set>
 #include <thread>
 #include <unordered_set>
@@ -259,11 +260,24 @@ StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report)
       }
     }
   }
+  auto read_chunk = [&, reached_done](size_t i) -> Result<RecordBatch> {
+    const auto& [from, to] = chunks[i];
+    WS_ASSIGN_OR_RETURN(std::vector<DataFile> files,
+                        reached_done ? bronze_t.FilesAddedBetween(from, to) : bronze_t.Scan());
+    return warehouse_->ReadDataFiles(files, BronzeProjectionForSilver());
+  };
+  // With a second thread the next chunk's bronze rows are read while this
+  // one is built, audited and published (one more chunk in memory).
+  const bool prefetch = options_.threads > 1;
+  std::future<Result<RecordBatch>> next;
+  if (prefetch && !chunks.empty()) next = std::async(std::launch::async, read_chunk, 0);
   SilverIds ids;
-  for (const auto& [from, to] : chunks) {
-    Result<std::vector<DataFile>> files_r = reached_done ? bronze_t.FilesAddedBetween(from, to) : bronze_t.Scan();
-    if (!files_r.ok()) return fail(files_r.status());
-    StageResult chunk = RunSilverChunk(silver_t, from, to, *files_r, deadline, report, &ids);
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const auto& [from, to] = chunks[i];
+    Result<RecordBatch> bronze_rows = prefetch ? next.get() : read_chunk(i);
+    if (prefetch && i + 1 < chunks.size()) next = std::async(std::launch::async, read_chunk, i + 1);
+    if (!bronze_rows.ok()) return fail(bronze_rows.status());
+    StageResult chunk = RunSilverChunk(silver_t, from, to, *bronze_rows, deadline, report, &ids);
     result.rows_in += chunk.rows_in;
     result.rows_out += chunk.rows_out;
     if (!chunk.output_snapshot.empty()) result.output_snapshot = chunk.output_snapshot;
@@ -341,7 +355,7 @@ Status BatchCycle::LoadSilverIds(Table& silver_t, const std::set<EventHour>& tou
 }
 
 StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> done, int64_t to,
-                                       const std::vector<DataFile>& bronze_files, const Deadline& deadline,
+                                       const RecordBatch& bronze_rows, const Deadline& deadline,
                                        CycleReport* report, SilverIds* ids) {
   StageResult result;
   auto fail = [&](Status s) {
@@ -349,9 +363,6 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
     return result;
   };
   result.input_snapshot = std::to_string(to);
-  auto bronze_rows_r = warehouse_->ReadDataFiles(bronze_files, BronzeProjectionForSilver());
-  if (!bronze_rows_r.ok()) return fail(bronze_rows_r.status());
-  const RecordBatch& bronze_rows = *bronze_rows_r;
   result.rows_in = static_cast<int64_t>(bronze_rows.num_rows());
 
   // Event ids already in silver for the event hours this input touches:
@@ -388,9 +399,11 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
   ctx.touched_partition_duplicates = existing_duplicates;
   ctx.duplicate_examples = duplicate_examples;
   pipeline::GateOutcome gate;
+  Status recorded;
   auto audit = [&] {
     int64_t dq0 = MonotonicMicros();
     gate = pipeline::RunSilverGate(bronze_rows, silver_rows, ctx);
+    recorded = RecordQuality(gate.quality_results, gate.profile_metrics);
     report->dq_us += MonotonicMicros() - dq0;
   };
   std::optional<Result<std::vector<DataFile>>> files;
@@ -410,9 +423,9 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
       for (const DataFile& f : **files) (void)warehouse_->fs()->Remove(f.path);
     }
   };
-  if (Status s = RecordQuality(gate.quality_results, gate.profile_metrics); !s.ok()) {
+  if (!recorded.ok()) {
     discard_files();
-    return fail(s);
+    return fail(recorded);
   }
   if (!gate.passed) {
     discard_files();

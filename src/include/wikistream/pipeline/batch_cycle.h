@@ -86,7 +86,7 @@ class BatchCycle {
   // rows silver holds in the touched dates (from the manifests).
   Status LoadSilverIds(Table& silver, const std::set<EventHour>& touched, SilverIds* ids, int64_t* date_rows);
   StageResult RunSilverChunk(Table& silver, std::optional<int64_t> from, int64_t to,
-                             const std::vector<DataFile>& bronze_files, const Deadline& deadline,
+                             const RecordBatch& bronze_rows, const Deadline& deadline,
                              CycleReport* report, SilverIds* ids);
   StageResult RunGold(const Deadline& deadline, CycleReport* report);
   StageResult RunAudit(const Deadline& deadline, CycleReport* report);
