@@ -169,6 +169,9 @@ CycleReport BatchCycle::Run(const std::string& stage) {
     alerts_->Raise(std::move(a));
   };
 
+  // Each stage starts from what the previous one (or ingest, in this
+  // process) freed: hand it back, or every thread's arena keeps its share.
+  malloc_trim(0);
   bool silver_ok = true;
   if (stage == "all" || stage == "silver") {
     int64_t t0 = MonotonicMicros();
@@ -181,6 +184,7 @@ CycleReport BatchCycle::Run(const std::string& stage) {
     }
   }
   if ((stage == "all" && silver_ok) || stage == "gold") {
+    malloc_trim(0);
     int64_t t0 = MonotonicMicros();
     StageResult r = runner.Run(report.cycle_id, "gold",
                                [&](const Deadline& d) { return RunGold(d, &report); }, &report.attempts);

@@ -43,22 +43,22 @@ Status IngestLoop::IngestBatch(std::vector<SourceRecord>* records) {
     accepted[w].column(bronze::kRaw).Reserve(end - begin, payload_bytes);
     for (size_t i = begin; i < end; ++i) ingestors_[w].Ingest((*records)[i], &accepted[w], &dlq[w]);
   };
+  // Worker batches go to the writer in order (no merge copy); the first
+  // while the other workers are still busy with theirs.
+  Status added;
   {
     // Counters are read by stats() on other threads.
     std::lock_guard<std::mutex> lock(mu_);
-    if (workers == 1) {
-      work(0);
-    } else {
-      std::vector<std::thread> threads;
-      for (size_t w = 1; w < workers; ++w) threads.emplace_back(work, w);
-      work(0);
-      for (auto& t : threads) t.join();
-    }
+    std::vector<std::thread> threads;
+    for (size_t w = 1; w < workers; ++w) threads.emplace_back(work, w);
+    work(0);
+    added = writer_->AddRows(&accepted[0], &dlq[0], options_.on_rows);
+    for (auto& t : threads) t.join();
     stats_.polled += static_cast<int64_t>(n);
     if (n > 0) stats_.last_event_at_us = records->back().received_at_us;
   }
-  // Worker batches go to the writer in order (no merge copy).
-  for (size_t w = 0; w < workers; ++w) {
+  WS_RETURN_IF_ERROR(added);
+  for (size_t w = 1; w < workers; ++w) {
     WS_RETURN_IF_ERROR(writer_->AddRows(&accepted[w], &dlq[w], options_.on_rows));
   }
   std::lock_guard<std::mutex> lock(mu_);
