@@ -244,10 +244,10 @@ Result<BronzeCommitInfo> BronzeWriter::CommitSealed(std::unique_ptr<Sealed> batc
   // dlq_committed_ids_ stays: a backlog re-delivered after a restart may span
   // several commits (the set only holds the DLQ rows that were ahead).
   info.duration_us = MonotonicMicros() - batch->started_us;
-  // Give freed memory back to the system now and then, so that the peak of
-  // one commit does not stay as a long-running process's footprint. Not at
-  // every commit: trimming, and faulting the pages back in for the next
-  // batch, cost a replay a sixth of its ingest time.
+  // Give freed memory back to the system every kTrimIntervalUs, so that the
+  // heap does not keep what earlier batches freed (docs/performance.md).
+  // Not at every commit: trimming, and faulting the pages back in for the
+  // next batch, cost a replay a sixth of its ingest time.
   batch.reset();
   if (const int64_t now = MonotonicMicros(); now - last_trim_us_ >= kTrimIntervalUs) {
     malloc_trim(0);

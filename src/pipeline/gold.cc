@@ -195,15 +195,29 @@ int PassOf(uint64_t hash, int passes) {
   return static_cast<int>((Mix(hash ^ 0x9e3779b97f4a7c15ULL) >> 32) % static_cast<uint64_t>(passes));
 }
 
-// Every field adds up across passes: plain counters are only counted by pass
-// 0, and each distinct value is counted by the one pass that owns it.
-struct HourlyCounts {
+// The counters hourly_stats and daily_analytics_summary share. Every field
+// adds up across passes: plain counters are only counted by pass 0, and each
+// distinct value is counted by the one pass that owns it.
+struct EventCounts {
   int64_t total = 0, bytes_added = 0, bytes_removed = 0, abs_delta_sum = 0, delta_count = 0;
   int64_t bot = 0, anonymous = 0, large_del = 0, large_add = 0;
   int64_t users = 0, pages = 0;  // distinct
-  std::array<int64_t, 5> types{};
 
-  void Add(const HourlyCounts& o) {
+  void Count(int32_t delta, bool delta_valid, bool is_bot, bool is_anonymous, bool large_deletion,
+             bool large_addition) {
+    ++total;
+    bytes_added += delta > 0 ? delta : 0;
+    bytes_removed += delta < 0 ? -static_cast<int64_t>(delta) : 0;
+    if (delta_valid) {
+      abs_delta_sum += delta < 0 ? -static_cast<int64_t>(delta) : delta;
+      ++delta_count;
+    }
+    bot += is_bot;
+    anonymous += is_anonymous;
+    large_del += large_deletion;
+    large_add += large_addition;
+  }
+  void Add(const EventCounts& o) {
     total += o.total;
     bytes_added += o.bytes_added;
     bytes_removed += o.bytes_removed;
@@ -215,31 +229,27 @@ struct HourlyCounts {
     large_add += o.large_add;
     users += o.users;
     pages += o.pages;
+  }
+};
+
+struct HourlyCounts : EventCounts {
+  std::array<int64_t, 5> types{};
+
+  void Add(const HourlyCounts& o) {
+    EventCounts::Add(o);
     for (size_t k = 0; k < types.size(); ++k) types[k] += o.types[k];
   }
 };
 
-struct DailyCounts {  // adds up across passes, as HourlyCounts
-  int64_t total = 0, bytes_added = 0, bytes_removed = 0, abs_delta_sum = 0, delta_count = 0;
-  int64_t bot = 0, anonymous = 0, registered = 0, new_pages = 0, large_del = 0, large_add = 0;
-  int64_t users = 0, pages = 0, domains = 0;  // distinct
+struct DailyCounts : EventCounts {
+  int64_t registered = 0, new_pages = 0, domains = 0;  // domains: distinct
   std::array<int64_t, 5> regions{};
   std::array<int64_t, 24> hours{};
 
   void Add(const DailyCounts& o) {
-    total += o.total;
-    bytes_added += o.bytes_added;
-    bytes_removed += o.bytes_removed;
-    abs_delta_sum += o.abs_delta_sum;
-    delta_count += o.delta_count;
-    bot += o.bot;
-    anonymous += o.anonymous;
+    EventCounts::Add(o);
     registered += o.registered;
     new_pages += o.new_pages;
-    large_del += o.large_del;
-    large_add += o.large_add;
-    users += o.users;
-    pages += o.pages;
     domains += o.domains;
     for (size_t k = 0; k < regions.size(); ++k) regions[k] += o.regions[k];
     for (size_t k = 0; k < hours.size(); ++k) hours[k] += o.hours[k];
@@ -539,33 +549,12 @@ void GoldPass::Add(const RecordBatch& silver) {
     HourlyCounts& h = hourly_[hg].n;
     DailyCounts& d = daily_[slot];
     if (counters) {
-      ++h.total;
-      h.bytes_added += added;
-      h.bytes_removed += removed;
-      if (delta_valid) {
-        h.abs_delta_sum += abs_delta;
-        ++h.delta_count;
-      }
-      h.bot += bot;
-      h.anonymous += anon;
-      h.large_del += ldel;
-      h.large_add += ladd;
+      h.Count(delta, delta_valid, bot, anon, ldel, ladd);
       if (kind != kOtherKind) ++h.types[kind];
-
       // daily_analytics_summary
-      ++d.total;
-      d.bytes_added += added;
-      d.bytes_removed += removed;
-      if (delta_valid) {
-        d.abs_delta_sum += abs_delta;
-        ++d.delta_count;
-      }
-      d.bot += bot;
-      d.anonymous += anon;
+      d.Count(delta, delta_valid, bot, anon, ldel, ladd);
       d.registered += c_user_type.GetString(r) == "registered";
       d.new_pages += kind == kNew;
-      d.large_del += ldel;
-      d.large_add += ladd;
       ++d.regions[RegionIndex(c_region.GetString(r))];
       ++d.hours[hour];
       std::vector<uint8_t>& seen = daily_domains_[slot];

@@ -498,6 +498,14 @@ void ExpectBatchesEqual(const RecordBatch& a, const RecordBatch& b, const std::s
   }
 }
 
+void ExpectGoldEqual(const GoldResult& a, const GoldResult& b) {
+  ExpectBatchesEqual(a.hourly_stats, b.hourly_stats, "hourly_stats");
+  ExpectBatchesEqual(a.risk_scores, b.risk_scores, "risk_scores");
+  ExpectBatchesEqual(a.daily_summary, b.daily_summary, "daily_summary");
+  ExpectBatchesEqual(a.trending_pages, b.trending_pages, "trending_pages");
+  ExpectBatchesEqual(a.top_contributors, b.top_contributors, "top_contributors");
+}
+
 RecordBatch RowsOfDates(const RecordBatch& b, const char* date_col, const std::set<std::string>& dates) {
   std::vector<uint32_t> keep;
   const Column& c = b.column(date_col);
@@ -557,11 +565,7 @@ TEST(GoldTest, ChunkedIncrementalEqualsOnePass) {
     merged.trending_pages.Append(g.trending_pages);
     merged.top_contributors.Append(g.top_contributors);
   }
-  ExpectBatchesEqual(merged.hourly_stats, full.hourly_stats, "hourly_stats");
-  ExpectBatchesEqual(merged.risk_scores, full.risk_scores, "risk_scores");
-  ExpectBatchesEqual(merged.daily_summary, full.daily_summary, "daily_summary");
-  ExpectBatchesEqual(merged.trending_pages, full.trending_pages, "trending_pages");
-  ExpectBatchesEqual(merged.top_contributors, full.top_contributors, "top_contributors");
+  ExpectGoldEqual(merged, full);
 }
 
 // The batch cycle feeds gold one silver data file at a time and frees each
@@ -592,11 +596,7 @@ TEST(GoldTest, AccumulatorOverFreedPartsEqualsOneBatch) {
     part.reset();
   }
   GoldResult parts = accumulator.Finish();
-  ExpectBatchesEqual(parts.hourly_stats, full.hourly_stats, "hourly_stats");
-  ExpectBatchesEqual(parts.risk_scores, full.risk_scores, "risk_scores");
-  ExpectBatchesEqual(parts.daily_summary, full.daily_summary, "daily_summary");
-  ExpectBatchesEqual(parts.trending_pages, full.trending_pages, "trending_pages");
-  ExpectBatchesEqual(parts.top_contributors, full.top_contributors, "top_contributors");
+  ExpectGoldEqual(parts, full);
 }
 
 // Passes split the users and pages between them; fed from one thread each,
@@ -642,11 +642,7 @@ TEST(GoldTest, AnyNumberOfPassesOnThreadsEqualsOnePass) {
     }
     for (auto& t : threads) t.join();
     GoldResult split = accumulator.Finish();
-    ExpectBatchesEqual(split.hourly_stats, one.hourly_stats, "hourly_stats");
-    ExpectBatchesEqual(split.risk_scores, one.risk_scores, "risk_scores");
-    ExpectBatchesEqual(split.daily_summary, one.daily_summary, "daily_summary");
-    ExpectBatchesEqual(split.trending_pages, one.trending_pages, "trending_pages");
-    ExpectBatchesEqual(split.top_contributors, one.top_contributors, "top_contributors");
+    ExpectGoldEqual(split, one);
   }
 }
 

@@ -131,7 +131,7 @@ class BronzeWriter {
   std::unordered_set<std::string> dlq_committed_ids_;      // DLQ rows already landed ahead of bronze
   IdKeySet dlq_seen_;                                       // dlq_ids added by this writer
   static constexpr int kDlqOverlapSnapshots = 3;
-  static constexpr int64_t kTrimIntervalUs = 10'000'000;
+  static constexpr int64_t kTrimIntervalUs = 2'000'000;
   int64_t last_trim_us_ = 0;  // MonotonicMicros of the last malloc_trim
   EventIdIndex index_;
   // The kept rows of each poll since the last commit, as polled: written to

@@ -52,7 +52,7 @@ class EventIdIndex {
   // Appends the event_ids committed in partition (date, hour) to *ids.
   using Loader = std::function<Status(const std::string& date, int32_t hour, std::vector<std::string>* ids)>;
 
-  EventIdIndex(Loader loader, size_t max_keys = 2u << 20);
+  EventIdIndex(Loader loader, size_t max_keys = 1u << 20);
 
   // True if the id is new (and records it); false for a duplicate.
   Result<bool> InsertIfNew(std::string_view date, int32_t hour, std::string_view event_id);
