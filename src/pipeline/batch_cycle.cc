@@ -11,8 +11,8 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <future>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 #include <unordered_set>

@@ -1,12 +1,12 @@
 #include "wikistream/source/replay_source.h"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
-#include <mutex>
-#include <fmt/format.h>
-
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "wikistream/common/time.h"
