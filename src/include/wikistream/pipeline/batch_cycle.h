@@ -46,7 +46,7 @@ struct BatchOptions {
   double stage_timeout_s = 300;
   int64_t backoff_base_ms = 1000;
   bool live_source = true;  // timeliness p95 check applies only to live sources
-  int threads = 1;          // gold's passes run on up to this many threads
+  int threads = 1;          // > 1: silver audits and prefetches beside its writes; gold passes run in parallel
 };
 
 struct CycleReport {
