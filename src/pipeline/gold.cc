@@ -395,6 +395,9 @@ DateSlots::DateSlots(const std::vector<std::string>& target_dates) : targets(tar
 // What one pass contributes to the result. The rows' strings live in
 // `strings`, so the pass's working state can be freed.
 struct PassResult {
+  // The copy of `s` this result owns.
+  std::string_view Own(std::string_view s) { return strings.Value(strings.Id(s)); }
+
   Interner strings;
   std::vector<HourlyRow> hourly;
   std::vector<DailyCounts> daily;  // per target slot
@@ -613,8 +616,7 @@ void GoldPass::Add(const RecordBatch& silver) {
 
 PassResult GoldPass::Finish() {
   PassResult out;
-  Interner& keep = out.strings;
-  auto own = [&](std::string_view s) { return keep.Value(keep.Id(s)); };
+  auto own = [&](std::string_view s) { return out.Own(s); };
 
   for (const HourlyAgg& h : hourly_) {
     out.hourly.push_back(HourlyRow{h.date, h.hour, own(domains_.Value(h.domain)), own(h.region), h.n});
@@ -695,8 +697,8 @@ void GoldPass::AppendTrending(PassResult* out) {
   }
   KeepTopPerGroup(&cand, TrendBefore, SameTrendGroup, kTrendingTopN);
   for (TrendRow& c : cand) {
-    c.domain = out->strings.Value(out->strings.Id(c.domain));
-    c.title = out->strings.Value(out->strings.Id(c.title));
+    c.domain = out->Own(c.domain);
+    c.title = out->Own(c.title);
   }
 }
 
