@@ -1,8 +1,10 @@
-// Micro-benchmarks of the hot paths of a replay: the ingest rules (parse +
-// validate + column building), Parquet encoding + zstd of bronze rows, the
-// event-id dedup index, silver derivation and gold aggregation.
+// Micro-benchmarks of the hot paths of a replay: event parsing alone, the
+// ingest rules (parse + validate + column building), column building alone,
+// Parquet encoding + zstd of bronze rows, the event-id dedup index, silver
+// derivation and gold aggregation.
 // Run: build/bench/ws_bench [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
+#include <simdjson.h>
 
 #include <string>
 #include <vector>
@@ -39,10 +41,31 @@ RecordBatch BronzeRows() {
   return acc;
 }
 
+int64_t PayloadBytes() {
+  int64_t bytes = 0;
+  for (const auto& r : Records()) bytes += static_cast<int64_t>(r.payload.size());
+  return bytes;
+}
+
+// The parse share of the rules: simdjson's DOM over each payload.
+void BM_ParseEvents(benchmark::State& state) {
+  const auto& records = Records();
+  simdjson::dom::parser parser;
+  for (auto _ : state) {
+    size_t fields = 0;
+    for (const auto& r : records) {
+      simdjson::dom::object obj;
+      if (!parser.parse(r.payload).get(obj)) fields += obj.size();
+    }
+    benchmark::DoNotOptimize(fields);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(records.size()));
+  state.SetBytesProcessed(state.iterations() * PayloadBytes());
+}
+BENCHMARK(BM_ParseEvents)->Unit(benchmark::kMillisecond);
+
 void BM_IngestRules(benchmark::State& state) {
   const auto& records = Records();
-  int64_t bytes = 0;
-  for (const auto& r : records) bytes += static_cast<int64_t>(r.payload.size());
   EventIngestor ing(DomainFilter::All(), "bench");
   for (auto _ : state) {
     RecordBatch acc(bronze::RawEventsSchema()), dlq(bronze::DlqEventsSchema());
@@ -51,9 +74,23 @@ void BM_IngestRules(benchmark::State& state) {
     benchmark::DoNotOptimize(acc.num_rows());
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(records.size()));
-  state.SetBytesProcessed(state.iterations() * bytes);
+  state.SetBytesProcessed(state.iterations() * PayloadBytes());
 }
 BENCHMARK(BM_IngestRules)->Unit(benchmark::kMillisecond);
+
+// The column-building share of the rules: the bronze columns appended one
+// row at a time, as the rules append them.
+void BM_BuildBronzeColumns(benchmark::State& state) {
+  RecordBatch rows = BronzeRows();
+  for (auto _ : state) {
+    RecordBatch out(bronze::RawEventsSchema());
+    out.Reserve(rows.num_rows());
+    for (size_t r = 0; r < rows.num_rows(); ++r) out.AppendRow(rows, r);
+    benchmark::DoNotOptimize(out.num_rows());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(rows.num_rows()));
+}
+BENCHMARK(BM_BuildBronzeColumns)->Unit(benchmark::kMillisecond);
 
 // Writes to /dev/null-like temp files: measures encoding + compression.
 void BM_ParquetWriteBronze(benchmark::State& state) {
@@ -81,16 +118,32 @@ void BM_EventIdDedup(benchmark::State& state) {
 }
 BENCHMARK(BM_EventIdDedup)->Unit(benchmark::kMillisecond);
 
-void BM_SilverAndGold(benchmark::State& state) {
+RecordBatch SilverRows(const RecordBatch& bronze) {
+  return pipeline::BuildSilver(bronze, [](std::string_view) { return false; }, 0);
+}
+
+void BM_BuildSilver(benchmark::State& state) {
   RecordBatch bronze = BronzeRows();
-  for (auto _ : state) {
-    RecordBatch silver = pipeline::BuildSilver(bronze, [](std::string_view) { return false; }, 0);
-    auto gold = pipeline::ComputeGold(silver, {"2026-01-01"}, 0);
-    benchmark::DoNotOptimize(gold.hourly_stats.num_rows());
-  }
+  for (auto _ : state) benchmark::DoNotOptimize(SilverRows(bronze).num_rows());
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(bronze.num_rows()));
 }
-BENCHMARK(BM_SilverAndGold)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BuildSilver)->Unit(benchmark::kMillisecond);
+
+// All five gold tables of one day, in one pass and in four.
+void BM_GoldAggregate(benchmark::State& state) {
+  RecordBatch silver = SilverRows(BronzeRows());
+  const int passes = static_cast<int>(state.range(0));
+  for (auto _ : state) {
+    pipeline::GoldAccumulator acc({"2026-01-01"}, 0, passes);
+    for (int p = 0; p < passes; ++p) {
+      acc.Add(silver, p);
+      acc.EndPass(p);
+    }
+    benchmark::DoNotOptimize(acc.Finish().hourly_stats.num_rows());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(silver.num_rows()));
+}
+BENCHMARK(BM_GoldAggregate)->Arg(1)->Arg(4)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace ws

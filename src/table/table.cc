@@ -22,6 +22,12 @@ namespace {
 
 constexpr const char* kCommitIdKey = "wikistream.commit-id";
 constexpr size_t kMaxCachedManifests = 4096;
+// A snapshot's manifest list repeats its parent's entries, so keeping every
+// snapshot's list would cost memory quadratic in the commits since the last
+// compaction. Only recent lists are read again (a commit reads its parent's,
+// a scan the current one's); older ones, read once by FilesAddedBetween or
+// maintenance, are cheap to re-read.
+constexpr size_t kMaxCachedManifestLists = 64;
 
 // Snapshot ids stay below 2^53 so JavaScript readers (avsc, JSON.parse) see them exactly.
 int64_t NewSnapshotId() {
@@ -84,7 +90,7 @@ Result<std::shared_ptr<const std::vector<ManifestFile>>> CachedManifestList(Cata
   WS_ASSIGN_OR_RETURN(auto list, ReadManifestList(catalog->fs(), path));
   auto ptr = std::make_shared<const std::vector<ManifestFile>>(std::move(list));
   std::lock_guard<std::mutex> lock(cache->mu);
-  if (cache->lists.size() >= kMaxCachedManifests) cache->lists.clear();
+  if (cache->lists.size() >= kMaxCachedManifestLists) cache->lists.clear();
   cache->lists[path] = ptr;
   return ptr;
 }

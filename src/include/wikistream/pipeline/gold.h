@@ -76,7 +76,7 @@ class GoldAccumulator {
 // cover about kGoldRowsInMemory silver rows together: a few hundred bytes of
 // aggregates per row at most, so a bounded peak whatever the day's size.
 // At least one pass per thread, and a multiple of the thread count.
-inline constexpr int64_t kGoldRowsInMemory = 1'000'000;
+inline constexpr int64_t kGoldRowsInMemory = 640'000;
 inline constexpr int kGoldMaxPasses = 64;
 int GoldPassesFor(int64_t silver_rows, int concurrent_passes);
 
