@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   // One arena per core holds the 1M-event replay's peak at ~210 MiB instead
   // of 215-250 MiB, at the same speed (docs/performance.md).
   mallopt(M_ARENA_MAX, static_cast<int>(std::max(2u, std::thread::hardware_concurrency())));
-  // Blocks of 4 MiB and more (a commit's raw column, gold's hash tables) are
+  // Blocks of 4 MiB and more (gold's hash tables, the writer's larger buffers) are
   // mapped and unmapped on their own. glibc would otherwise raise its mmap
   // threshold to the largest block freed so far (up to 32 MiB) and carve such
   // blocks from the heap, where what they leave behind fragments it. Mapped,
