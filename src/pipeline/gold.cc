@@ -616,16 +616,14 @@ void GoldPass::Add(const RecordBatch& silver) {
 
 PassResult GoldPass::Finish() {
   PassResult out;
-  auto own = [&](std::string_view s) { return out.Own(s); };
-
   for (const HourlyAgg& h : hourly_) {
-    out.hourly.push_back(HourlyRow{h.date, h.hour, own(domains_.Value(h.domain)), own(h.region), h.n});
+    out.hourly.push_back(HourlyRow{h.date, h.hour, out.Own(domains_.Value(h.domain)), out.Own(h.region), h.n});
   }
   out.daily = daily_;
 
   for (const RiskAgg& a : risk_) {
     if (a.total < rules::kMinEventsForRiskScore) continue;
-    RiskRow row{a.date, own(users_.Value(a.user)), rules::ClassifyName(std::string(users_.Value(a.user))), {}, 0,
+    RiskRow row{a.date, out.Own(users_.Value(a.user)), rules::ClassifyName(std::string(users_.Value(a.user))), {}, 0,
                 a.first, a.last};
     row.in.total_edits = a.total;
     for (int32_t c : a.hours) {
@@ -646,8 +644,8 @@ PassResult GoldPass::Finish() {
   KeepTopPerGroup(&out.contrib, ContribBefore, SameContribGroup, kTopContributorsN);
   for (ContribRow& c : out.contrib) {
     c.type = c.bot ? rules::UserType::kBot : rules::ClassifyName(std::string(c.user));
-    c.domain = own(c.domain);
-    c.user = own(c.user);
+    c.domain = out.Own(c.domain);
+    c.user = out.Own(c.user);
   }
 
   AppendTrending(&out);
