@@ -479,8 +479,10 @@ void HttpServer::Impl::Routes() {
     log::Error("http", "{} {}: {}", req.method, req.path, what);
     SendError(res, 500, "internal error");
   });
-  svr_.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    Count(req, res);
+  // Counted before the response is written, not in the logger (which runs after
+  // the bytes are sent): a client that has its response must find it counted.
+  svr_.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) { Count(req, res); });
+  svr_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     log::Debug("http", "{} {} {}", req.method, req.path, res.status);
   });
 }

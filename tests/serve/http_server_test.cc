@@ -421,6 +421,21 @@ TEST_F(HttpServerTest, MetricsIsPrometheusText) {
   EXPECT_NE(res->body.find(R"(wikistream_alerts_raised_total{kind="dq",severity="CRITICAL"} 1)"), std::string::npos);
 }
 
+// A scraper that has just had a response must find that request counted.
+// Counting after the response was written failed this now and then.
+TEST_F(HttpServerTest, ARequestIsCountedBeforeItsResponseArrives) {
+  const std::string sample = R"(wikistream_http_requests_total{code="200",route="/api/summary"} )";
+  for (int i = 1; i <= 200; ++i) {
+    auto health = client_->Get("/api/summary");
+    ASSERT_TRUE(health);
+    auto res = client_->Get("/metrics");
+    ASSERT_TRUE(res);
+    const size_t at = res->body.find(sample);
+    ASSERT_NE(at, std::string::npos) << res->body;
+    ASSERT_EQ(std::stoi(res->body.substr(at + sample.size())), i) << "after request " << i;
+  }
+}
+
 TEST_F(HttpServerTest, LiveStreamPushesUpdatesAndEndsOnShutdown) {
   std::string received;
   std::mutex mu;
