@@ -214,13 +214,19 @@ TEST(KafkaEndToEndTest, TwoConsumersOneKilledNothingLostNothingDoubled) {
                  log);
   };
 
-  // ~22 s of records at 3x the capture's pace, so the kill lands mid-stream
-  // even when a loaded machine (CI runs tests in parallel) delays the group
-  // join and the first commit by several seconds.
-  pid_t producer = produce(paced_file, "3", "produce-paced");
+  // The records start once both consumers hold partitions: on a loaded
+  // machine (CI runs tests in parallel) the group join alone has taken longer
+  // than the whole paced stream, and the kill then landed after its end.
+  // ~22 s of records at 3x the capture's pace leaves time for the first commit.
   const std::string log1 = dir.str() + "/bronze-1.log", log2 = dir.str() + "/bronze-2.log";
   pid_t c1 = bronze(log1);
   pid_t c2 = bronze(log2);
+  const auto holds_partitions = [](const std::string& log) {
+    return ReadLog(log).find(": assigned raw-events/") != std::string::npos;
+  };
+  ASSERT_TRUE(WaitFor([&] { return holds_partitions(log1) && holds_partitions(log2); }, 60s))
+      << ReadLog(log1) << ReadLog(log2);
+  pid_t producer = produce(paced_file, "3", "produce-paced");
 
   // Kill consumer 1 only once it has rows in the table.
   ASSERT_TRUE(WaitFor([&] { return CommittedRowsInLog(log1) > 0; }, 60s)) << ReadLog(log1);
@@ -239,7 +245,7 @@ TEST(KafkaEndToEndTest, TwoConsumersOneKilledNothingLostNothingDoubled) {
   EXPECT_EQ(children.Wait(producer, 90s), 0) << ReadLog(dir.str() + "/produce-paced.log");
   // The restarted consumer rejoins and is given partitions back (another
   // rebalance, this time with a live previous owner) before the last burst.
-  EXPECT_TRUE(WaitFor([&] { return ReadLog(log1b).find(": assigned raw-events/") != std::string::npos; }, 45s))
+  EXPECT_TRUE(WaitFor([&] { return holds_partitions(log1b); }, 45s))
       << ReadLog(log1b);
   pid_t burst = produce(burst_file, "0", "produce-burst");
   EXPECT_EQ(children.Wait(burst, 40s), 0) << ReadLog(dir.str() + "/produce-burst.log");
