@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include <chrono>
 #include <filesystem>
 #include <thread>
 
@@ -110,7 +111,15 @@ Status Catalog::Init() {
   if (rc != SQLITE_OK) return Status::IOError(fmt::format("open {}: {}", path, db_ ? sqlite3_errmsg(db_) : "?"));
   sqlite3_busy_timeout(db_, static_cast<int>(options_.busy_timeout_ms));
   // WAL lets readers of other processes proceed during a swap; FULL sync makes
-  // a swap durable once the UPDATE returns.
+  // a swap durable once the UPDATE returns. While several processes open a new
+  // catalog at once, switching its file to WAL can fail with SQLITE_BUSY
+  // without the busy handler being called; the mode is stored in the file, so
+  // retrying until one of them has switched it is enough.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.busy_timeout_ms);
+  while (sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) == SQLITE_BUSY &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   WS_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
   // Creating the tables races between processes opening a fresh warehouse;
   // IF NOT EXISTS plus the busy timeout make that safe.

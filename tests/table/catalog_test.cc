@@ -2,6 +2,7 @@
 #include <sqlite3.h>
 
 #include <nlohmann/json.hpp>
+#include <atomic>
 #include <filesystem>
 #include <thread>
 
@@ -36,6 +37,32 @@ class TableTest : public ::testing::Test {
   std::unique_ptr<Catalog> catalog_;
   std::shared_ptr<Table> table_;
 };
+
+// Processes started together on a new warehouse (two bronze consumers of one
+// group, say) all create the catalog at once; every one of them must open it.
+TEST(CatalogOpenTest, ManyOpeningOneFreshWarehouseAtOnceAllSucceed) {
+  constexpr int kOpeners = 8;
+  for (int round = 0; round < 25; ++round) {
+    TempDir dir;
+    std::atomic<int> ready{0};
+    std::vector<Status> results(kOpeners);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kOpeners; ++i) {
+      threads.emplace_back([&, i] {
+        ready.fetch_add(1);
+        while (ready.load() < kOpeners) std::this_thread::yield();
+        auto catalog = Catalog::Open(DefaultFileSystem(), dir.str());
+        results[i] = catalog.status();
+        if (!catalog.ok()) return;
+        auto table = (*catalog)->CreateTableIfNotExists("bronze", "raw_events", EventsSchema(),
+                                                        {"event_date", "event_hour"});
+        results[i] = table.status();
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (int i = 0; i < kOpeners; ++i) ASSERT_TRUE(results[i].ok()) << "round " << round << ": " << results[i].ToString();
+  }
+}
 
 TEST_F(TableTest, CreateRegistersInSqlCatalogLayout) {
   // Creating again loads the same table.
