@@ -426,8 +426,8 @@ TEST_F(HttpServerTest, MetricsIsPrometheusText) {
 TEST_F(HttpServerTest, ARequestIsCountedBeforeItsResponseArrives) {
   const std::string sample = R"(wikistream_http_requests_total{code="200",route="/api/summary"} )";
   for (int i = 1; i <= 200; ++i) {
-    auto health = client_->Get("/api/summary");
-    ASSERT_TRUE(health);
+    auto summary = client_->Get("/api/summary");
+    ASSERT_TRUE(summary);
     auto res = client_->Get("/metrics");
     ASSERT_TRUE(res);
     const size_t at = res->body.find(sample);
