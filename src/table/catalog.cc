@@ -116,11 +116,12 @@ Status Catalog::Init() {
   // without the busy handler being called; the mode is stored in the file, so
   // retrying until one of them has switched it is enough.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.busy_timeout_ms);
-  while (sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr) == SQLITE_BUSY &&
+  while ((rc = sqlite3_exec(db_, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr)) == SQLITE_BUSY &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  WS_RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
+  if (rc != SQLITE_OK) return SqlError(db_, "journal mode");
+  WS_RETURN_IF_ERROR(Exec("PRAGMA synchronous=FULL;"));
   // Creating the tables races between processes opening a fresh warehouse;
   // IF NOT EXISTS plus the busy timeout make that safe.
   return Exec(kCreateTables);
