@@ -110,7 +110,7 @@ struct HeavyUser {
   int home;      // index into kWikis, or -1: roams the target wikis
 };
 // Non-bot heavy editors, each > 50 edits in a clock hour once ~20k events
-// (100 s of event time) were generated. Scores (TABLES.md risk): the four
+// (100 s of event time) were generated. Scores (docs/tables.md, gold.risk_scores): the four
 // deleting roamers are HIGH (velocity 40 + deletion 30 [+ anonymous, cross-domain]);
 // the others are MEDIUM (40, +20 anonymous, +10 cross-domain for the roamer).
 constexpr HeavyUser kHeavy[] = {

@@ -1,7 +1,7 @@
 // Independent oracle for gold: computes hourly_stats, daily_analytics_summary,
 // risk_scores, top_contributors and trending_pages with DuckDB SQL straight
 // from a raw recentchange NDJSON file (every domain kept, as `--domains all`),
-// following TABLES.md without any WikiStream code. Rounded columns are left
+// following docs/tables.md without any WikiStream code. Rounded columns are left
 // unrounded: the C++ test compares them within half a unit of the last digit.
 //
 // usage: node gold_duckdb.mjs <events.ndjson>   → one JSON object on stdout

@@ -208,7 +208,7 @@ TEST_F(LiveTest, TrendingPagesAreBounded) {
   EXPECT_EQ(s["trending_untracked"], 20);
 }
 
-// Gold's risk, computed independently from the rows (TABLES.md).
+// Gold's risk, computed independently from the rows (docs/tables.md).
 std::map<std::string, rules::RiskInputs> GoldRiskInputs(const std::vector<Ev>& evs, const std::string& date) {
   struct Acc { std::map<int, int64_t> hours; std::set<std::string> domains; rules::RiskInputs in; };
   std::map<std::string, Acc> acc;

@@ -1,4 +1,4 @@
-// PRODUCT.md §6: batch gold and the live state agree once the batch has
+// Batch gold and the live state agree once the batch has
 // caught up. Real recorded events go through the ingest rules into bronze
 // rows; the same rows feed the live aggregator (in micro-batches) and the
 // batch path (BuildSilver -> ComputeGold). The newest day must match.

@@ -1,4 +1,4 @@
-// The `wikistream` command line (PRODUCT.md §4).
+// The `wikistream` command line (README.md, "Commands").
 //
 // Contract: Main() parses argv, runs one subcommand and returns the process
 // exit code: 0 on success, 1 when the work failed (a gate, a stage), 2 for a

@@ -1,4 +1,4 @@
-// The schemas of bronze.raw_events and bronze.dlq_events (TABLES.md).
+// The schemas of bronze.raw_events and bronze.dlq_events (docs/tables.md).
 //
 // Contract: field ids are stable forever (they are in every file written);
 // the enum values are column indexes into RecordBatches of these schemas.

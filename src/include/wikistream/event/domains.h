@@ -1,4 +1,4 @@
-// The target wikis and their regions (TABLES.md, silver "Domains -> region").
+// The target wikis and their regions (docs/tables.md, "Target domains, regions and languages").
 //
 // Contract: the 18 default target domains are the Wikipedia editions
 // zh ja ko vi id th (asia_pacific), de fr it es pl nl ru (europe), en pt

@@ -1,4 +1,4 @@
-// EventIngestor: TABLES.md "Ingest rules" 1-4 for one raw recentchange payload.
+// EventIngestor: ingest rules 1-4 (docs/ingest-rules.md) for one raw recentchange payload.
 //
 // Contract: Ingest() classifies a payload as accepted (ONE row appended to a
 // bronze::RawEventsSchema() batch), DLQ (ONE row appended to a

@@ -1,4 +1,4 @@
-// LiveAggregator: the in-memory, sub-second view of the stream (PRODUCT.md §6).
+// LiveAggregator: the in-memory, sub-second view of the stream (docs/serving.md).
 //
 // Contract:
 // - Observe() is fed the accepted, deduplicated bronze rows of each

@@ -73,8 +73,8 @@ class BatchCycle {
   StageResult RunSilver(const Deadline& deadline, CycleReport* report);
   // The event ids silver holds for the event hours recent chunks touched,
   // kept across the chunks of one run so each hour is read from silver once.
-  // Hours, not dates: a duplicate has its original's event time (TABLES.md
-  // rule 5), so memory follows the hours in play, not the size of a day.
+  // Hours, not dates: a duplicate has its original's event time (ingest
+  // rule 5, docs/ingest-rules.md), so memory follows the hours in play, not the size of a day.
   using EventHour = std::pair<std::string, int32_t>;  // (event_date, event_hour)
   struct SilverIds {
     IdKeySet keys;  // 128-bit keys: 32 bytes per id, not a string each

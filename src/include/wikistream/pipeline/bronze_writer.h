@@ -1,11 +1,11 @@
 // BronzeWriter: lands accepted events in bronze.raw_events and rejected
 // payloads in bronze.dlq_events, exactly once.
 //
-// Contract (PRODUCT.md §3 "Nothing lost, nothing doubled"):
+// Contract (nothing lost, nothing doubled; docs/operations.md "Exactly-once into bronze"):
 // - Open() reads back the resume position the last bronze commit stored
 //   under `wikistream.source.<source_name>`; the caller resumes its Source
 //   there. Events re-delivered after a crash are dropped by event_id
-//   (TABLES.md rule 5, through EventIdIndex loaded from the table), re-DLQ'd
+//   (ingest rule 5, through EventIdIndex loaded from the table), re-DLQ'd
 //   payloads by their deterministic dlq_id.
 // - Add() takes the rows an EventIngestor produced for a poll, drops
 //   duplicates and buffers the rest; it returns the rows kept (for the live

@@ -1,4 +1,4 @@
-// Data-quality gates (TABLES.md "Data quality"): the silver gate (blocks gold)
+// Data-quality gates (docs/tables.md, "Data quality"): the silver gate (blocks gold)
 // and the gold gate (write-audit-publish: blocks the gold commit).
 //
 // Contract: pure functions, no I/O. Each check yields one
@@ -8,7 +8,7 @@
 // failed "warn" check has status WARNING. A check whose input column is
 // missing is ERROR (not an abort). Ratios over zero rows have a null metric
 // and PASS. Evidence is a JSON object text, with up to 5 offending examples.
-// The row order is the order of TABLES.md's list; check names are stable
+// The row order is the order of docs/tables.md's lists; check names are stable
 // (dashboards and alerts key on them).
 #pragma once
 

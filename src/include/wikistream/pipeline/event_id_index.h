@@ -1,6 +1,6 @@
 // EventIdIndex: which event_ids bronze already holds, per event hour.
 //
-// Contract: TABLES.md ingest rule 5 drops an event whose event_id is already
+// Contract: ingest rule 5 (docs/ingest-rules.md) drops an event whose event_id is already
 // in bronze or earlier in the same batch. A duplicate has the same event time
 // as its original, so ids are kept per (event_date, event_hour): an hour is
 // loaded from the table the first time an event of that hour is seen

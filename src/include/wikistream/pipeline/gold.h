@@ -1,4 +1,4 @@
-// Gold: silver.cleaned_events rows → the five gold tables (TABLES.md "gold").
+// Gold: silver.cleaned_events rows → the five gold tables (docs/tables.md).
 //
 // Contract: a pure function, no I/O. ComputeGold reads the silver columns it
 // needs by name (SilverTable()'s schema or a projection holding event_type,

@@ -1,4 +1,4 @@
-// The business rules shared by silver, gold and the live path (TABLES.md).
+// The business rules shared by silver, gold and the live path (docs/tables.md).
 //
 // Contract: pure functions, no I/O. Batch gold and the live aggregator call
 // exactly these, which is why the two agree once the batch has caught up.

@@ -1,4 +1,4 @@
-// Silver: bronze rows → silver.cleaned_events rows (TABLES.md "silver").
+// Silver: bronze rows → silver.cleaned_events rows (docs/tables.md).
 //
 // Contract: a pure function, no I/O. The input has the columns of
 // bronze.raw_events that silver needs, found by name (a full RawEventsSchema

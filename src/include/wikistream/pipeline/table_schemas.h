@@ -1,5 +1,5 @@
 // The schemas of every table the batch pipeline writes (all but bronze),
-// exactly as TABLES.md lists their columns.
+// exactly as docs/tables.md lists their columns.
 //
 // Contract: field ids are Iceberg field ids 1..n in column order and never
 // change for a table's lifetime; a column change appends a field with a new

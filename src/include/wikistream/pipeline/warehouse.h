@@ -3,7 +3,7 @@
 // reads of data files).
 //
 // Contract: Open() opens (creating when asked) DIR/catalog.db and every table
-// of TABLES.md, creating missing ones with their schema and identity
+// of docs/tables.md, creating missing ones with their schema and identity
 // partitioning; tables are addressed as "namespace.table". WriteDataFiles
 // splits rows by the table's partition columns and writes one Parquet+zstd
 // file per partition (files are not referenced by the table until a Commit

@@ -4,7 +4,7 @@
 // Every table the API reads is partitioned by one date column (stat_date,
 // summary_date, run_date, alert_date); ReadTable(t, date) returns only that
 // partition's rows, ReadTable(t, nullopt) every row. Columns are looked up
-// by name (TABLES.md), so a store may return extra columns or another
+// by name (docs/tables.md), so a store may return extra columns or another
 // order. A table that does not exist yet is Status::NotFound (the API then
 // answers with empty results, not an error). Implementations must be
 // thread-safe: the server calls them from several request threads.

@@ -1,5 +1,5 @@
 // HttpServer: the JSON API, the live SSE stream, /metrics and the dashboard
-// (PRODUCT.md §4 "HTTP API", §3 "Safe to expose"; reference: docs/serving.md).
+// (reference: docs/serving.md).
 //
 // Contract:
 // - Start() binds (127.0.0.1:8080 by default; port 0 picks a free port,
