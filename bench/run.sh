@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end benchmark: WikiStream's full replay vs DuckDB's bronze step and
 # hourly aggregation on the same NDJSON input, plus simdjson parse-only as the
-# practical limit. Prints a table and the ratios (issue: performance targets).
+# practical limit. Prints a table and the ratios to the performance targets.
 # DuckDB's bronze step is measured twice: with every bronze column (the raw
 # payload included, what bronze.raw_events holds) and without `raw`.
 #

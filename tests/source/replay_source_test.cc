@@ -261,7 +261,7 @@ TEST(QuickMetaDt, Extracts) {
   EXPECT_FALSE(QuickMetaDtMicros(R"({"dt":5})").has_value());
 }
 
-// ---- every recorded file in /work/shared/data through replay + ingest ----
+// ---- every recorded file in tests/data/recorded through replay + ingest ----
 
 struct Expected {
   const char* file;
@@ -271,7 +271,7 @@ struct Expected {
 };
 
 // Counted independently from the raw files with a Python script (json +
-// its own SSE line parser); they agree with ../shared/data/README.md.
+// its own SSE line parser); they agree with tests/data/recorded/README.md.
 const std::vector<Expected>& SharedExpectations() {
   static const std::vector<Expected> e = {
       {"sse/kirajano-2021-08-27.sse", 783, 1167, 1950, {{"edit", 1230}, {"categorize", 586}, {"log", 93}, {"new", 39}, {"142", 2}}, 872},
@@ -296,7 +296,7 @@ TEST(SharedData, EveryRecordedFileMatchesTheReadmeCounts) {
   for (const auto& entry : std::filesystem::recursive_directory_iterator(ws::testing::SharedDataDir())) {
     if (entry.is_regular_file() && entry.path().filename() != "README.md") ++files_seen;
   }
-  EXPECT_EQ(files_seen, SharedExpectations().size()) << "a new file in shared/data needs expectations here";
+  EXPECT_EQ(files_seen, SharedExpectations().size()) << "a new file in tests/data/recorded needs expectations here";
   for (const auto& exp : SharedExpectations()) {
     SCOPED_TRACE(exp.file);
     std::string path = (ws::testing::SharedDataDir() / exp.file).string();

@@ -23,7 +23,7 @@ class TempDir {
 
 // Each path below comes from the environment variable named, else from the
 // value CMake compiled in, so test binaries also run by hand.
-// tests/data/recorded (real recorded events, a copy of the shared data set), from WS_SHARED_DATA_DIR.
+// tests/data/recorded (real recorded events kept in the repository), from WS_SHARED_DATA_DIR.
 std::filesystem::path SharedDataDir();
 // The repository root, from WS_SOURCE_DIR.
 std::filesystem::path SourceDir();
