@@ -365,14 +365,13 @@ TEST_F(BatchFaultTest, EveryFaultInOpsCommits) {
 namespace ws {
 namespace {
 
-// Known bug (src/pipeline/bronze_writer.cc, not this suite's to fix): when
-// bronze.raw_events commits keep failing (a full disk) while the smaller DLQ
-// commits still land, several DLQ commits get ahead of the bronze position.
-// A restarted writer remembers only the ids of the LAST DLQ commit, so the
-// replay from the bronze position lands the earlier DLQ rows again. Seen with
-// `ulimit -f` on a real run: 39 distinct dlq_ids in 134 rows. Enable once
-// BronzeWriter::Init collects the ids of every DLQ snapshot after the bronze
-// position (and Commit keeps them until bronze passes that point).
+// Regression: when bronze.raw_events commits keep failing (a full disk) while
+// the smaller DLQ commits still land, several DLQ commits get ahead of the
+// bronze position. A restarted writer that remembered only the ids of the
+// LAST DLQ commit landed the earlier DLQ rows again when the source replayed
+// from the bronze position (seen with `ulimit -f`: 39 distinct dlq_ids in 134
+// rows). BronzeWriter::Init now collects the ids of every DLQ snapshot ahead
+// of the bronze position.
 TEST(BronzeDlqFaultTest, DlqRowsAreNotDoubledWhenBronzeCommitsKeepFailing) {
   TempDir dir;
   FaultInjectionFileSystem fs(DefaultFileSystem());

@@ -1,9 +1,10 @@
 // Config: every setting of every subcommand, after flags, the config file,
 // environment variables and defaults have been merged.
 //
-// Contract: precedence is command line > config file (--config FILE, INI/TOML
-// `key = value` lines using the long option names) > environment variable
-// (WIKISTREAM_<OPTION>, upper-case, dashes as underscores) > built-in default.
+// Contract: precedence is command line > environment variable
+// (WIKISTREAM_<OPTION>, upper-case, dashes as underscores) > config file
+// (--config FILE or WIKISTREAM_CONFIG, INI/TOML `key = value` lines using the
+// long option names) > built-in default.
 // Values are validated before any work starts; a bad value is a usage error.
 #pragma once
 
