@@ -11,15 +11,21 @@
 
 #include "wikistream/common/file_system.h"
 #include "wikistream/common/uuid.h"
-#include "wikistream/event/bronze_schema.h"
-#include "wikistream/event/ingest.h"
 #include "wikistream/format/parquet_writer.h"
-#include "wikistream/pipeline/event_id_index.h"
-#include "wikistream/pipeline/gold.h"
-#include "wikistream/pipeline/silver.h"
+#include "wikistream/ingest/event_id_index.h"
+#include "wikistream/ingest/event_ingestor.h"
 #include "wikistream/source/synthetic_source.h"
+#include "wikistream/transform/gold.h"
+#include "wikistream/transform/silver.h"
+#include "wikistream/warehouse/bronze_schema.h"
 
 namespace ws {
+
+namespace bronze = warehouse::bronze;
+using ingest::EventIdIndex;
+using ingest::EventIngestor;
+using model::DomainFilter;
+
 namespace {
 
 constexpr int kEvents = 20000;
@@ -119,7 +125,7 @@ void BM_EventIdDedup(benchmark::State& state) {
 BENCHMARK(BM_EventIdDedup)->Unit(benchmark::kMillisecond);
 
 RecordBatch SilverRows(const RecordBatch& bronze) {
-  return pipeline::BuildSilver(bronze, [](std::string_view) { return false; }, 0);
+  return transform::BuildSilver(bronze, [](std::string_view) { return false; }, 0);
 }
 
 void BM_BuildSilver(benchmark::State& state) {
@@ -134,7 +140,7 @@ void BM_GoldAggregate(benchmark::State& state) {
   RecordBatch silver = SilverRows(BronzeRows());
   const int passes = static_cast<int>(state.range(0));
   for (auto _ : state) {
-    pipeline::GoldAccumulator acc({"2026-01-01"}, 0, passes);
+    transform::GoldAccumulator acc({"2026-01-01"}, 0, passes);
     for (int p = 0; p < passes; ++p) {
       acc.Add(silver, p);
       acc.EndPass(p);

@@ -16,11 +16,19 @@
 #include "wikistream/common/file_system.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
-#include "wikistream/event/bronze_schema.h"
+#include "wikistream/ingest/bronze_writer.h"
+#include "wikistream/ingest/ingest_loop.h"
 #include "wikistream/live/live_aggregator.h"
-#include "wikistream/pipeline/bronze_writer.h"
-#include "wikistream/pipeline/ingest_loop.h"
 #include "wikistream/source/synthetic_source.h"
+#include "wikistream/warehouse/bronze_schema.h"
+
+namespace bronze = ws::warehouse::bronze;
+using ws::alerts::AlertSink;
+using ws::ingest::BronzeWriter;
+using ws::ingest::IngestLoop;
+using ws::ingest::IngestLoopOptions;
+using ws::model::DomainFilter;
+using ws::warehouse::Warehouse;
 
 int main(int argc, char** argv) {
   using namespace ws;

@@ -8,16 +8,20 @@
 #include <string>
 
 #include "fuzz_util.h"
-#include "wikistream/event/bronze_schema.h"
-#include "wikistream/event/ingest.h"
+#include "wikistream/ingest/event_ingestor.h"
+#include "wikistream/warehouse/bronze_schema.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ws;
+  using ingest::EventIngestor;
+  using ingest::IngestCounters;
+  using ingest::IngestOutcome;
+  using model::DomainFilter;
   // One ingestor for the process, as in production: its parser and buffer
   // are reused, so state leaking from one payload to the next would show.
   static EventIngestor* ingestor = new EventIngestor(DomainFilter(), "replay");
-  static RecordBatch* bronze = new RecordBatch(bronze::RawEventsSchema());
-  static RecordBatch* dlq = new RecordBatch(bronze::DlqEventsSchema());
+  static RecordBatch* bronze = new RecordBatch(warehouse::bronze::RawEventsSchema());
+  static RecordBatch* dlq = new RecordBatch(warehouse::bronze::DlqEventsSchema());
   static int64_t calls = 0;
 
   SourceRecord rec;

@@ -2,7 +2,6 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
-#include <librdkafka/rdkafka.h>
 
 #include <cstdio>
 #include <fstream>
@@ -14,12 +13,16 @@
 #include <vector>
 
 #include "wikistream/app/commands.h"
-#include "wikistream/app/config.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/result.h"
 #include "wikistream/common/status.h"
+#include "wikistream/runtime/config.h"
+#include "wikistream/source/kafka.h"
 
 namespace ws::app {
+
+using runtime::Config;
+
 namespace {
 
 // One settable option: its long name (also its config-file key and, upper-cased
@@ -154,10 +157,8 @@ Status ParseKafkaProperty(const KafkaPropertyText& p, std::pair<std::string, std
     return Status::InvalidArgument(
         fmt::format("{}: {} is set by wikistream and cannot be overridden ({})", p.origin, key, it->second));
   }
-  std::unique_ptr<rd_kafka_conf_t, void (*)(rd_kafka_conf_t*)> conf(rd_kafka_conf_new(), rd_kafka_conf_destroy);
-  char errstr[512] = {0};
-  if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-    return Status::InvalidArgument(fmt::format("{}: {}", p.origin, errstr));
+  if (Status s = CheckKafkaProperty(key, value); !s.ok()) {
+    return Status::InvalidArgument(fmt::format("{}: {}", p.origin, s.message()));
   }
   *out = {key, value};
   return Status::OK();

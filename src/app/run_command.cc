@@ -9,19 +9,51 @@
 #include <thread>
 
 #include "wikistream/app/commands.h"
-#include "wikistream/app/runtime.h"
 #include "wikistream/app/shutdown.h"
+#include "wikistream/batch/batch_cycle.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
-#include "wikistream/event/domains.h"
+#include "wikistream/ingest/bronze_writer.h"
+#include "wikistream/ingest/ingest_loop.h"
 #include "wikistream/live/live_aggregator.h"
-#include "wikistream/pipeline/batch_cycle.h"
-#include "wikistream/pipeline/bronze_writer.h"
-#include "wikistream/pipeline/ingest_loop.h"
+#include "wikistream/model/domains.h"
+#include "wikistream/runtime/config.h"
+#include "wikistream/runtime/ingest_metrics.h"
+#include "wikistream/runtime/sources.h"
 #include "wikistream/serve/http_server.h"
+#include "wikistream/serve/warehouse_analytics_store.h"
 #include "wikistream/source/kafka.h"
+#include "wikistream/warehouse/batch_lock.h"
+#include "wikistream/warehouse/maintenance.h"
+#include "wikistream/warehouse/ops_tables.h"
 
 namespace ws::app {
+
+using alerts::AlertSink;
+using batch::BatchCycle;
+using batch::BatchOptions;
+using batch::CycleReport;
+using batch::LoadRaisedAlertKeys;
+using ingest::BronzeWriter;
+using ingest::IngestLoop;
+using ingest::IngestLoopOptions;
+using ingest::IngestLoopStats;
+using model::Alert;
+using model::DomainFilter;
+using runtime::Config;
+using runtime::DefaultWebRoot;
+using runtime::IngestMetrics;
+using runtime::OpenSource;
+using runtime::ParseSourceSpec;
+using runtime::ResumePositionFor;
+using runtime::SourceSpec;
+using runtime::WorkerThreads;
+using serve::WarehouseAnalyticsStore;
+using warehouse::AppendAlerts;
+using warehouse::BatchLock;
+using warehouse::MaintainWarehouse;
+using warehouse::Warehouse;
+
 namespace {
 
 int Fail(const std::string& message, int code = 1) {
@@ -30,22 +62,6 @@ int Fail(const std::string& message, int code = 1) {
 }
 
 int ExitCodeFor(const Status& s) { return s.code() == Status::Code::kInvalidArgument ? 2 : 1; }
-
-// The resume position for a fresh source: Kafka consumers of one group merge
-// every position their group ever committed (each consumer writes only its
-// own partitions); other sources take the last committed position.
-Result<std::string> ResumePositionFor(const Source& source, const BronzeWriter& writer) {
-  if (source.name() != "kafka") return writer.resume_position();
-  std::string merged;
-  for (const std::string& p : writer.AllPositions()) {
-    if (merged.empty()) {
-      merged = p;
-    } else {
-      WS_ASSIGN_OR_RETURN(merged, MergeKafkaPositions(merged, p));
-    }
-  }
-  return merged;
-}
 
 // Everything one ingest "life" needs; recreated by the supervisor after a failure.
 struct IngestSession {

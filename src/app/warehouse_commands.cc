@@ -5,16 +5,34 @@
 #include <cstdio>
 
 #include "wikistream/app/commands.h"
-#include "wikistream/app/runtime.h"
 #include "wikistream/app/shutdown.h"
+#include "wikistream/batch/batch_cycle.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
 #include "wikistream/live/live_aggregator.h"
-#include "wikistream/pipeline/batch_cycle.h"
+#include "wikistream/runtime/config.h"
 #include "wikistream/serve/http_server.h"
+#include "wikistream/serve/warehouse_analytics_store.h"
 #include "wikistream/source/synthetic_source.h"
+#include "wikistream/warehouse/batch_lock.h"
+#include "wikistream/warehouse/maintenance.h"
+#include "wikistream/warehouse/warehouse.h"
 
 namespace ws::app {
+
+using alerts::AlertSink;
+using batch::BatchCycle;
+using batch::BatchOptions;
+using batch::CycleReport;
+using batch::LoadRaisedAlertKeys;
+using runtime::Config;
+using runtime::DefaultWebRoot;
+using runtime::WorkerThreads;
+using serve::WarehouseAnalyticsStore;
+using warehouse::BatchLock;
+using warehouse::MaintainWarehouse;
+using warehouse::Warehouse;
+
 namespace {
 
 int Fail(const std::string& message, int code = 1) {
@@ -143,47 +161,6 @@ int RunSnapshots(const Config& config, const std::string& table) {
                 keys.c_str());
   }
   return 0;
-}
-
-Result<std::string> MaintainWarehouse(Warehouse* warehouse) {
-  const int64_t now_ms = NowMicros() / 1000;
-  int64_t compacted = 0, expired = 0, deleted = 0;
-  for (const TableSpec& spec : AllTableSpecs()) {
-    auto t = warehouse->table(spec.qualified());
-    if (!t.ok()) continue;
-    Table& table = **t;
-    WS_RETURN_IF_ERROR(table.Refresh());
-    WS_ASSIGN_OR_RETURN(auto files, table.Scan());
-    // Compact partitions holding many small files (micro-batches).
-    std::map<PartitionValues, std::pair<int, int64_t>> per_partition;
-    for (const auto& f : files) {
-      auto& [count, bytes] = per_partition[f.partition];
-      ++count;
-      bytes += f.stats.file_size_bytes;
-    }
-    for (const auto& [partition, cb] : per_partition) {
-      if (cb.first < 4 || cb.second / cb.first > (64LL << 20)) continue;
-      auto r = table.Compact(partition);
-      if (!r.ok()) {
-        log::Warn("maintain", "{}: compaction of {} failed: {}", spec.qualified(), fmt::join(partition, "/"),
-                  r.status().ToString());
-        continue;
-      }
-      if (r->attempts > 0) ++compacted;
-    }
-    ExpireOptions eo;
-    eo.older_than_ms = now_ms - 24LL * 3600 * 1000;
-    eo.retain_last = 20;
-    auto e = table.ExpireSnapshots(eo);
-    if (!e.ok()) return Status(e.status().code(), spec.qualified() + ": " + e.status().message());
-    expired += e->snapshots_expired;
-    deleted += e->files_deleted;
-    auto o = table.RemoveOrphanFiles(now_ms - 3600LL * 1000);
-    if (!o.ok()) return Status(o.status().code(), spec.qualified() + ": " + o.status().message());
-    deleted += o->files_deleted;
-  }
-  return fmt::format("maintain: {} partitions compacted, {} snapshots expired, {} files deleted", compacted, expired,
-                     deleted);
 }
 
 int RunMaintain(const Config& config) {

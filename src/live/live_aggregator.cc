@@ -10,10 +10,18 @@
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
 #include "wikistream/common/uuid.h"
-#include "wikistream/event/domains.h"
-#include "wikistream/pipeline/rules.h"
+#include "wikistream/model/domains.h"
+#include "wikistream/model/user.h"
+#include "wikistream/transform/rules.h"
 
 namespace ws::live {
+
+using alerts::AlertSink;
+using model::Alert;
+using model::RegionOf;
+using model::RiskAlertKey;
+using model::kRegions;
+
 namespace {
 
 using nlohmann::json;
@@ -84,7 +92,7 @@ struct UserState {
   int64_t anonymous = 0;
   std::vector<uint32_t> domains;  // distinct domain ids
   int64_t first_seen = 0, last_seen = 0;
-  rules::UserType name_type = rules::UserType::kUnknown;
+  model::UserType name_type = model::UserType::kUnknown;
   int score = 0;
   int level = -1;  // -1 unscored, 0 LOW, 1 MEDIUM, 2 HIGH
   bool alerted = false;
@@ -93,8 +101,8 @@ struct UserState {
 int LevelIndex(std::string_view level) { return level == "HIGH" ? 2 : level == "MEDIUM" ? 1 : 0; }
 constexpr std::array<std::string_view, 3> kLevelNames = {"LOW", "MEDIUM", "HIGH"};
 
-rules::RiskInputs InputsOf(const UserState& u) {
-  rules::RiskInputs in;
+transform::RiskInputs InputsOf(const UserState& u) {
+  transform::RiskInputs in;
   in.total_edits = u.total;
   in.peak_hour_edits = *std::max_element(u.hours.begin(), u.hours.end());
   in.large_deletions = u.large_deletions;
@@ -304,9 +312,9 @@ void LiveAggregator::Observe(const RecordBatch& rows) {
       const std::string_view type = c_type.IsNull(r) ? std::string_view() : c_type.GetString(r);
       const bool bot = c_bot.IsValid(r) && c_bot.GetBool(r);
       std::optional<std::string> user;
-      if (c_user && c_user->IsValid(r)) user = rules::NormalizeUser(c_user->GetString(r));
-      const rules::UserType user_type = rules::ClassifyUser(bot, user);
-      const bool anon = user_type == rules::UserType::kIp || user_type == rules::UserType::kTemporary;
+      if (c_user && c_user->IsValid(r)) user = model::NormalizeUser(c_user->GetString(r));
+      const model::UserType user_type = model::ClassifyUser(bot, user);
+      const bool anon = user_type == model::UserType::kIp || user_type == model::UserType::kTemporary;
       // A plain value plus flag: g++ 12 warns (wrongly) on optional<int32_t> here.
       const bool has_delta = c_delta && c_delta->IsValid(r);
       const int64_t delta = has_delta ? c_delta->GetInt32(r) : 0;
@@ -372,14 +380,14 @@ void LiveAggregator::Observe(const RecordBatch& rows) {
           continue;
         }
         uit = s.users.emplace(*user, UserState{}).first;
-        uit->second.name_type = rules::ClassifyName(user);
+        uit->second.name_type = model::ClassifyName(user);
         uit->second.first_seen = ts;
         uit->second.last_seen = ts;
       }
       UserState& u = uit->second;
       ++u.total;
       ++u.hours[HourOfDay(ts)];
-      if (has_delta && delta < rules::kLargeDeletionBelow) ++u.large_deletions;
+      if (has_delta && delta < transform::kLargeDeletionBelow) ++u.large_deletions;
       if (anon) ++u.anonymous;
       // Domains are compared by name: ids of overflowed domains collapse.
       if (dom != 0 && std::find(u.domains.begin(), u.domains.end(), dom) == u.domains.end()) {
@@ -392,9 +400,9 @@ void LiveAggregator::Observe(const RecordBatch& rows) {
       }
       u.first_seen = std::min(u.first_seen, ts);
       u.last_seen = std::max(u.last_seen, ts);
-      if (u.total < rules::kMinEventsForRiskScore) continue;
-      const rules::RiskInputs in = InputsOf(u);
-      const rules::RiskAssessment a = rules::AssessRisk(in);
+      if (u.total < transform::kMinEventsForRiskScore) continue;
+      const transform::RiskInputs in = InputsOf(u);
+      const transform::RiskAssessment a = transform::AssessRisk(in);
       const int level = LevelIndex(a.level);
       if (u.level >= 0) --s.level_counts[u.level];
       ++s.level_counts[level];
@@ -410,7 +418,7 @@ void LiveAggregator::Observe(const RecordBatch& rows) {
         alert.severity = "HIGH";
         alert.entity = *user;
         alert.subject = fmt::format("HIGH risk user {} on {} (score {})", *user, s.day_date, a.score);
-        json details = json::parse(rules::RiskEvidenceJson(in, a), nullptr, false);
+        json details = json::parse(transform::RiskEvidenceJson(in, a), nullptr, false);
         if (details.is_discarded()) details = json::object();
         details["risk_score"] = a.score;
         details["risk_level"] = std::string(a.level);
@@ -539,7 +547,7 @@ std::string LiveAggregator::SnapshotJson() const {
   }
   out["per_second"] = {{"start", now_sec - kSecondSlots + 1}, {"counts", per_second}};
   out["last_second"] = last_second;
-  out["events_per_second"] = rules::Round2(static_cast<double>(last10) / 10.0);
+  out["events_per_second"] = transform::Round2(static_cast<double>(last10) / 10.0);
 
   Slot minute_agg, hour_agg;
   for (int64_t t = now_sec - 59; t <= now_sec; ++t) {
@@ -627,11 +635,11 @@ std::string LiveAggregator::SnapshotJson() const {
   json risk = json::array();
   for (size_t i = 0; i < n_risk; ++i) {
     const UserState& u = *scored_users[i].second;
-    const rules::RiskInputs in = InputsOf(u);
-    const rules::RiskAssessment a = rules::AssessRisk(in);
-    json evidence = json::parse(rules::RiskEvidenceJson(in, a), nullptr, false);
+    const transform::RiskInputs in = InputsOf(u);
+    const transform::RiskAssessment a = transform::AssessRisk(in);
+    json evidence = json::parse(transform::RiskEvidenceJson(in, a), nullptr, false);
     risk.push_back({{"user", *scored_users[i].first},
-                    {"user_type", std::string(rules::UserTypeName(u.name_type))},
+                    {"user_type", std::string(model::UserTypeName(u.name_type))},
                     {"risk_score", a.score},
                     {"risk_level", std::string(a.level)},
                     {"total_edits", u.total},
@@ -650,12 +658,12 @@ std::vector<LiveUserRisk> LiveAggregator::UserRisks() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<LiveUserRisk> out;
   for (const auto& [name, u] : state_->users) {
-    if (u.total < rules::kMinEventsForRiskScore) continue;
-    const rules::RiskInputs in = InputsOf(u);
-    const rules::RiskAssessment a = rules::AssessRisk(in);
+    if (u.total < transform::kMinEventsForRiskScore) continue;
+    const transform::RiskInputs in = InputsOf(u);
+    const transform::RiskAssessment a = transform::AssessRisk(in);
     LiveUserRisk r;
     r.user = name;
-    r.user_type = std::string(rules::UserTypeName(u.name_type));
+    r.user_type = std::string(model::UserTypeName(u.name_type));
     r.total_edits = u.total;
     r.peak_hour_edits = in.peak_hour_edits;
     r.active_hours = std::count_if(u.hours.begin(), u.hours.end(), [](int32_t h) { return h > 0; });
@@ -666,7 +674,7 @@ std::vector<LiveUserRisk> LiveAggregator::UserRisks() const {
     r.last_seen_us = u.last_seen;
     r.risk_score = a.score;
     r.risk_level = std::string(a.level);
-    r.evidence = rules::RiskEvidenceJson(in, a);
+    r.evidence = transform::RiskEvidenceJson(in, a);
     out.push_back(std::move(r));
   }
   std::sort(out.begin(), out.end(), [](const LiveUserRisk& a, const LiveUserRisk& b) {

@@ -19,13 +19,17 @@
 #include <sstream>
 #include <thread>
 
+#include "wikistream/alerts/alert_sink.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
 #include "wikistream/live/live_aggregator.h"
-#include "wikistream/pipeline/alerts.h"
 #include "wikistream/serve/analytics_store.h"
 
 namespace ws::serve {
+
+using alerts::AlertSink;
+using model::Alert;
+
 namespace {
 
 namespace fs = std::filesystem;

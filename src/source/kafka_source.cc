@@ -1,4 +1,5 @@
-// KafkaSource, ParseKafkaSpec and MergeKafkaPositions (see kafka.h).
+// KafkaSource, ParseKafkaSpec, MergeKafkaPositions and CheckKafkaProperty (see kafka.h).
+#include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafkacpp.h>
 
 #include <atomic>
@@ -63,6 +64,15 @@ Result<KafkaSourceOptions> ParseKafkaSpec(const std::string& spec) {
   if (o.brokers.empty()) return Status::InvalidArgument("kafka source has no brokers: " + spec);
   if (o.topic.find('/') != std::string::npos) return Status::InvalidArgument("kafka topic must not contain '/': " + spec);
   return o;
+}
+
+Status CheckKafkaProperty(const std::string& key, const std::string& value) {
+  std::unique_ptr<rd_kafka_conf_t, void (*)(rd_kafka_conf_t*)> conf(rd_kafka_conf_new(), rd_kafka_conf_destroy);
+  char errstr[512] = {0};
+  if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
+    return Status::InvalidArgument(errstr);
+  }
+  return Status::OK();
 }
 
 Result<std::string> MergeKafkaPositions(const std::string& a, const std::string& b) {

@@ -19,12 +19,17 @@
 
 #include "testing/test_util.h"
 #include "wikistream/common/file_system.h"
-#include "wikistream/event/bronze_schema.h"
 #include "wikistream/format/parquet_reader.h"
 #include "wikistream/table/catalog.h"
-#include "wikistream/pipeline/warehouse.h"
+#include "wikistream/warehouse/bronze_schema.h"
+#include "wikistream/warehouse/warehouse.h"
 
 namespace ws {
+
+namespace bronze = warehouse::bronze;
+using warehouse::ProjectSchema;
+using warehouse::Warehouse;
+
 namespace {
 
 namespace fsys = std::filesystem;

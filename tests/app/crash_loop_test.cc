@@ -18,10 +18,14 @@
 
 #include "testing/test_util.h"
 #include "wikistream/common/file_system.h"
-#include "wikistream/pipeline/table_schemas.h"
-#include "wikistream/pipeline/warehouse.h"
+#include "wikistream/warehouse/table_schemas.h"
+#include "wikistream/warehouse/warehouse.h"
 
 namespace ws {
+
+using warehouse::ProjectSchema;
+using warehouse::Warehouse;
+
 namespace {
 
 using ws::testing::RunCommand;
@@ -70,8 +74,8 @@ std::vector<std::string> Rows(const std::string& warehouse, const std::string& t
 }
 
 std::vector<std::string> ComparedTables() {
-  std::vector<std::string> names = {"bronze.raw_events", "bronze.dlq_events", pipeline::SilverTable().full_name()};
-  for (const auto* def : pipeline::GoldTables()) names.push_back(def->full_name());
+  std::vector<std::string> names = {"bronze.raw_events", "bronze.dlq_events", warehouse::SilverTable().full_name()};
+  for (const auto* def : warehouse::GoldTables()) names.push_back(def->full_name());
   return names;
 }
 

@@ -9,13 +9,20 @@
 #include <set>
 #include <thread>
 
+#include "wikistream/alerts/alert_sink.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
-#include "wikistream/event/bronze_schema.h"
-#include "wikistream/pipeline/alerts.h"
-#include "wikistream/pipeline/rules.h"
+#include "wikistream/model/user.h"
+#include "wikistream/transform/rules.h"
+#include "wikistream/warehouse/bronze_schema.h"
 
 namespace ws::live {
+
+namespace bronze = warehouse::bronze;
+using alerts::AlertSink;
+using model::Alert;
+using model::RiskAlertKey;
+
 namespace {
 
 using nlohmann::json;
@@ -33,7 +40,7 @@ struct Ev {
 int counter = 0;
 
 void AddRow(RecordBatch& b, const Ev& e) {
-  using namespace ws::bronze;
+  using namespace ws::warehouse::bronze;
   for (int c = 0; c < kRawColumnCount; ++c) {
     Column& col = b.column(c);
     switch (c) {
@@ -209,22 +216,22 @@ TEST_F(LiveTest, TrendingPagesAreBounded) {
 }
 
 // Gold's risk, computed independently from the rows (docs/tables.md).
-std::map<std::string, rules::RiskInputs> GoldRiskInputs(const std::vector<Ev>& evs, const std::string& date) {
-  struct Acc { std::map<int, int64_t> hours; std::set<std::string> domains; rules::RiskInputs in; };
+std::map<std::string, transform::RiskInputs> GoldRiskInputs(const std::vector<Ev>& evs, const std::string& date) {
+  struct Acc { std::map<int, int64_t> hours; std::set<std::string> domains; transform::RiskInputs in; };
   std::map<std::string, Acc> acc;
   for (const Ev& e : evs) {
     if (FormatDate(e.ts) != date || e.bot) continue;
-    auto user = rules::NormalizeUser(e.user ? std::optional<std::string_view>(*e.user) : std::nullopt);
+    auto user = model::NormalizeUser(e.user ? std::optional<std::string_view>(*e.user) : std::nullopt);
     if (!user) continue;
     Acc& a = acc[*user];
     a.in.total_edits++;
     a.hours[HourOfDay(e.ts)]++;
     a.domains.insert(e.domain);
     if (e.delta && *e.delta < -5000) a.in.large_deletions++;
-    auto t = rules::ClassifyUser(false, user);
-    if (t == rules::UserType::kIp || t == rules::UserType::kTemporary) a.in.anonymous_edits++;
+    auto t = model::ClassifyUser(false, user);
+    if (t == model::UserType::kIp || t == model::UserType::kTemporary) a.in.anonymous_edits++;
   }
-  std::map<std::string, rules::RiskInputs> out;
+  std::map<std::string, transform::RiskInputs> out;
   for (auto& [u, a] : acc) {
     if (a.in.total_edits < 5) continue;
     for (auto& [h, n] : a.hours) a.in.peak_hour_edits = std::max(a.in.peak_hour_edits, n);
@@ -269,8 +276,8 @@ TEST_F(LiveTest, RiskMatchesTheGoldRulesOnRandomRows) {
   int high = 0;
   for (const LiveUserRisk& r : got) {
     ASSERT_TRUE(expected.count(r.user)) << r.user;
-    const rules::RiskInputs& in = expected.at(r.user);
-    const rules::RiskAssessment a = rules::AssessRisk(in);
+    const transform::RiskInputs& in = expected.at(r.user);
+    const transform::RiskAssessment a = transform::AssessRisk(in);
     EXPECT_EQ(r.total_edits, in.total_edits) << r.user;
     EXPECT_EQ(r.peak_hour_edits, in.peak_hour_edits) << r.user;
     EXPECT_EQ(r.large_deletions, in.large_deletions) << r.user;
@@ -278,7 +285,7 @@ TEST_F(LiveTest, RiskMatchesTheGoldRulesOnRandomRows) {
     EXPECT_EQ(r.anonymous_edits, in.anonymous_edits) << r.user;
     EXPECT_EQ(r.risk_score, a.score) << r.user;
     EXPECT_EQ(r.risk_level, a.level) << r.user;
-    EXPECT_EQ(r.evidence, rules::RiskEvidenceJson(in, a)) << r.user;
+    EXPECT_EQ(r.evidence, transform::RiskEvidenceJson(in, a)) << r.user;
     high += a.alert ? 1 : 0;
   }
   EXPECT_TRUE(expected.count("Bob"));    // trimmed

@@ -12,17 +12,25 @@
 #include <set>
 
 #include "testing/test_util.h"
+#include "wikistream/alerts/alert_sink.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
-#include "wikistream/event/bronze_schema.h"
-#include "wikistream/event/domains.h"
-#include "wikistream/event/ingest.h"
+#include "wikistream/ingest/event_ingestor.h"
 #include "wikistream/live/live_aggregator.h"
-#include "wikistream/pipeline/alerts.h"
-#include "wikistream/pipeline/gold.h"
-#include "wikistream/pipeline/silver.h"
+#include "wikistream/model/domains.h"
+#include "wikistream/transform/gold.h"
+#include "wikistream/transform/silver.h"
+#include "wikistream/warehouse/bronze_schema.h"
 
 namespace ws::live {
+
+namespace bronze = warehouse::bronze;
+using alerts::AlertSink;
+using ingest::EventIngestor;
+using ingest::IngestOutcome;
+using model::Alert;
+using model::DomainFilter;
+
 namespace {
 
 // The recordings hold no HIGH-risk user, so two made-up ones join the real
@@ -106,8 +114,8 @@ TEST_P(LiveGoldParity, NewestDayMatchesGold) {
   ASSERT_EQ(day.date, FormatDate(newest));
 
   // Batch.
-  RecordBatch silver = pipeline::BuildSilver(bronze, [](std::string_view) { return false; }, newest);
-  pipeline::GoldResult gold = pipeline::ComputeGold(silver, {day.date}, newest);
+  RecordBatch silver = transform::BuildSilver(bronze, [](std::string_view) { return false; }, newest);
+  transform::GoldResult gold = transform::ComputeGold(silver, {day.date}, newest);
 
   // Daily totals.
   ASSERT_EQ(gold.daily_summary.num_rows(), 1u);

@@ -10,13 +10,16 @@
 
 #include "serve/serve_fixture.h"
 #include "testing/test_util.h"
+#include "wikistream/alerts/alert_sink.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
 #include "wikistream/live/live_aggregator.h"
-#include "wikistream/pipeline/alerts.h"
 #include "wikistream/serve/http_server.h"
 
 namespace ws::serve {
+
+using alerts::AlertSink;
+
 namespace {
 
 using ws::testing::RunCommand;

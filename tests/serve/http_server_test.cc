@@ -17,11 +17,16 @@
 
 #include "serve/serve_fixture.h"
 #include "testing/test_util.h"
+#include "wikistream/alerts/alert_sink.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/live/live_aggregator.h"
-#include "wikistream/pipeline/alerts.h"
 
 namespace ws::serve {
+
+using alerts::AlertSink;
+using model::Alert;
+using model::RiskAlertKey;
+
 namespace {
 
 using nlohmann::json;

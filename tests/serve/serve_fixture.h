@@ -6,10 +6,10 @@
 #include <string>
 
 #include "wikistream/common/time.h"
-#include "wikistream/event/bronze_schema.h"
 #include "wikistream/format/record_batch.h"
-#include "wikistream/pipeline/table_schemas.h"
 #include "wikistream/serve/analytics_store.h"
+#include "wikistream/warehouse/bronze_schema.h"
+#include "wikistream/warehouse/table_schemas.h"
 
 namespace ws::serve::testing {
 
@@ -38,7 +38,7 @@ inline void AppendJsonRow(RecordBatch& b, const nlohmann::json& row) {
   }
 }
 
-inline RecordBatch Rows(const pipeline::TableDef& def, const nlohmann::json& rows) {
+inline RecordBatch Rows(const warehouse::TableDef& def, const nlohmann::json& rows) {
   RecordBatch b(def.schema);
   for (const auto& r : rows) AppendJsonRow(b, r);
   return b;
@@ -47,11 +47,11 @@ inline RecordBatch Rows(const pipeline::TableDef& def, const nlohmann::json& row
 // Dates 2024-08-21 and 2024-08-22; the newest is 2024-08-22.
 inline void FillFixtureStore(InMemoryAnalyticsStore& store) {
   using nlohmann::json;
-  auto add = [&](const pipeline::TableDef& def, const json& rows) {
+  auto add = [&](const warehouse::TableDef& def, const json& rows) {
     Status st = store.Append(def.full_name(), Rows(def, rows));
     if (!st.ok()) throw std::runtime_error(st.ToString());
   };
-  add(pipeline::DailySummaryTable(),
+  add(warehouse::DailySummaryTable(),
       json::array({{{"summary_date", "2024-08-21"}, {"total_events", 1000}, {"unique_users", 100}, {"bot_percentage", 20.5},
                     {"platform_health_score", 80.0}, {"peak_hour", 9}},
                    {{"summary_date", "2024-08-22"}, {"total_events", 2000}, {"unique_users", 150}, {"bot_percentage", 30.25},
@@ -67,7 +67,7 @@ inline void FillFixtureStore(InMemoryAnalyticsStore& store) {
                         {"gold_processed_at", "2024-08-22T11:00:00Z"}});
     }
   }
-  add(pipeline::HourlyStatsTable(), hourly);
+  add(warehouse::HourlyStatsTable(), hourly);
   json trending = json::array();
   for (int h : {9, 10}) {
     for (int i = 1; i <= 4; ++i) {
@@ -78,15 +78,15 @@ inline void FillFixtureStore(InMemoryAnalyticsStore& store) {
                           {"prev_24h_edits", 0}, {"trend_score", 10.0 - i}, {"rank", (i + 1) / 2}});
     }
   }
-  add(pipeline::TrendingPagesTable(), trending);
-  add(pipeline::TopContributorsTable(),
+  add(warehouse::TrendingPagesTable(), trending);
+  add(warehouse::TopContributorsTable(),
       json::array({{{"stat_date", "2024-08-22"}, {"domain", "en.wikipedia.org"}, {"user_normalized", "Alice"}, {"edits", 50},
                     {"bytes_added", 500}, {"is_bot", false}, {"user_type", "registered"}, {"rank", 1}},
                    {{"stat_date", "2024-08-22"}, {"domain", "en.wikipedia.org"}, {"user_normalized", "BotX"}, {"edits", 40},
                     {"bytes_added", 900}, {"is_bot", true}, {"user_type", "bot"}, {"rank", 2}},
                    {{"stat_date", "2024-08-22"}, {"domain", "de.wikipedia.org"}, {"user_normalized", "Bernd"}, {"edits", 45},
                     {"bytes_added", 10}, {"is_bot", false}, {"user_type", "registered"}, {"rank", 1}}}));
-  add(pipeline::RiskScoresTable(),
+  add(warehouse::RiskScoresTable(),
       json::array({{{"stat_date", "2024-08-22"}, {"entity_id", "Vandal"}, {"entity_type", "user"}, {"total_edits", 80},
                     {"peak_hour_edits", 60}, {"risk_score", 70}, {"risk_level", "HIGH"}, {"alert_triggered", true},
                     {"evidence", R"({"peak_hour_edits":60,"large_deletions":4,"domains_edited":1,"total_edits":80,"anonymous_edits":0,"factors":["velocity","deletions"]})"}},
@@ -96,11 +96,11 @@ inline void FillFixtureStore(InMemoryAnalyticsStore& store) {
                    {{"stat_date", "2024-08-22"}, {"entity_id", "Calm"}, {"entity_type", "user"}, {"total_edits", 6},
                     {"peak_hour_edits", 2}, {"risk_score", 0}, {"risk_level", "LOW"}, {"alert_triggered", false},
                     {"evidence", R"({"factors":[]})"}}}));
-  add(pipeline::AlertsTable(),
+  add(warehouse::AlertsTable(),
       json::array({{{"alert_id", "a-1"}, {"raised_at", "2024-08-22T10:05:00Z"}, {"alert_date", "2024-08-22"}, {"kind", "risk"},
                     {"severity", "HIGH"}, {"subject", "HIGH risk user Vandal"}, {"entity", "Vandal"},
                     {"details", R"({"risk_score":70})"}, {"delivered", true}}}));
-  add(pipeline::QualityResultsTable(),
+  add(warehouse::QualityResultsTable(),
       json::array({{{"run_id", "r1"}, {"layer", "silver"}, {"table_name", "silver.cleaned_events"}, {"check_name", "event_id_complete"},
                     {"check_type", "completeness"}, {"severity", "error"}, {"status", "PASSED"}, {"metric_value", 1.0},
                     {"run_timestamp", "2024-08-22T10:00:00Z"}, {"run_date", "2024-08-22"}},
@@ -110,7 +110,7 @@ inline void FillFixtureStore(InMemoryAnalyticsStore& store) {
                    {{"run_id", "r2"}, {"layer", "gold"}, {"table_name", "gold.hourly_stats"}, {"check_name", "reconciliation"},
                     {"check_type", "reconciliation"}, {"severity", "error"}, {"status", "FAILED"}, {"metric_value", 0.5},
                     {"run_timestamp", "2024-08-22T10:01:00Z"}, {"run_date", "2024-08-22"}}}));
-  add(pipeline::PipelineRunsTable(),
+  add(warehouse::PipelineRunsTable(),
       json::array({{{"run_id", "p1"}, {"cycle_id", "c1"}, {"stage", "silver"}, {"attempt", 1}, {"status", "SUCCEEDED"},
                     {"started_at", "2024-08-22T10:00:00Z"}, {"finished_at", "2024-08-22T10:00:01Z"}, {"rows_in", 10},
                     {"rows_out", 10}, {"run_date", "2024-08-22"}},
@@ -122,7 +122,7 @@ inline void FillFixtureStore(InMemoryAnalyticsStore& store) {
 inline RecordBatch BronzeRows(int n, int64_t ts, const std::string& domain = "en.wikipedia.org",
                               const std::string& user = "Alice", bool bot = false,
                               const std::string& title_prefix = "Live_page_") {
-  using namespace ws::bronze;
+  using namespace ws::warehouse::bronze;
   static int counter = 0;
   RecordBatch b(RawEventsSchema());
   for (int i = 0; i < n; ++i) {

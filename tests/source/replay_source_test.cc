@@ -8,10 +8,15 @@
 
 #include "testing/test_util.h"
 #include "wikistream/common/time.h"
-#include "wikistream/event/bronze_schema.h"
-#include "wikistream/event/ingest.h"
+#include "wikistream/ingest/event_ingestor.h"
+#include "wikistream/warehouse/bronze_schema.h"
 
 namespace ws {
+
+namespace bronze = warehouse::bronze;
+using ingest::EventIngestor;
+using model::DomainFilter;
+
 namespace {
 
 using ws::testing::TempDir;

@@ -2,7 +2,7 @@
 //
 // Contract:
 // - Observe() is fed the accepted, deduplicated bronze rows of each
-//   micro-batch (RecordBatch of ws::bronze::RawEventsSchema(); columns are
+//   micro-batch (RecordBatch of ws::warehouse::bronze::RawEventsSchema(); columns are
 //   read by name, so extra/reordered columns are fine). Every method is
 //   thread-safe; readers never see half of a batch.
 // - Buckets come from each row's event_timestamp; "now" comes from the
@@ -49,8 +49,8 @@
 #include <string>
 #include <vector>
 
+#include "wikistream/alerts/alert_sink.h"
 #include "wikistream/format/record_batch.h"
-#include "wikistream/pipeline/alerts.h"
 
 namespace ws::live {
 
@@ -99,7 +99,7 @@ class LiveSubscription {
 };
 
 // The live risk state of one user for the current day (users with at least
-// rules::kMinEventsForRiskScore events, as gold.risk_scores).
+// transform::kMinEventsForRiskScore events, as gold.risk_scores).
 struct LiveUserRisk {
   std::string user;        // user_normalized == gold entity_id
   std::string user_type;   // temporary | ip | registered
@@ -113,7 +113,7 @@ struct LiveUserRisk {
   int64_t last_seen_us = 0;
   int risk_score = 0;
   std::string risk_level;  // LOW | MEDIUM | HIGH
-  std::string evidence;    // rules::RiskEvidenceJson
+  std::string evidence;    // transform::RiskEvidenceJson
 };
 
 // Counts of the current day (comparable with gold once the batch caught up).
@@ -130,7 +130,7 @@ struct LiveDayTotals {
 class LiveAggregator {
  public:
   // `alerts` may be null (no alerts raised).
-  LiveAggregator(LiveOptions options, AlertSink* alerts);
+  LiveAggregator(LiveOptions options, alerts::AlertSink* alerts);
   ~LiveAggregator();
   LiveAggregator(const LiveAggregator&) = delete;
   LiveAggregator& operator=(const LiveAggregator&) = delete;
@@ -146,7 +146,7 @@ class LiveAggregator {
   // to this) in the recent ring and pushes it to subscribers. Alerts already
   // seen (same alert_id) are ignored, so the live path's own alerts are not
   // doubled when the listener is wired.
-  void OnAlert(const Alert& alert);
+  void OnAlert(const model::Alert& alert);
   void CloseAllSubscriptions();
   size_t subscription_count() const;
 
@@ -162,7 +162,7 @@ class LiveAggregator {
   int64_t Now() const;
 
   LiveOptions options_;
-  AlertSink* alerts_;
+  alerts::AlertSink* alerts_;
   std::atomic<uint64_t> observed_{0};
   std::atomic<int64_t> newest_event_us_{0};
   std::atomic<int64_t> newest_seen_mono_us_{0};

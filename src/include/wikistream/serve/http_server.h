@@ -35,12 +35,13 @@ namespace prometheus {
 class Registry;
 }
 
-namespace ws {
+namespace ws::alerts {
 class AlertSink;
-namespace live {
+}  // namespace ws::alerts
+
+namespace ws::live {
 class LiveAggregator;
-}
-}  // namespace ws
+}  // namespace ws::live
 
 namespace ws::serve {
 
@@ -78,7 +79,7 @@ struct ServerCallbacks {
 class HttpServer {
  public:
   HttpServer(ServerOptions options, AnalyticsStore* store, live::LiveAggregator* live,
-             AlertSink* alerts, prometheus::Registry* registry, ServerCallbacks callbacks);
+             alerts::AlertSink* alerts, prometheus::Registry* registry, ServerCallbacks callbacks);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

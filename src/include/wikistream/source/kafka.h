@@ -142,6 +142,11 @@ Result<KafkaSourceOptions> ParseKafkaSpec(const std::string& spec);
 // is an InvalidArgument error.
 Result<std::string> MergeKafkaPositions(const std::string& a, const std::string& b);
 
+// Checks KEY=VALUE against librdkafka's own property table (a global
+// configuration), so a bad --kafka-property is a usage error before any
+// connection: InvalidArgument with librdkafka's message otherwise.
+Status CheckKafkaProperty(const std::string& key, const std::string& value);
+
 struct KafkaSourceStats {
   int64_t records = 0;
   int64_t rebalances = 0;

@@ -1,0 +1,116 @@
+// BatchCycle: silver → silver gate → gold → gold gate over a warehouse, the
+// unit the scheduler in `wikistream run` repeats and `wikistream batch` runs
+// once (docs/pipeline.md).
+//
+// Contract:
+// - Silver reads only the bronze files appended since the bronze snapshot
+//   recorded in silver's last snapshot summary (`wikistream.bronze-snapshot`),
+//   drops event_ids silver already holds, runs the silver gate on the rows it
+//   would add and commits them only if the gate passes (write-audit-publish).
+// - Gold recomputes the dates whose silver partitions changed since the
+//   silver snapshot recorded in the gold tables (`wikistream.silver-snapshot`),
+//   plus the next date, runs the gold gate on the result and only then
+//   replaces those partitions, one overwrite commit per table.
+// - DQ results and profiles go to dq_audit.*, every stage attempt to
+//   ops.pipeline_runs, raised alerts to ops.alerts (the writers of
+//   warehouse/ops_tables.h). A failed gate raises one
+//   alert and publishes nothing; the next cycle runs normally.
+// - With no new input a cycle changes no silver or gold row (stages SKIPPED).
+// - Only one cycle runs against a warehouse at a time: the caller holds
+//   warehouse::BatchLock (DIR/.batch.lock) for the cycle.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "wikistream/alerts/alert_sink.h"
+#include "wikistream/batch/stage_runner.h"
+#include "wikistream/common/id_key_set.h"
+#include "wikistream/model/stage.h"
+#include "wikistream/warehouse/warehouse.h"
+
+namespace ws::batch {
+
+// Silver cuts its input at the first bronze snapshot boundary past this many
+// rows: one audited, committed unit, so a backlog of any size is processed in
+// bounded memory (a bronze commit's rows are bounded too). Each of the
+// default bronze commits (100k events, ~62k rows) is usually one chunk.
+inline constexpr int64_t kSilverChunkRows = 40000;
+
+struct BatchOptions {
+  int stage_attempts = 3;
+  double stage_timeout_s = 300;
+  int64_t backoff_base_ms = 1000;
+  bool live_source = true;  // timeliness p95 check applies only to live sources
+  int threads = 1;          // > 1: silver audits and prefetches beside its writes; gold passes run in parallel
+};
+
+struct CycleReport {
+  std::string cycle_id;
+  bool ok = true;                 // no stage failed, no gate failed
+  bool silver_gate_failed = false;
+  bool gold_gate_failed = false;
+  std::vector<model::StageAttempt> attempts;
+  int64_t silver_rows_added = 0;
+  std::vector<std::string> gold_dates;
+  int64_t silver_us = 0, gold_us = 0, dq_us = 0, record_us = 0;
+  std::string Summary() const;  // one line for logs
+};
+
+class BatchCycle {
+ public:
+  BatchCycle(warehouse::Warehouse* warehouse, alerts::AlertSink* alerts, BatchOptions options,
+             const std::atomic<bool>* stop);
+
+  // stage: "all" (silver, gate, gold, gate), "silver", "gold", or "dq"
+  // (re-audits what is published for the latest date without publishing).
+  CycleReport Run(const std::string& stage = "all");
+
+ private:
+  model::StageResult RunSilver(const Deadline& deadline, CycleReport* report);
+  // The event ids silver holds for the event hours recent chunks touched,
+  // kept across the chunks of one run so each hour is read from silver once.
+  // Hours, not dates: a duplicate has its original's event time (ingest
+  // rule 5, docs/ingest-rules.md), so memory follows the hours in play, not the size of a day.
+  using EventHour = std::pair<std::string, int32_t>;  // (event_date, event_hour)
+  struct SilverIds {
+    IdKeySet keys;  // 128-bit keys: 32 bytes per id, not a string each
+    std::set<EventHour> hours;
+    int64_t duplicates = 0;  // ids that occur twice among the loaded hours
+    std::vector<std::string> duplicate_examples;
+  };
+  // Loads the ids of the `touched` hours not loaded yet; *date_rows = the
+  // rows silver holds in the touched dates (from the manifests).
+  Status LoadSilverIds(Table& silver, const std::set<EventHour>& touched, SilverIds* ids, int64_t* date_rows);
+  model::StageResult RunSilverChunk(Table& silver, std::optional<int64_t> from, int64_t to,
+                                    const RecordBatch& bronze_rows, const Deadline& deadline,
+                                    CycleReport* report, SilverIds* ids);
+  model::StageResult RunGold(const Deadline& deadline, CycleReport* report);
+  model::StageResult RunAudit(const Deadline& deadline, CycleReport* report);
+  // Raises the one `dq` alert of a failed gate; returns the failed checks as text.
+  std::string RaiseGateAlert(const std::string& layer, const std::string& consequence, int64_t now,
+                             const std::vector<std::string>& failed_checks, nlohmann::json details,
+                             const std::string& input_snapshot);
+  // Commits the alerts raised since the last call to ops.alerts.
+  Status RecordAlerts();
+  std::vector<int64_t> RecentSilverVolumes();
+
+  warehouse::Warehouse* warehouse_;
+  alerts::AlertSink* alerts_;
+  BatchOptions options_;
+  const std::atomic<bool>* stop_;
+  std::deque<int64_t> silver_volumes_;  // rows added by recent successful silver runs
+};
+
+// Marks the risk alerts recorded in ops.alerts since `since_date` as raised,
+// so a restarted process never alerts twice for the same user and day.
+Status LoadRaisedAlertKeys(warehouse::Warehouse* warehouse, alerts::AlertSink* alerts,
+                           const std::string& since_date);
+
+}  // namespace ws::batch

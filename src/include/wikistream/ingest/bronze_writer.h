@@ -1,0 +1,150 @@
+// BronzeWriter: lands accepted events in bronze.raw_events and rejected
+// payloads in bronze.dlq_events, exactly once.
+//
+// Contract (nothing lost, nothing doubled; docs/operations.md "Exactly-once into bronze"):
+// - Open() reads back the resume position the last bronze commit stored
+//   under `wikistream.source.<source_name>`; the caller resumes its Source
+//   there. Events re-delivered after a crash are dropped by event_id
+//   (ingest rule 5, through EventIdIndex loaded from the table), re-DLQ'd
+//   payloads by their deterministic dlq_id.
+// - Add() takes the rows an EventIngestor produced for a poll, drops
+//   duplicates and buffers the rest; it returns the rows kept (for the live
+//   aggregator).
+// - Commit(position) writes the buffer as Parquet files (one per event
+//   hour) and commits DLQ first, then bronze, each snapshot carrying the
+//   position and a unique commit id; bronze_processed_at is the commit time.
+//   On failure nothing is lost: the buffer is kept and the next Commit
+//   retries it (the same rows, a newer position).
+// - StartCommit(position) pipelines the same steps: it seals the buffer and
+//   writes its Parquet files on a background thread while the caller keeps
+//   adding rows to a fresh buffer; the table commits themselves happen on
+//   the caller's thread, in order, in FinishCommit (or the next
+//   StartCommit/Commit, which first finish the batch in flight). One batch
+//   is in flight at most. A failed write or commit puts the sealed rows back
+//   in front of the buffer, so the next commit retries them as Commit does.
+// - A `validate` hook fences a second writer of the same source: if another
+//   process advanced this source's position since we loaded it, Commit fails
+//   with Conflict instead of double-writing.
+// Not thread-safe: one ingest loop owns a BronzeWriter (the background
+// writer of StartCommit only reads its own sealed batch).
+#pragma once
+
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "wikistream/common/result.h"
+#include "wikistream/format/record_batch.h"
+#include "wikistream/ingest/event_id_index.h"
+#include "wikistream/warehouse/warehouse.h"
+
+namespace ws::ingest {
+
+struct BronzeCommitInfo {
+  int64_t rows = 0;
+  int64_t dlq_rows = 0;
+  int64_t files = 0;
+  int64_t snapshot_id = 0;  // 0 when nothing was committed
+  int64_t duration_us = 0;
+};
+
+class BronzeWriter {
+ public:
+  // `fenced`: a single writer owns this source's position (EventStreams,
+  // replay, synthetic). Kafka consumers of one group share the key and are
+  // not fenced: each stores its own partitions' offsets (see
+  // AllPositions and MergeKafkaPositions).
+  static Result<std::unique_ptr<BronzeWriter>> Open(warehouse::Warehouse* warehouse,
+                                                    const std::string& source_name, bool fenced = true);
+  // Every position ever committed for this source, oldest first.
+  std::vector<std::string> AllPositions() const;
+  // The same, read from the snapshots of a bronze.raw_events table.
+  static std::vector<std::string> CommittedPositions(const Table& raw, const std::string& source_name);
+
+  static std::string PositionKey(const std::string& source_name) { return "wikistream.source." + source_name; }
+
+  const std::string& resume_position() const { return position_; }
+  // Accepted rows (RawEventsSchema) and DLQ rows (DlqEventsSchema) of one
+  // poll; both are consumed (cleared). Returns the accepted rows kept.
+  Result<RecordBatch> Add(RecordBatch* accepted, RecordBatch* dlq);
+  // Same, without copying: `on_kept` (may be empty) sees the kept rows
+  // before they are moved into the buffer.
+  Status AddRows(RecordBatch* accepted, RecordBatch* dlq, const std::function<void(const RecordBatch&)>& on_kept);
+  int64_t duplicates() const { return duplicates_; }
+  // Rows (bronze and DLQ) in the buffer, not yet handed to a commit.
+  size_t buffered_rows() const { return buffered_rows_ + dlq_buffer_.num_rows(); }
+  size_t buffered_bytes() const { return buffered_bytes_ + dlq_buffer_.ByteSize(); }
+  // Rows not yet committed: the buffer plus the batch in flight.
+  size_t uncommitted_rows() const { return buffered_rows() + (in_flight_ ? in_flight_->num_rows() : 0); }
+  // Commits the buffer (possibly empty: then only when `force_position`,
+  // to record how far the source was read, e.g. at shutdown), after the
+  // batch in flight if there is one; the info covers both.
+  Result<BronzeCommitInfo> Commit(const std::string& position, bool force_position = false);
+  // Finishes the batch in flight (waiting for its files), then seals the
+  // buffer and starts writing it. Returns what was committed meanwhile.
+  Result<BronzeCommitInfo> StartCommit(const std::string& position);
+  // Commits the batch in flight, waiting for its files if need be;
+  // snapshot_id 0 and no rows when nothing was in flight.
+  Result<BronzeCommitInfo> FinishCommit();
+  bool commit_in_flight() const { return in_flight_ != nullptr; }
+  // A batch is in flight and its files are written: FinishCommit will not wait.
+  bool commit_written() const;
+  // Frees what only ingesting needs (the ids of committed hours; reloaded
+  // from the table if the writer is used again), e.g. before --once's batch
+  // cycle.
+  void ReleaseIngestMemory() { index_.ReleaseCommitted(); }
+
+ private:
+  // A buffer handed to a commit: its rows, the position it brings bronze
+  // to, and (once written) its data files.
+  struct Sealed {
+    std::vector<RecordBatch> chunks;
+    size_t rows = 0;
+    RecordBatch dlq;
+    std::string position;
+    uint64_t index_batch = 0;
+    int64_t started_us = 0;
+    std::vector<DataFile> dlq_files, raw_files;
+    std::future<Status> written;  // valid while the files are written in the background
+    size_t num_rows() const { return rows + dlq.num_rows(); }
+  };
+
+  BronzeWriter(warehouse::Warehouse* w, std::string source_name, std::shared_ptr<Table> raw,
+               std::shared_ptr<Table> dlq);
+  bool fenced_ = true;
+  Status Init();
+  Status LoadHour(const std::string& date, int32_t hour, std::vector<std::string>* ids);
+  // Moves the buffer into a Sealed batch (null when there is nothing to commit).
+  std::unique_ptr<Sealed> Seal(const std::string& position, bool force_position);
+  // Writes the batch's data files; safe on another thread (reads only).
+  Status WriteFiles(Sealed* batch);
+  // Commits the written files, DLQ first; on failure the rows go back to the buffer.
+  Result<BronzeCommitInfo> CommitSealed(std::unique_ptr<Sealed> batch);
+  void Unseal(std::unique_ptr<Sealed> batch);
+
+  warehouse::Warehouse* warehouse_;
+  std::string source_name_;
+  std::shared_ptr<Table> raw_;
+  std::shared_ptr<Table> dlq_;
+  std::string position_;          // the last committed position
+  std::string dlq_position_;      // the last committed position of the DLQ table
+  std::unordered_set<std::string> partitions_with_files_;  // "date/hour" known to hold bronze rows
+  std::unordered_set<std::string> dlq_committed_ids_;      // DLQ rows already landed ahead of bronze
+  IdKeySet dlq_seen_;                                       // dlq_ids added by this writer
+  static constexpr int kDlqOverlapSnapshots = 3;
+  static constexpr int64_t kTrimIntervalUs = 2'000'000;
+  int64_t last_trim_us_ = 0;  // MonotonicMicros of the last malloc_trim
+  EventIdIndex index_;
+  // The kept rows of each poll since the last commit, as polled: written to
+  // Parquet chunk by chunk, never concatenated (a copy of the whole buffer).
+  std::vector<RecordBatch> buffer_;
+  size_t buffered_rows_ = 0;
+  size_t buffered_bytes_ = 0;
+  RecordBatch dlq_buffer_;
+  int64_t duplicates_ = 0;
+  std::unique_ptr<Sealed> in_flight_;
+};
+
+}  // namespace ws::ingest

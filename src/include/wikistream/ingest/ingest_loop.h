@@ -1,0 +1,91 @@
+// IngestLoop: source → ingest rules → bronze, the heart of `wikistream run`
+// and `wikistream bronze`.
+//
+// Contract: Run() polls the source in bounded batches, applies the ingest
+// rules (on up to `threads` threads, each with its own EventIngestor; row
+// order is kept), hands the rows to the BronzeWriter (which drops duplicates)
+// and the kept rows to `on_rows` (the live aggregator), and commits every
+// `commit_interval_s` or `commit_max_events`, whichever comes first (with
+// `pipelined_commits`, a commit point seals the buffer and its files are
+// written while the next polls are parsed; the batch lands, in order, as
+// soon as they are written). It
+// returns OK when the source ends (finite sources: after a final commit) or
+// `stop` becomes true (after a final commit that also records the position);
+// it returns the error when a commit keeps failing (`max_commit_failures`
+// in a row) so the supervisor can restart it from the committed position.
+// Memory is bounded: polling pauses while `max_buffered_events` wait for a
+// commit. stats() is safe to call from other threads.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "wikistream/common/status.h"
+#include "wikistream/ingest/bronze_writer.h"
+#include "wikistream/ingest/event_ingestor.h"
+#include "wikistream/source/source.h"
+
+namespace ws::ingest {
+
+struct IngestLoopOptions {
+  double commit_interval_s = 10;
+  int64_t commit_max_events = 100000;
+  // Commit early once the buffer holds this many bytes: bounds memory when
+  // events are large (the raw payload dominates) or arrive in a flood.
+  size_t commit_max_bytes = 32u << 20;
+  size_t poll_batch = 4096;
+  int threads = 1;
+  // Write each commit's Parquet files on a background thread while the next
+  // polls are parsed (BronzeWriter::StartCommit); the table commits stay on
+  // the loop's thread and in order. Worth it with a second core.
+  bool pipelined_commits = false;
+  int max_commit_failures = 5;
+  int64_t max_buffered_events = 400000;
+  model::DomainFilter domains;
+  std::function<void(const RecordBatch&)> on_rows;  // accepted, deduplicated rows
+  std::function<void(const BronzeCommitInfo&)> on_commit;
+};
+
+struct IngestLoopStats {
+  IngestCounters counters;
+  int64_t polled = 0;
+  int64_t commits = 0;
+  int64_t committed_rows = 0;
+  int64_t committed_dlq_rows = 0;
+  int64_t commit_failures = 0;
+  int64_t last_commit_at_us = 0;  // wall clock
+  int64_t last_event_at_us = 0;   // wall clock of the last polled record
+  int64_t parse_us = 0;           // time spent in the ingest rules
+  int64_t commit_us = 0;          // time spent writing and committing
+  std::string last_error;
+};
+
+class IngestLoop {
+ public:
+  IngestLoop(Source* source, BronzeWriter* writer, IngestLoopOptions options);
+  ~IngestLoop();
+  Status Run(const std::atomic<bool>& stop);
+  IngestLoopStats stats() const;
+
+ private:
+  Status IngestBatch(std::vector<SourceRecord>* records);
+  // The outcome of the commit that landed or failed, if one did (a
+  // pipelined commit point may only start one).
+  std::optional<Status> CommitNow(bool force_position);
+  // Books a commit attempt's outcome (stats, callback, failure count).
+  Status Settle(const Result<BronzeCommitInfo>& r, int64_t started_us);
+
+  Source* source_;
+  BronzeWriter* writer_;
+  IngestLoopOptions options_;
+  std::vector<EventIngestor> ingestors_;
+  mutable std::mutex mu_;
+  IngestLoopStats stats_;
+  int64_t duplicates_ = 0;  // the writer's count, copied under mu_ after each batch
+};
+
+}  // namespace ws::ingest

@@ -1,0 +1,57 @@
+// Config: every setting of every subcommand, after flags, the config file,
+// environment variables and defaults have been merged.
+//
+// Contract: precedence is command line > environment variable
+// (WIKISTREAM_<OPTION>, upper-case, dashes as underscores) > config file
+// (--config FILE or WIKISTREAM_CONFIG, INI/TOML `key = value` lines using the
+// long option names) > built-in default.
+// Values are validated before any work starts; a bad value is a usage error.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace ws::runtime {
+
+struct Config {
+  // Where events come from: eventstreams | replay:PATH | synthetic[:N] | kafka://BROKERS[/TOPIC]
+  std::string source = "eventstreams";
+  std::string warehouse = "./warehouse";
+  std::string http = "127.0.0.1:8080";  // "off" disables; port 0 picks a free port
+  bool once = false;
+  bool http_given = false;  // --http (or its env/config key) was set explicitly
+  double speed = 0;  // replay pacing: 0 = as fast as possible, N = N x real time
+  std::string eventstreams_url = "https://stream.wikimedia.org/v2/stream/recentchange";
+  std::string contact = "https://github.com/wikistream/wikistream";
+  std::string since;  // ISO-8601 start for a first EventStreams connection
+  double commit_interval_s = 10;
+  int64_t commit_max_events = 100000;
+  double batch_interval_s = 30;
+  std::string domains = "default";  // "default", "all", or a comma-separated list
+  std::string alert_webhook;
+  std::string admin_token;
+  std::string kafka_brokers;
+  std::string kafka_group = "wikistream-bronze";
+  std::map<std::string, std::string> kafka_properties;  // --kafka-property KEY=VALUE: librdkafka properties
+  std::string position_file = "wikistream-produce.position";  // produce's resume position
+  int threads = 0;  // 0 = number of cores
+  uint64_t seed = 42;
+  std::string log_level = "info";
+  std::string web_root;  // dashboard assets; default: <install>/web
+  double stage_timeout_s = 300;
+  int stage_attempts = 3;
+};
+
+// --threads, with 0 meaning one per core.
+int WorkerThreads(const Config& config);
+
+// `wikistream/<version> (<contact>)`.
+std::string UserAgent(const Config& config);
+
+// The dashboard's directory: --web-root if given, else the first of
+// <exe dir>/web, <exe dir>/../web, <exe dir>/../share/wikistream/web and the
+// source checkout's web/ (compiled in) that holds index.html.
+std::string DefaultWebRoot(const Config& config);
+
+}  // namespace ws::runtime

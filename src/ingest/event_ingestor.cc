@@ -1,0 +1,508 @@
+#include "wikistream/ingest/event_ingestor.h"
+
+#include <simdjson.h>
+
+#include <array>
+#include <cstring>
+#include <limits>
+#include <optional>
+
+#include "wikistream/common/time.h"
+#include "wikistream/warehouse/bronze_schema.h"
+
+namespace ws::ingest {
+
+namespace bronze = warehouse::bronze;
+using model::DomainFilter;
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+// ---- deterministic DLQ ids ----
+
+inline uint64_t Mix(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ULL;
+  x ^= x >> 33;
+  return x;
+}
+
+// Two independent 64-bit lanes over 8-byte words: a payload of hundreds of
+// MB (too_large) still hashes at memory speed.
+struct Hash128 {
+  uint64_t a = 0x9e3779b97f4a7c15ULL, b = 0x243f6a8885a308d3ULL;
+  void Add(std::string_view s) {
+    AddWord(s.size());
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      AddWord(w);
+    }
+    uint64_t tail = 0;
+    std::memcpy(&tail, s.data() + i, s.size() - i);
+    AddWord(tail ^ (uint64_t{0xa5} << 56));
+  }
+  void AddWord(uint64_t w) {
+    a = (a ^ w) * 0x100000001b3ULL + 0x632be59bd9b4e019ULL;
+    a = (a << 29) | (a >> 35);
+    b = (b + w) * 0xc2b2ae3d27d4eb4fULL;
+    b ^= b >> 31;
+  }
+};
+
+const char* TypeName(element_type t) {
+  switch (t) {
+    case element_type::ARRAY: return "array";
+    case element_type::OBJECT: return "object";
+    case element_type::INT64:
+    case element_type::UINT64: return "integer";
+    case element_type::DOUBLE: return "number";
+    case element_type::STRING: return "string";
+    case element_type::BOOL: return "boolean";
+    case element_type::NULL_VALUE: return "null";
+  }
+  return "?";
+}
+
+// Top-level known fields, in the order their types are checked (bronze column order).
+enum Top : int {
+  kTMeta, kTType, kTId, kTNamespace, kTWiki, kTServerName, kTTitle, kTTitleUrl, kTUser, kTBot, kTMinor,
+  kTPatrolled, kTComment, kTLength, kTRevision, kTLogType, kTLogAction, kTTimestamp, kTopCount
+};
+enum Meta : int { kMId, kMDomain, kMDt, kMTopic, kMPartition, kMOffset, kMetaCount };
+
+int TopIndex(std::string_view k) {
+  switch (k.size()) {
+    case 2: return k == "id" ? kTId : -1;
+    case 3: return k == "bot" ? kTBot : -1;
+    case 4:
+      if (k == "meta") return kTMeta;
+      if (k == "type") return kTType;
+      if (k == "wiki") return kTWiki;
+      if (k == "user") return kTUser;
+      return -1;
+    case 5:
+      if (k == "title") return kTTitle;
+      if (k == "minor") return kTMinor;
+      return -1;
+    case 6: return k == "length" ? kTLength : -1;
+    case 7: return k == "comment" ? kTComment : -1;
+    case 8:
+      if (k == "revision") return kTRevision;
+      if (k == "log_type") return kTLogType;
+      return -1;
+    case 9:
+      if (k == "namespace") return kTNamespace;
+      if (k == "title_url") return kTTitleUrl;
+      if (k == "patrolled") return kTPatrolled;
+      if (k == "timestamp") return kTTimestamp;
+      return -1;
+    case 10: return k == "log_action" ? kTLogAction : -1;
+    case 11: return k == "server_name" ? kTServerName : -1;
+    default: return -1;
+  }
+}
+
+int MetaIndex(std::string_view k) {
+  switch (k.size()) {
+    case 2:
+      if (k == "id") return kMId;
+      if (k == "dt") return kMDt;
+      return -1;
+    case 5: return k == "topic" ? kMTopic : -1;
+    case 6:
+      if (k == "domain") return kMDomain;
+      if (k == "offset") return kMOffset;
+      return -1;
+    case 9: return k == "partition" ? kMPartition : -1;
+    default: return -1;
+  }
+}
+
+// Fields of one object, first occurrence wins (as simdjson's at_key); JSON
+// null is recorded as absent.
+template <int N>
+struct Slots {
+  std::array<element, N> v;
+  uint32_t present = 0;
+  uint32_t seen = 0;
+  bool has(int i) const { return (present >> i) & 1u; }
+  void Set(int i, element e) {
+    if ((seen >> i) & 1u) return;
+    seen |= 1u << i;
+    if (e.type() == element_type::NULL_VALUE) return;
+    present |= 1u << i;
+    v[i] = e;
+  }
+};
+
+// Earliest year representable by ParseIso8601Micros-compatible dates (0000..9999).
+constexpr int64_t kMinEventSeconds = -62167219200LL;  // 0000-01-01T00:00:00Z
+constexpr int64_t kMaxEventSeconds = 253402300799LL;  // 9999-12-31T23:59:59Z
+
+struct Failure {
+  std::string code;
+  std::string message;
+};
+
+}  // namespace
+
+int64_t IngestCounters::dlq_total() const {
+  int64_t n = 0;
+  for (const auto& [code, count] : dlq_by_code) n += count;
+  return n;
+}
+
+void IngestCounters::Merge(const IngestCounters& other) {
+  accepted += other.accepted;
+  canary += other.canary;
+  filtered += other.filtered;
+  duplicate += other.duplicate;
+  for (const auto& [code, count] : other.dlq_by_code) dlq_by_code[code] += count;
+}
+
+std::string DlqIdFor(std::string_view source_name, std::string_view position, std::string_view payload) {
+  Hash128 h;
+  h.Add(source_name);
+  h.Add(position);
+  h.Add(payload);
+  uint64_t hi = Mix(h.a ^ Mix(h.b));
+  uint64_t lo = Mix(h.b + 0x9e3779b97f4a7c15ULL * Mix(h.a));
+  hi = (hi & ~uint64_t{0xF000}) | 0x8000;                         // version 8 (custom)
+  lo = (lo & ~(uint64_t{0xC} << 60)) | (uint64_t{0x8} << 60);     // RFC variant
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  int pos = 0;
+  for (int i = 0; i < 32; ++i) {
+    if (pos == 8 || pos == 13 || pos == 18 || pos == 23) ++pos;
+    uint64_t word = i < 16 ? hi : lo;
+    int shift = 60 - 4 * (i % 16);
+    out[pos++] = kHex[(word >> shift) & 0xF];
+  }
+  return out;
+}
+
+struct EventIngestor::Impl {
+  simdjson::dom::parser parser;
+  std::string buffer;  // payload copy with SIMDJSON_PADDING spare bytes (no per-call allocation)
+  Failure failure;
+  // Events arrive roughly in time order: the date string rarely changes.
+  int64_t cached_day = INT64_MIN;
+  std::string cached_date;
+
+  // --- type checks: each returns false and fills `failure` ---
+  bool Fail(std::string code, std::string message) {
+    failure.code = std::move(code);
+    failure.message = std::move(message);
+    return false;
+  }
+  bool WrongType(const char* path, const char* expected, element e) {
+    return Fail(std::string("wrong_type:") + path,
+                std::string("field ") + path + " must be " + expected + ", got " + TypeName(e.type()));
+  }
+  bool CheckString(bool present, element e, const char* path) {
+    if (!present || e.type() == element_type::STRING) return true;
+    return WrongType(path, "a string", e);
+  }
+  bool CheckBool(bool present, element e, const char* path) {
+    if (!present || e.type() == element_type::BOOL) return true;
+    return WrongType(path, "a boolean", e);
+  }
+  bool CheckObject(bool present, element e, const char* path) {
+    if (!present || e.type() == element_type::OBJECT) return true;
+    return WrongType(path, "an object", e);
+  }
+  bool CheckInt(bool present, element e, const char* path, int64_t lo, int64_t hi, const char* expected) {
+    if (!present) return true;
+    if (e.type() == element_type::INT64) {
+      int64_t v = int64_t(e);
+      if (v >= lo && v <= hi) return true;
+      return Fail(std::string("wrong_type:") + path,
+                  std::string("field ") + path + " must be " + expected + ", got " + std::to_string(v));
+    }
+    if (e.type() == element_type::UINT64) {
+      return Fail(std::string("wrong_type:") + path,
+                  std::string("field ") + path + " must be " + expected + ", got an integer beyond 64-bit signed range");
+    }
+    return WrongType(path, expected, e);
+  }
+  bool CheckInt32(bool present, element e, const char* path) {
+    return CheckInt(present, e, path, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(),
+                    "an integer in int32 range");
+  }
+  bool CheckInt64(bool present, element e, const char* path) {
+    return CheckInt(present, e, path, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
+                    "an integer in int64 range");
+  }
+};
+
+EventIngestor::EventIngestor(DomainFilter filter, std::string source_name)
+    : impl_(std::make_unique<Impl>()), filter_(std::move(filter)), source_name_(std::move(source_name)) {
+  impl_->buffer.reserve(64 * 1024);
+  // Sized for typical events up front; the parser grows itself for larger ones.
+  if (impl_->parser.allocate(64 * 1024) != simdjson::SUCCESS) {
+    // Out of memory this early is not recoverable here; parse() retries the allocation.
+  }
+}
+EventIngestor::~EventIngestor() = default;
+EventIngestor::EventIngestor(EventIngestor&&) noexcept = default;
+EventIngestor& EventIngestor::operator=(EventIngestor&&) noexcept = default;
+
+namespace {
+
+std::string_view Str(element e) { return std::string_view(e); }
+int64_t I64(element e) { return int64_t(e); }
+
+void AppendOptString(Column& c, bool present, element e) {
+  if (present) {
+    c.AppendString(Str(e));
+  } else {
+    c.AppendNull();
+  }
+}
+void AppendOptBool(Column& c, bool present, element e) {
+  if (present) {
+    c.AppendBool(bool(e));
+  } else {
+    c.AppendNull();
+  }
+}
+void AppendOptInt32(Column& c, bool present, element e) {
+  if (present) {
+    c.AppendInt32(static_cast<int32_t>(I64(e)));
+  } else {
+    c.AppendNull();
+  }
+}
+void AppendOptInt64(Column& c, bool present, element e) {
+  if (present) {
+    c.AppendInt64(I64(e));
+  } else {
+    c.AppendNull();
+  }
+}
+
+void AppendDlq(const std::string& source_name, const SourceRecord& rec, const std::string& code,
+               const std::string& message, RecordBatch* dlq) {
+  auto& cols = dlq->columns();
+  std::string_view payload = rec.payload;
+  bool truncated = payload.size() > kMaxPayloadBytes;
+  cols[bronze::kDlqId].AppendString(DlqIdFor(source_name, rec.position, rec.payload));
+  cols[bronze::kReceivedAt].AppendInt64(rec.received_at_us);
+  cols[bronze::kReceivedDate].AppendString(FormatDate(rec.received_at_us));
+  cols[bronze::kDlqSource].AppendString(source_name);
+  if (rec.position.empty()) {
+    cols[bronze::kSourcePosition].AppendNull();
+  } else {
+    cols[bronze::kSourcePosition].AppendString(rec.position);
+  }
+  cols[bronze::kErrorCode].AppendString(code);
+  cols[bronze::kErrorMessage].AppendString(message);
+  cols[bronze::kPayload].AppendString(truncated ? payload.substr(0, kMaxPayloadBytes) : payload);
+  cols[bronze::kPayloadBytes].AppendInt64(static_cast<int64_t>(payload.size()));
+  cols[bronze::kPayloadTruncated].AppendBool(truncated);
+  cols[bronze::kDlqSchemaVersionCol].AppendString(bronze::kDlqSchemaVersion);
+}
+
+}  // namespace
+
+IngestOutcome EventIngestor::Ingest(const SourceRecord& rec, RecordBatch* bronze, RecordBatch* dlq) {
+  Impl& im = *impl_;
+  auto dlq_out = [&](std::string code, std::string message) {
+    AppendDlq(source_name_, rec, code, message, dlq);
+    ++counters_.dlq_by_code[code];
+    return IngestOutcome::kDlq;
+  };
+  const std::string& payload = rec.payload;
+
+  // ---- rule 1 ----
+  if (payload.size() > kMaxPayloadBytes) {
+    return dlq_out("too_large", "payload is " + std::to_string(payload.size()) + " bytes, over the 1 MiB limit");
+  }
+  // The DOM parser validates UTF-8 over the whole input as part of parsing,
+  // so the separate UTF-8 pass only runs to name the error of a failed parse.
+  static_assert(kPayloadPadding >= simdjson::SIMDJSON_PADDING);
+  const char* json = payload.data();
+  if (payload.capacity() < payload.size() + simdjson::SIMDJSON_PADDING) {
+    im.buffer.reserve(payload.size() + simdjson::SIMDJSON_PADDING);
+    im.buffer.assign(payload);
+    json = im.buffer.data();
+  }
+  element doc;
+  auto err = im.parser.parse(json, payload.size(), false).get(doc);
+  if (err) {
+    if (!simdjson::validate_utf8(payload.data(), payload.size())) {
+      return dlq_out("invalid_utf8", "payload is not valid UTF-8");
+    }
+    return dlq_out("invalid_json", std::string("payload is not JSON: ") + simdjson::error_message(err));
+  }
+  if (doc.type() != element_type::OBJECT) {
+    return dlq_out("not_an_object", std::string("payload is a JSON ") + TypeName(doc.type()) + ", not an object");
+  }
+
+  Slots<kTopCount> top;
+  for (auto kv : simdjson::dom::object(doc)) {
+    int i = TopIndex(kv.key);
+    if (i >= 0) top.Set(i, kv.value);
+  }
+  Slots<kMetaCount> meta;
+  bool meta_is_object = top.has(kTMeta) && top.v[kTMeta].type() == element_type::OBJECT;
+  if (meta_is_object) {
+    for (auto kv : simdjson::dom::object(top.v[kTMeta])) {
+      int i = MetaIndex(kv.key);
+      if (i >= 0) meta.Set(i, kv.value);
+    }
+  }
+
+  // ---- rule 2 ----
+  if (meta.has(kMDomain) && meta.v[kMDomain].type() == element_type::STRING && Str(meta.v[kMDomain]) == "canary") {
+    ++counters_.canary;
+    return IngestOutcome::kCanary;
+  }
+
+  // ---- rule 3 ----
+  auto missing = [&](const char* path) {
+    return dlq_out(std::string("missing_field:") + path, std::string("required field ") + path + " is missing or null");
+  };
+  auto fail = [&]() { return dlq_out(im.failure.code, im.failure.message); };
+  if (!top.has(kTMeta)) return missing("meta");
+  if (!meta_is_object && !im.CheckObject(true, top.v[kTMeta], "meta")) return fail();
+  if (!meta.has(kMId)) return missing("meta.id");
+  if (!im.CheckString(true, meta.v[kMId], "meta.id")) return fail();
+  if (Str(meta.v[kMId]).empty()) {
+    return dlq_out("missing_field:meta.id", "required field meta.id is an empty string");
+  }
+  if (!meta.has(kMDomain)) return missing("meta.domain");
+  if (!im.CheckString(true, meta.v[kMDomain], "meta.domain")) return fail();
+  if (Str(meta.v[kMDomain]).empty()) {
+    return dlq_out("missing_field:meta.domain", "required field meta.domain is an empty string");
+  }
+  if (!top.has(kTType)) return missing("type");
+  if (!im.CheckString(true, top.v[kTType], "type")) return fail();
+
+  auto has = [&](int i) { return top.has(i); };
+  auto v = [&](int i) { return top.v[i]; };
+  Slots<2> length, revision;  // [0] old, [1] new
+  bool ok = im.CheckInt64(has(kTId), v(kTId), "id") && im.CheckInt32(has(kTNamespace), v(kTNamespace), "namespace") &&
+            im.CheckString(has(kTWiki), v(kTWiki), "wiki") &&
+            im.CheckString(has(kTServerName), v(kTServerName), "server_name") &&
+            im.CheckString(has(kTTitle), v(kTTitle), "title") &&
+            im.CheckString(has(kTTitleUrl), v(kTTitleUrl), "title_url") &&
+            im.CheckString(has(kTUser), v(kTUser), "user") && im.CheckBool(has(kTBot), v(kTBot), "bot") &&
+            im.CheckBool(has(kTMinor), v(kTMinor), "minor") &&
+            im.CheckBool(has(kTPatrolled), v(kTPatrolled), "patrolled") &&
+            im.CheckString(has(kTComment), v(kTComment), "comment") &&
+            im.CheckObject(has(kTLength), v(kTLength), "length");
+  if (!ok) return fail();
+  auto read_pair = [](element obj, Slots<2>* out) {
+    for (auto kv : simdjson::dom::object(obj)) {
+      if (kv.key == "old") out->Set(0, kv.value);
+      else if (kv.key == "new") out->Set(1, kv.value);
+    }
+  };
+  if (has(kTLength)) read_pair(v(kTLength), &length);
+  ok = im.CheckInt32(length.has(0), length.v[0], "length.old") &&
+       im.CheckInt32(length.has(1), length.v[1], "length.new") &&
+       im.CheckObject(has(kTRevision), v(kTRevision), "revision");
+  if (!ok) return fail();
+  if (has(kTRevision)) read_pair(v(kTRevision), &revision);
+  ok = im.CheckInt64(revision.has(0), revision.v[0], "revision.old") &&
+       im.CheckInt64(revision.has(1), revision.v[1], "revision.new") &&
+       im.CheckString(has(kTLogType), v(kTLogType), "log_type") &&
+       im.CheckString(has(kTLogAction), v(kTLogAction), "log_action") &&
+       im.CheckInt(has(kTTimestamp), v(kTTimestamp), "timestamp", kMinEventSeconds, kMaxEventSeconds,
+                   "an integer number of seconds in years 0000-9999") &&
+       im.CheckString(meta.has(kMDt), meta.v[kMDt], "meta.dt") &&
+       im.CheckString(meta.has(kMTopic), meta.v[kMTopic], "meta.topic") &&
+       im.CheckInt32(meta.has(kMPartition), meta.v[kMPartition], "meta.partition") &&
+       im.CheckInt64(meta.has(kMOffset), meta.v[kMOffset], "meta.offset");
+  if (!ok) return fail();
+
+  std::optional<int64_t> meta_dt;
+  if (meta.has(kMDt)) meta_dt = ParseIso8601Micros(Str(meta.v[kMDt]));
+  int64_t event_ts;
+  if (has(kTTimestamp)) {
+    event_ts = I64(v(kTTimestamp)) * kMicrosPerSecond;
+  } else if (meta_dt) {
+    event_ts = *meta_dt;
+  } else {
+    return dlq_out("missing_field:timestamp", meta.has(kMDt) ? "no timestamp and meta.dt is not an ISO-8601 time"
+                                                             : "neither timestamp nor meta.dt is present");
+  }
+
+  // ---- rule 4 ----
+  std::string_view domain = Str(meta.v[kMDomain]);
+  if (!filter_.Accepts(domain)) {
+    ++counters_.filtered;
+    return IngestOutcome::kFiltered;
+  }
+
+  // ---- the bronze row ----
+  auto& c = bronze->columns();
+  std::string_view type = Str(v(kTType));
+  c[bronze::kEventId].AppendString(Str(meta.v[kMId]));
+  AppendOptInt64(c[bronze::kRcId], has(kTId), v(kTId));
+  c[bronze::kEventType].AppendString(type);
+  AppendOptInt32(c[bronze::kNamespace], has(kTNamespace), v(kTNamespace));
+  c[bronze::kDomain].AppendString(domain);
+  AppendOptString(c[bronze::kWiki], has(kTWiki), v(kTWiki));
+  AppendOptString(c[bronze::kServerName], has(kTServerName), v(kTServerName));
+  AppendOptString(c[bronze::kTitle], has(kTTitle), v(kTTitle));
+  AppendOptString(c[bronze::kTitleUrl], has(kTTitleUrl), v(kTTitleUrl));
+  AppendOptString(c[bronze::kUser], has(kTUser), v(kTUser));
+  c[bronze::kIsBot].AppendBool(has(kTBot) && bool(v(kTBot)));
+  AppendOptBool(c[bronze::kIsMinor], has(kTMinor), v(kTMinor));
+  AppendOptBool(c[bronze::kIsPatrolled], has(kTPatrolled), v(kTPatrolled));
+  AppendOptString(c[bronze::kComment], has(kTComment), v(kTComment));
+  AppendOptInt32(c[bronze::kLengthOld], length.has(0), length.v[0]);
+  AppendOptInt32(c[bronze::kLengthNew], length.has(1), length.v[1]);
+  std::optional<int64_t> delta;
+  if (length.has(0) && length.has(1)) {
+    delta = I64(length.v[1]) - I64(length.v[0]);
+  } else if (length.has(1) && type == "new") {
+    delta = I64(length.v[1]);
+  }
+  // new - old of two int32 values can leave int32 range; no delta is better than a wrapped one.
+  if (delta && (*delta < std::numeric_limits<int32_t>::min() || *delta > std::numeric_limits<int32_t>::max())) {
+    delta.reset();
+  }
+  if (delta) {
+    c[bronze::kLengthDelta].AppendInt32(static_cast<int32_t>(*delta));
+  } else {
+    c[bronze::kLengthDelta].AppendNull();
+  }
+  AppendOptInt64(c[bronze::kRevisionOld], revision.has(0), revision.v[0]);
+  AppendOptInt64(c[bronze::kRevisionNew], revision.has(1), revision.v[1]);
+  AppendOptString(c[bronze::kLogType], has(kTLogType), v(kTLogType));
+  AppendOptString(c[bronze::kLogAction], has(kTLogAction), v(kTLogAction));
+  c[bronze::kEventTimestamp].AppendInt64(event_ts);
+  if (meta_dt) {
+    c[bronze::kMetaDt].AppendInt64(*meta_dt);
+  } else {
+    c[bronze::kMetaDt].AppendNull();
+  }
+  AppendOptString(c[bronze::kMetaTopic], meta.has(kMTopic), meta.v[kMTopic]);
+  AppendOptInt32(c[bronze::kMetaPartition], meta.has(kMPartition), meta.v[kMPartition]);
+  AppendOptInt64(c[bronze::kMetaOffset], meta.has(kMOffset), meta.v[kMOffset]);
+  c[bronze::kSource].AppendString(source_name_);
+  c[bronze::kIngestedAt].AppendInt64(rec.received_at_us);
+  c[bronze::kBronzeProcessedAt].AppendInt64(rec.received_at_us);
+  c[bronze::kRaw].AppendString(payload);
+  int64_t day = event_ts >= 0 ? event_ts / kMicrosPerDay : -((-event_ts + kMicrosPerDay - 1) / kMicrosPerDay);
+  if (day != im.cached_day) {
+    im.cached_day = day;
+    im.cached_date = FormatDate(event_ts);
+  }
+  c[bronze::kEventDate].AppendString(im.cached_date);
+  c[bronze::kEventHour].AppendInt32(static_cast<int32_t>((event_ts - day * kMicrosPerDay) / kMicrosPerHour));
+  c[bronze::kSchemaVersion].AppendString(bronze::kRawEventsSchemaVersion);
+  ++counters_.accepted;
+  return IngestOutcome::kAccepted;
+}
+
+}  // namespace ws::ingest

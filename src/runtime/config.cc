@@ -1,0 +1,41 @@
+#include "wikistream/runtime/config.h"
+
+#include <filesystem>
+#include <thread>
+#include <vector>
+
+#include "wikistream/source/eventstreams_source.h"
+
+#ifndef WIKISTREAM_VERSION
+#define WIKISTREAM_VERSION "dev"
+#endif
+
+namespace ws::runtime {
+
+int WorkerThreads(const Config& config) {
+  if (config.threads > 0) return config.threads;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+std::string DefaultWebRoot(const Config& config) {
+  if (!config.web_root.empty()) return config.web_root;
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::vector<std::filesystem::path> candidates;
+  if (!ec) {
+    auto dir = exe.parent_path();
+    candidates = {dir / "web", dir / ".." / "web", dir / ".." / "share" / "wikistream" / "web"};
+  }
+#ifdef WIKISTREAM_SOURCE_WEB_DIR
+  candidates.emplace_back(WIKISTREAM_SOURCE_WEB_DIR);
+#endif
+  for (const auto& c : candidates) {
+    if (std::filesystem::exists(c / "index.html", ec)) return std::filesystem::weakly_canonical(c, ec).string();
+  }
+  return "";
+}
+
+std::string UserAgent(const Config& config) { return MakeEventStreamsUserAgent(WIKISTREAM_VERSION, config.contact); }
+
+}  // namespace ws::runtime

@@ -1,0 +1,121 @@
+#include "wikistream/runtime/sources.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "wikistream/common/file_system.h"
+#include "wikistream/source/eventstreams_source.h"
+#include "wikistream/source/kafka.h"
+#include "wikistream/source/replay_source.h"
+#include "wikistream/source/synthetic_source.h"
+#include "wikistream/warehouse/warehouse.h"
+
+namespace ws::runtime {
+
+Result<SourceSpec> ParseSourceSpec(const std::string& spec) {
+  SourceSpec s;
+  if (spec == "eventstreams") {
+    s.kind = "eventstreams";
+  } else if (spec.rfind("replay:", 0) == 0) {
+    s.kind = "replay";
+    s.path = spec.substr(7);
+    if (s.path.empty()) return Status::InvalidArgument("--source replay:PATH needs a file path");
+  } else if (spec == "synthetic" || spec.rfind("synthetic:", 0) == 0) {
+    s.kind = "synthetic";
+    if (spec.size() > 10) {
+      const std::string n = spec.substr(10);
+      char* end = nullptr;
+      long long v = std::strtoll(n.c_str(), &end, 10);
+      if (n.empty() || *end != '\0' || v < 0) {
+        return Status::InvalidArgument("--source synthetic:N needs a non-negative event count, got '" + n + "'");
+      }
+      s.count = v;
+    }
+  } else if (spec.rfind("kafka://", 0) == 0) {
+    s.kind = "kafka";
+    if (spec.size() <= 8) return Status::InvalidArgument("--source kafka://BROKERS[/TOPIC] needs brokers");
+  } else {
+    return Status::InvalidArgument(fmt::format(
+        "unknown --source '{}' (expected eventstreams, replay:PATH, synthetic[:N] or kafka://BROKERS[/TOPIC])", spec));
+  }
+  return s;
+}
+
+// Every position the Kafka consumers of the group committed with their rows
+// (oldest first), merged per partition: each consumer's commits carry only
+// its own partitions.
+Result<std::string> MergeCommittedKafkaPositions(const std::vector<std::string>& committed) {
+  std::string merged;
+  for (const std::string& p : committed) {
+    if (merged.empty()) {
+      merged = p;
+    } else {
+      WS_ASSIGN_OR_RETURN(merged, MergeKafkaPositions(merged, p));
+    }
+  }
+  return merged;
+}
+
+namespace {
+
+Result<std::string> CommittedKafkaPositions(const std::string& warehouse_dir) {
+  WS_ASSIGN_OR_RETURN(auto warehouse, warehouse::Warehouse::Open(DefaultFileSystem(), warehouse_dir, false));
+  WS_ASSIGN_OR_RETURN(auto raw, warehouse->table("bronze.raw_events"));
+  WS_RETURN_IF_ERROR(raw->Refresh());
+  return MergeCommittedKafkaPositions(ingest::BronzeWriter::CommittedPositions(*raw, "kafka"));
+}
+
+}  // namespace
+
+Result<std::string> ResumePositionFor(const Source& source, const ingest::BronzeWriter& writer) {
+  if (source.name() != "kafka") return writer.resume_position();
+  return MergeCommittedKafkaPositions(writer.AllPositions());
+}
+
+Result<std::unique_ptr<Source>> OpenSource(const Config& config) {
+  WS_ASSIGN_OR_RETURN(SourceSpec spec, ParseSourceSpec(config.source));
+  if (spec.kind == "eventstreams") {
+    EventStreamsOptions o;
+    o.url = config.eventstreams_url;
+    o.user_agent = UserAgent(config);
+    o.since = config.since;
+    WS_ASSIGN_OR_RETURN(auto src, OpenEventStreamsSource(o));
+    return std::unique_ptr<Source>(std::move(src));
+  }
+  if (spec.kind == "replay") {
+    auto r = OpenReplaySource(DefaultFileSystem(), spec.path, config.speed);
+    if (!r.ok()) return Status::InvalidArgument("cannot read replay file: " + r.status().message());
+    return std::move(r).value();
+  }
+  if (spec.kind == "synthetic") {
+    // An endless synthetic stream is a demo: pace it at real time unless told otherwise.
+    double speed = config.speed > 0 ? config.speed : (spec.count < 0 ? 1.0 : 0.0);
+    return MakeSyntheticSource(config.seed, spec.count, speed);
+  }
+  WS_ASSIGN_OR_RETURN(KafkaSourceOptions ko, ParseKafkaSpec(config.source));
+  ko.group = config.kafka_group;
+  ko.extra_config = config.kafka_properties;
+  // A partition this consumer is given in a rebalance may have had another
+  // owner until a moment ago, and that owner may still hold records it polled
+  // but has not committed yet: it commits them (with their position) within
+  // one commit interval even after losing the partition. Waiting that long
+  // and then reading every position the group committed to the warehouse
+  // makes the new owner start exactly after the old owner's last row, so a
+  // rebalance neither re-reads nor skips. (A killed owner's uncommitted
+  // records are simply read again: they were never in the table.)
+  const std::string warehouse_dir = config.warehouse;
+  // (Capped below librdkafka's max.poll.interval.ms, 300 s by default.)
+  const auto settle = std::chrono::milliseconds(
+      std::min<int64_t>(static_cast<int64_t>(config.commit_interval_s * 1000) + 1000, 240000));
+  ko.refresh_positions = [warehouse_dir, settle]() -> Result<std::string> {
+    std::this_thread::sleep_for(settle);
+    return CommittedKafkaPositions(warehouse_dir);
+  };
+  WS_ASSIGN_OR_RETURN(auto src, KafkaSource::Open(ko));
+  return std::unique_ptr<Source>(std::move(src));
+}
+
+}  // namespace ws::runtime

@@ -1,0 +1,90 @@
+#include "wikistream/warehouse/ops_tables.h"
+
+#include <utility>
+
+#include "wikistream/common/time.h"
+#include "wikistream/warehouse/table_schemas.h"
+
+namespace ws::warehouse {
+
+using model::Alert;
+using model::RiskAlertKey;
+using model::StageAttempt;
+
+using model::Alert;
+using model::RiskAlertKey;
+using model::StageAttempt;
+
+Status RecordQuality(Warehouse* warehouse, const RecordBatch& results, const RecordBatch& profiles) {
+  const std::pair<const char*, const RecordBatch*> parts[] = {{"dq_audit.quality_results", &results},
+                                                              {"dq_audit.profile_metrics", &profiles}};
+  for (const auto& [name, rows] : parts) WS_RETURN_IF_ERROR(warehouse->AppendRows(name, *rows));
+  return Status::OK();
+}
+
+Status RecordRuns(Warehouse* warehouse, const std::vector<StageAttempt>& attempts) {
+  if (attempts.empty()) return Status::OK();
+  const TableDef& def = PipelineRunsTable();
+  RecordBatch rows(def.schema);
+  for (const StageAttempt& a : attempts) {
+    rows.column("run_id").AppendString(a.run_id);
+    rows.column("cycle_id").AppendString(a.cycle_id);
+    rows.column("stage").AppendString(a.stage);
+    rows.column("attempt").AppendInt32(a.attempt);
+    rows.column("status").AppendString(a.status);
+    rows.column("started_at").AppendInt64(a.started_at_us);
+    rows.column("finished_at").AppendInt64(a.finished_at_us);
+    auto opt = [&](const char* col, const std::string& v) {
+      if (v.empty()) {
+        rows.column(col).AppendNull();
+      } else {
+        rows.column(col).AppendString(v);
+      }
+    };
+    opt("input_snapshot", a.result.input_snapshot);
+    opt("output_snapshot", a.result.output_snapshot);
+    rows.column("rows_in").AppendInt64(a.result.rows_in);
+    rows.column("rows_out").AppendInt64(a.result.rows_out);
+    opt("error", a.result.status.ok() ? std::string() : a.result.status.ToString());
+    rows.column("run_date").AppendString(FormatDate(a.started_at_us));
+  }
+  return warehouse->AppendRows(def.full_name(), rows);
+}
+
+Status AppendAlerts(Warehouse* warehouse, const std::vector<Alert>& alerts) {
+  const TableDef& def = AlertsTable();
+  RecordBatch rows(def.schema);
+  for (const Alert& a : alerts) {
+    rows.column("alert_id").AppendString(a.alert_id);
+    rows.column("raised_at").AppendInt64(a.raised_at_us);
+    rows.column("alert_date").AppendString(a.alert_date.empty() ? FormatDate(a.raised_at_us) : a.alert_date);
+    rows.column("kind").AppendString(a.kind);
+    rows.column("severity").AppendString(a.severity);
+    rows.column("subject").AppendString(a.subject);
+    rows.column("entity").AppendString(a.entity);
+    rows.column("details").AppendString(a.details.empty() ? "{}" : a.details);
+    rows.column("delivered").AppendBool(a.delivered);
+    if (a.delivery_error.empty()) {
+      rows.column("delivery_error").AppendNull();
+    } else {
+      rows.column("delivery_error").AppendString(a.delivery_error);
+    }
+  }
+  return warehouse->AppendRows(def.full_name(), rows);
+}
+
+Result<std::vector<std::string>> RaisedRiskAlertKeys(Warehouse* warehouse, const std::string& since_date) {
+  WS_ASSIGN_OR_RETURN(auto table, warehouse->table(AlertsTable().full_name()));
+  SchemaPtr cols = ProjectSchema(*AlertsTable().schema, {"kind", "entity", "alert_date"});
+  WS_ASSIGN_OR_RETURN(RecordBatch rows, warehouse->ReadTable(*table, cols, [since_date](const PartitionValues& p) {
+                        return !p.empty() && p[0] >= since_date;
+                      }));
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < rows.num_rows(); ++i) {
+    if (rows.column(0).GetString(i) != "risk" || rows.column(1).IsNull(i)) continue;
+    keys.push_back(RiskAlertKey(std::string(rows.column(2).GetString(i)), std::string(rows.column(1).GetString(i))));
+  }
+  return keys;
+}
+
+}  // namespace ws::warehouse

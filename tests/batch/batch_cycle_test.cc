@@ -1,0 +1,249 @@
+// BatchCycle over a real warehouse: a failing silver gate publishes nothing
+// and raises one alert delivered to a webhook; late data rewrites only the
+// partitions of its own date (and the next, for trending).
+#include "wikistream/batch/batch_cycle.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "testing/test_util.h"
+#include "wikistream/common/time.h"
+#include "wikistream/ingest/bronze_writer.h"
+#include "wikistream/ingest/event_ingestor.h"
+#include "wikistream/warehouse/bronze_schema.h"
+
+namespace ws::batch {
+
+namespace bronze = warehouse::bronze;
+using alerts::AlertSink;
+using ingest::BronzeWriter;
+using ingest::EventIngestor;
+using model::DomainFilter;
+using warehouse::ProjectSchema;
+using warehouse::Warehouse;
+
+namespace {
+
+using ws::testing::TempDir;
+
+std::string Event(const std::string& id, const std::string& dt, int ns = 0, const std::string& user = "Alice") {
+  return R"({"meta":{"id":")" + id + R"(","domain":"en.wikipedia.org","dt":")" + dt + R"("},"type":"edit","namespace":)" +
+         std::to_string(ns) + R"(,"title":"Page )" + id + R"(","user":")" + user +
+         R"(","bot":false,"length":{"old":10,"new":20}})";
+}
+
+void Land(Warehouse* wh, const std::vector<std::string>& payloads, const std::string& position) {
+  EventIngestor ing(DomainFilter(), "replay");
+  auto w = BronzeWriter::Open(wh, "replay");
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  RecordBatch acc(bronze::RawEventsSchema()), dlq(bronze::DlqEventsSchema());
+  for (const auto& p : payloads) ing.Ingest(SourceRecord{p, NowMicros(), position}, &acc, &dlq);
+  ASSERT_TRUE((*w)->AddRows(&acc, &dlq, nullptr).ok());
+  auto c = (*w)->Commit(position);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+}
+
+std::set<std::string> FilesOf(Warehouse* wh, const std::string& table, const std::string& date) {
+  auto t = *wh->table(table);
+  EXPECT_TRUE(t->Refresh().ok());
+  std::set<std::string> out;
+  auto files = t->Scan();  // keep the Result alive while iterating
+  EXPECT_TRUE(files.ok());
+  for (const auto& f : *files) {
+    if (f.partition[0] == date) out.insert(f.path);
+  }
+  return out;
+}
+
+std::multiset<std::string> EventIds(Warehouse* wh, const std::string& table) {
+  auto t = *wh->table(table);
+  EXPECT_TRUE(t->Refresh().ok());
+  auto rows = wh->ReadTable(*t, ProjectSchema(*t->schema(), {"event_id"}));
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  std::multiset<std::string> ids;
+  for (size_t i = 0; rows.ok() && i < rows->num_rows(); ++i) ids.emplace(rows->column(0).GetString(i));
+  return ids;
+}
+
+class WebhookReceiver {
+ public:
+  WebhookReceiver() {
+    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      bodies_.push_back(req.body);
+      res.status = 200;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~WebhookReceiver() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  std::vector<std::string> bodies() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return bodies_;
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::mutex mu_;
+  std::vector<std::string> bodies_;
+};
+
+BatchOptions FastOptions() {
+  BatchOptions o;
+  o.live_source = false;
+  o.backoff_base_ms = 1;
+  return o;
+}
+
+// A warehouse with a batch cycle over it, alerts kept in memory.
+struct CycleOverWarehouse {
+  TempDir dir;
+  std::unique_ptr<Warehouse> wh = std::move(Warehouse::Open(DefaultFileSystem(), dir.str(), true)).value();
+  AlertSink alerts{""};
+  std::atomic<bool> stop{false};
+  BatchCycle cycle{wh.get(), &alerts, FastOptions(), &stop};
+};
+
+// Silver's data files on disk, referenced or not.
+std::set<std::string> SilverFilesOnDisk(const std::string& dir) {
+  std::set<std::string> out;
+  auto files = DefaultFileSystem()->ListRecursive(dir);
+  EXPECT_TRUE(files.ok());
+  for (const auto& f : *files) {
+    if (f.path.find("cleaned_events") != std::string::npos && f.path.size() > 8 &&
+        f.path.compare(f.path.size() - 8, 8, ".parquet") == 0) {
+      out.insert(f.path);
+    }
+  }
+  return out;
+}
+
+// With one thread the gate runs before the write; with two, the files are
+// written while the gate runs and must be deleted when it fails.
+class FailingSilverGate : public ::testing::TestWithParam<int> {};
+INSTANTIATE_TEST_SUITE_P(Threads, FailingSilverGate, ::testing::Values(1, 2));
+
+TEST_P(FailingSilverGate, LeavesGoldUntouchedNoFilesBehindAndAlertsOnce) {
+  TempDir dir;
+  auto wh = Warehouse::Open(DefaultFileSystem(), dir.str(), true);
+  ASSERT_TRUE(wh.ok());
+  WebhookReceiver hook;
+  AlertSink alerts(hook.url());
+  std::atomic<bool> stop{false};
+  BatchOptions options = FastOptions();
+  options.threads = GetParam();
+  BatchCycle cycle(wh->get(), &alerts, options, &stop);
+
+  Land(wh->get(), {Event("a1", "2026-03-01T10:00:00Z"), Event("a2", "2026-03-01T10:05:00Z")}, "p1");
+  CycleReport first = cycle.Run();
+  ASSERT_TRUE(first.ok) << first.Summary();
+  auto gold_before = FilesOf(wh->get(), "gold.hourly_stats", "2026-03-01");
+  ASSERT_FALSE(gold_before.empty());
+  auto silver = *(*wh)->table("silver.cleaned_events");
+  auto silver_snapshot = silver->current_snapshot()->snapshot_id;
+  const std::set<std::string> silver_files = SilverFilesOnDisk(dir.str());
+  ASSERT_FALSE(silver_files.empty());
+
+  // namespace -10 violates the silver gate's "namespace >= -2" error check.
+  Land(wh->get(), {Event("bad", "2026-03-01T11:00:00Z", -10), Event("a3", "2026-03-01T11:01:00Z")}, "p2");
+  for (int run = 0; run < 2; ++run) {
+    CycleReport r = cycle.Run();
+    EXPECT_FALSE(r.ok);
+    EXPECT_TRUE(r.silver_gate_failed);
+  }
+  ASSERT_TRUE(silver->Refresh().ok());
+  EXPECT_EQ(silver->current_snapshot()->snapshot_id, silver_snapshot) << "silver published despite the gate";
+  EXPECT_EQ(FilesOf(wh->get(), "gold.hourly_stats", "2026-03-01"), gold_before) << "gold changed";
+  EXPECT_EQ(SilverFilesOnDisk(dir.str()), silver_files) << "the audited rows' files were left behind";
+
+  // The FAILED check is recorded.
+  auto q = *(*wh)->table("dq_audit.quality_results");
+  auto rows = (*wh)->ReadTable(*q, ProjectSchema(*q->schema(), {"layer", "status", "check_name"}));
+  ASSERT_TRUE(rows.ok());
+  int failed = 0;
+  for (size_t i = 0; i < rows->num_rows(); ++i) {
+    if (rows->column(0).GetString(i) == "silver" && rows->column(1).GetString(i) == "FAILED") ++failed;
+  }
+  EXPECT_GE(failed, 2);  // once per audited attempt
+
+  // One alert, delivered once to the webhook, although the gate failed twice.
+  alerts.Shutdown();
+  auto bodies = hook.bodies();
+  int dq_alerts = 0;
+  for (const auto& b : bodies) dq_alerts += b.find("\"dq\"") != std::string::npos;
+  EXPECT_EQ(dq_alerts, 1) << bodies.size();
+}
+
+TEST(BatchCycleTest, LateDataRewritesOnlyItsOwnDates) {
+  CycleOverWarehouse t;
+  Warehouse* wh = t.wh.get();
+  BatchCycle& cycle = t.cycle;
+  Land(wh, {Event("d1", "2026-03-01T10:00:00Z"), Event("d10", "2026-03-10T10:00:00Z")}, "p1");
+  ASSERT_TRUE(cycle.Run().ok);
+  auto march10 = FilesOf(wh, "gold.hourly_stats", "2026-03-10");
+  auto march1 = FilesOf(wh, "gold.hourly_stats", "2026-03-01");
+  ASSERT_FALSE(march10.empty());
+
+  // A late event for March 1st.
+  Land(wh, {Event("late", "2026-03-01T12:00:00Z")}, "p2");
+  CycleReport r = cycle.Run();
+  ASSERT_TRUE(r.ok) << r.Summary();
+  EXPECT_EQ(r.gold_dates, (std::vector<std::string>{"2026-03-01", "2026-03-02"}));
+  EXPECT_EQ(FilesOf(wh, "gold.hourly_stats", "2026-03-10"), march10) << "an untouched date was rewritten";
+  EXPECT_NE(FilesOf(wh, "gold.hourly_stats", "2026-03-01"), march1);
+
+  // A cycle with no new input changes nothing.
+  auto hourly = *wh->table("gold.hourly_stats");
+  auto before = hourly->current_snapshot()->snapshot_id;
+  CycleReport idle = cycle.Run();
+  EXPECT_TRUE(idle.ok);
+  ASSERT_TRUE(hourly->Refresh().ok());
+  EXPECT_EQ(hourly->current_snapshot()->snapshot_id, before);
+}
+
+// Silver is one row per event_id ever, even when bronze holds an event twice
+// (two writers that did not know each other's rows, like Kafka consumers
+// around a rebalance). Silver looks the ids up per event hour, reading only
+// the silver files whose event_hour bounds reach the hours an input touches.
+TEST(BatchCycleTest, SilverKeepsOneRowPerEventIdWhenBronzeHoldsItTwice) {
+  CycleOverWarehouse t;
+  Warehouse* wh = t.wh.get();
+  BatchCycle& cycle = t.cycle;
+  // Opened before anything is in bronze: its dedup index will not know the rows landed below.
+  auto late_writer = BronzeWriter::Open(wh, "other");
+  ASSERT_TRUE(late_writer.ok());
+
+  Land(wh, {Event("x1", "2026-03-01T03:00:00Z"), Event("x2", "2026-03-01T20:00:00Z")}, "p1");
+  ASSERT_TRUE(cycle.Run().ok);
+  Land(wh, {Event("x3", "2026-03-01T10:00:00Z")}, "p2");
+  ASSERT_TRUE(cycle.Run().ok);
+
+  EventIngestor ing(DomainFilter(), "other");
+  RecordBatch acc(bronze::RawEventsSchema()), dlq(bronze::DlqEventsSchema());
+  for (const auto& p : {Event("x2", "2026-03-01T20:00:00Z"), Event("x3", "2026-03-01T10:00:00Z"),
+                        Event("x4", "2026-03-01T20:00:00Z")}) {
+    ing.Ingest(SourceRecord{p, NowMicros(), "q1"}, &acc, &dlq);
+  }
+  ASSERT_TRUE((*late_writer)->AddRows(&acc, &dlq, nullptr).ok());
+  ASSERT_TRUE((*late_writer)->Commit("q1").ok());
+  ASSERT_EQ(EventIds(wh, "bronze.raw_events").size(), 6u);
+
+  CycleReport r = cycle.Run();
+  ASSERT_TRUE(r.ok) << r.Summary();
+  EXPECT_EQ(r.silver_rows_added, 1);
+  EXPECT_EQ(EventIds(wh, "silver.cleaned_events"), (std::multiset<std::string>{"x1", "x2", "x3", "x4"}));
+}
+
+}  // namespace
+}  // namespace ws::batch
