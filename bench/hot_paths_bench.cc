@@ -22,9 +22,14 @@
 namespace ws {
 
 namespace bronze = warehouse::bronze;
+using format::ParquetWriterOptions;
+using format::RecordBatch;
+using format::WriteParquetFile;
 using ingest::EventIdIndex;
 using ingest::EventIngestor;
 using model::DomainFilter;
+using source::SourceRecord;
+using source::SyntheticGenerator;
 
 namespace {
 

@@ -24,10 +24,13 @@
 
 namespace bronze = ws::warehouse::bronze;
 using ws::alerts::AlertSink;
+using ws::format::Column;
+using ws::format::RecordBatch;
 using ws::ingest::BronzeWriter;
 using ws::ingest::IngestLoop;
 using ws::ingest::IngestLoopOptions;
 using ws::model::DomainFilter;
+using ws::source::MakeSyntheticSource;
 using ws::warehouse::Warehouse;
 
 int main(int argc, char** argv) {

@@ -15,27 +15,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string bytes(reinterpret_cast<const char*>(data), size);
   // Schema JSON on its own too: the container path only reaches the parser
   // through a valid header.
-  if (size > 0 && (data[0] == '{' || data[0] == '[' || data[0] == '"')) (void)ws::ParseAvroSchema(bytes);
+  if (size > 0 && (data[0] == '{' || data[0] == '[' || data[0] == '"')) (void)ws::format::ParseAvroSchema(bytes);
 
-  auto reader = ws::AvroFileReader::FromBytes(std::move(bytes));
+  auto reader = ws::format::AvroFileReader::FromBytes(std::move(bytes));
   if (!reader.ok()) return 0;
   auto& r = **reader;
   if (!r.schema()) ws::fuzz::Fail("reader opened without a schema");
   for (int n = 0; n < 1000; ++n) {
-    ws::AvroValue v;
+    ws::format::AvroValue v;
     auto more = r.Next(&v);
     if (!more.ok() || !*more) break;
     std::string once, twice;
-    if (ws::Status st = ws::AvroEncode(*r.schema(), v, &once); !st.ok()) {
+    if (ws::Status st = ws::format::AvroEncode(*r.schema(), v, &once); !st.ok()) {
       ws::fuzz::Fail("a decoded record does not encode:", st.ToString());
     }
-    ws::AvroValue back;
+    ws::format::AvroValue back;
     size_t pos = 0;
-    if (ws::Status st = ws::AvroDecode(*r.schema(), once, &pos, &back); !st.ok()) {
+    if (ws::Status st = ws::format::AvroDecode(*r.schema(), once, &pos, &back); !st.ok()) {
       ws::fuzz::Fail("an encoded record does not decode:", st.ToString());
     }
     if (pos != once.size()) ws::fuzz::Fail("decoding did not consume the whole encoded record");
-    if (ws::Status st = ws::AvroEncode(*r.schema(), back, &twice); !st.ok() || twice != once) {
+    if (ws::Status st = ws::format::AvroEncode(*r.schema(), back, &twice); !st.ok() || twice != once) {
       ws::fuzz::Fail("re-encoding is not stable");
     }
   }

@@ -58,7 +58,7 @@ void LoadStore(ws::serve::InMemoryAnalyticsStore* store) {
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     // Seeds are named <namespace>.<table>.parquet.
     if (entry.path().extension() != ".parquet" || ws::serve::DateColumnOf(entry.path().stem().string()).empty()) continue;
-    auto reader = ws::ParquetReader::Open(ws::DefaultFileSystem(), entry.path().string());
+    auto reader = ws::format::ParquetReader::Open(ws::DefaultFileSystem(), entry.path().string());
     if (!reader.ok()) continue;
     auto rows = (*reader)->ReadAll();
     if (rows.ok()) (void)store->Append(entry.path().stem().string(), *rows);

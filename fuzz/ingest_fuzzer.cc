@@ -13,10 +13,12 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ws;
+  using format::RecordBatch;
   using ingest::EventIngestor;
   using ingest::IngestCounters;
   using ingest::IngestOutcome;
   using model::DomainFilter;
+  using source::SourceRecord;
   // One ingestor for the process, as in production: its parser and buffer
   // are reused, so state leaking from one payload to the next would show.
   static EventIngestor* ingestor = new EventIngestor(DomainFilter(), "replay");

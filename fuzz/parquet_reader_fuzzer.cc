@@ -13,7 +13,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ws::fuzz::MemoryFileSystem fs;
   fs.Put("/fuzz.parquet", std::string(reinterpret_cast<const char*>(data), size));
-  auto reader = ws::ParquetReader::Open(&fs, "/fuzz.parquet");
+  auto reader = ws::format::ParquetReader::Open(&fs, "/fuzz.parquet");
   if (!reader.ok()) return 0;
   auto& r = **reader;
   int64_t total = 0;

@@ -14,13 +14,13 @@
 namespace {
 
 struct Outcome {
-  std::vector<ws::SseEvent> events;
+  std::vector<ws::source::SseEvent> events;
   std::string last_id;
   std::optional<int64_t> retry;
 };
 
 Outcome Run(std::string_view stream, const std::vector<size_t>& cuts, bool dispatch_incomplete) {
-  ws::SseFramer framer;
+  ws::source::SseFramer framer;
   Outcome o;
   size_t pos = 0;
   for (size_t cut : cuts) {
@@ -67,8 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // Reset() after a partial stream must behave like a fresh connection
   // (apart from the last event id).
-  ws::SseFramer framer;
-  std::vector<ws::SseEvent> ignored, after;
+  ws::source::SseFramer framer;
+  std::vector<ws::source::SseEvent> ignored, after;
   framer.Feed(stream.substr(0, stream.size() / 2), &ignored);
   framer.Reset();
   framer.Feed("data: x\n\n", &after);

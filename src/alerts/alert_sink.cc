@@ -13,7 +13,6 @@
 namespace ws::alerts {
 
 using model::Alert;
-
 using model::Alert;
 
 namespace {

@@ -22,6 +22,7 @@
 namespace ws::app {
 
 using runtime::Config;
+using source::CheckKafkaProperty;
 
 namespace {
 

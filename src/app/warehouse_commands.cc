@@ -29,6 +29,8 @@ using runtime::Config;
 using runtime::DefaultWebRoot;
 using runtime::WorkerThreads;
 using serve::WarehouseAnalyticsStore;
+using source::WriteSyntheticNdjson;
+using table::SnapshotInfo;
 using warehouse::BatchLock;
 using warehouse::MaintainWarehouse;
 using warehouse::Warehouse;

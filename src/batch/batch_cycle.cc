@@ -28,9 +28,21 @@ namespace ws::batch {
 
 namespace bronze = warehouse::bronze;
 using alerts::AlertSink;
+using format::Column;
+using format::ColumnFileStats;
+using format::RecordBatch;
+using format::Schema;
+using format::SchemaPtr;
 using model::Alert;
 using model::RiskAlertKey;
 using model::StageResult;
+using table::CommitOperation;
+using table::CommitRequest;
+using table::DataFile;
+using table::PartitionValues;
+using table::ScanOptions;
+using table::SnapshotInfo;
+using table::Table;
 using warehouse::ProjectSchema;
 using warehouse::Warehouse;
 

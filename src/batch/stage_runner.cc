@@ -12,9 +12,8 @@
 namespace ws::batch {
 
 using model::StageAttempt;
-using model::StageResult;
-
 using model::StageAttempt;
+using model::StageResult;
 using model::StageResult;
 
 Status Deadline::Check(const char* what) const {

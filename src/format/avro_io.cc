@@ -8,7 +8,7 @@
 
 #include "wikistream/format/avro.h"
 
-namespace ws {
+namespace ws::format {
 namespace {
 
 constexpr char kMagic[4] = {'O', 'b', 'j', 1};
@@ -550,4 +550,4 @@ Result<std::vector<AvroValue>> AvroFileReader::ReadAll() {
   return out;
 }
 
-}  // namespace ws
+}  // namespace ws::format

@@ -1,6 +1,6 @@
 #include "wikistream/format/file_stats.h"
 
-namespace ws {
+namespace ws::format {
 
 namespace {
 
@@ -72,4 +72,4 @@ std::optional<std::string> TruncateUpperBound(std::string_view value, size_t max
   return std::nullopt;
 }
 
-}  // namespace ws
+}  // namespace ws::format

@@ -9,7 +9,7 @@
 
 #include "thrift_parquet.h"
 
-namespace ws {
+namespace ws::format {
 
 namespace {
 
@@ -837,4 +837,4 @@ Result<std::unique_ptr<ParquetReader>> ParquetReader::Open(FileSystem* fs, const
   return std::unique_ptr<ParquetReader>(std::move(r));
 }
 
-}  // namespace ws
+}  // namespace ws::format

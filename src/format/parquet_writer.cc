@@ -13,7 +13,7 @@
 
 #include "thrift_parquet.h"
 
-namespace ws {
+namespace ws::format {
 
 namespace {
 
@@ -871,4 +871,4 @@ std::string IcebergSchemaJson(const Schema& schema) {
   return j.dump();
 }
 
-}  // namespace ws
+}  // namespace ws::format

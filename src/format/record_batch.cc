@@ -8,7 +8,7 @@
 
 #include "wikistream/common/time.h"
 
-namespace ws {
+namespace ws::format {
 
 Column::Column(TypeId type) : type_(type) {
   if (type_ == TypeId::kString || type_ == TypeId::kBinary) offsets_.push_back(0);
@@ -275,4 +275,4 @@ size_t RecordBatch::ByteSize() const {
   return total;
 }
 
-}  // namespace ws
+}  // namespace ws::format

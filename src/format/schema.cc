@@ -1,6 +1,6 @@
 #include "wikistream/format/schema.h"
 
-namespace ws {
+namespace ws::format {
 
 std::string_view IcebergTypeName(TypeId type) {
   switch (type) {
@@ -59,4 +59,4 @@ bool Schema::Equals(const Schema& other) const {
   return true;
 }
 
-}  // namespace ws
+}  // namespace ws::format

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-namespace ws::thrift {
+namespace ws::format::thrift {
 
 namespace {
 // Deeper than any Parquet structure (the footer nests ~6 levels); bounds the
@@ -253,4 +253,4 @@ void CompactReader::SkipDepth(CType type, int depth) {
   }
 }
 
-}  // namespace ws::thrift
+}  // namespace ws::format::thrift

@@ -16,7 +16,7 @@
 
 #include "wikistream/common/status.h"
 
-namespace ws::thrift {
+namespace ws::format::thrift {
 
 // Compact protocol type ids (as they appear in field headers and lists).
 enum CType : uint8_t {
@@ -106,4 +106,4 @@ class CompactReader {
   int16_t cur_last_ = 0;
 };
 
-}  // namespace ws::thrift
+}  // namespace ws::format::thrift

@@ -2,7 +2,7 @@
 
 #include "thrift_compact.h"
 
-namespace ws::parquet {
+namespace ws::format::parquet {
 
 using thrift::CompactReader;
 using thrift::CompactWriter;
@@ -454,4 +454,4 @@ Status ParsePageHeader(const uint8_t* data, size_t size, PageHeader* h, size_t* 
   return Status::OK();
 }
 
-}  // namespace ws::parquet
+}  // namespace ws::format::parquet

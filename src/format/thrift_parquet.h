@@ -16,7 +16,7 @@
 
 #include "wikistream/common/status.h"
 
-namespace ws::parquet {
+namespace ws::format::parquet {
 
 enum PhysicalType : int32_t {
   kBooleanT = 0, kInt32T = 1, kInt64T = 2, kInt96T = 3, kFloatT = 4, kDoubleT = 5,
@@ -142,4 +142,4 @@ Status ParseFileMetaData(const uint8_t* data, size_t size, FileMetaData* out);
 // Parses a page header at the start of [data, data+size); *header_size gets its length.
 Status ParsePageHeader(const uint8_t* data, size_t size, PageHeader* out, size_t* header_size);
 
-}  // namespace ws::parquet
+}  // namespace ws::format::parquet

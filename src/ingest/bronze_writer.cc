@@ -13,6 +13,16 @@
 namespace ws::ingest {
 
 namespace bronze = warehouse::bronze;
+using format::Column;
+using format::RecordBatch;
+using format::SchemaPtr;
+using table::CommitOperation;
+using table::CommitRequest;
+using table::CommitResult;
+using table::DataFile;
+using table::PartitionValues;
+using table::SnapshotInfo;
+using table::Table;
 using warehouse::ProjectSchema;
 using warehouse::Warehouse;
 

@@ -13,7 +13,11 @@
 namespace ws::ingest {
 
 namespace bronze = warehouse::bronze;
+using format::Column;
+using format::RecordBatch;
 using model::DomainFilter;
+using source::kPayloadPadding;
+using source::SourceRecord;
 
 namespace {
 

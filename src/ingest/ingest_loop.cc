@@ -9,6 +9,9 @@
 namespace ws::ingest {
 
 namespace bronze = warehouse::bronze;
+using format::RecordBatch;
+using source::Source;
+using source::SourceRecord;
 
 IngestLoop::IngestLoop(Source* source, BronzeWriter* writer, IngestLoopOptions options)
     : source_(source), writer_(writer), options_(std::move(options)) {

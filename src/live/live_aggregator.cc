@@ -17,10 +17,13 @@
 namespace ws::live {
 
 using alerts::AlertSink;
+using format::Column;
+using format::RecordBatch;
+using format::Schema;
 using model::Alert;
+using model::kRegions;
 using model::RegionOf;
 using model::RiskAlertKey;
-using model::kRegions;
 
 namespace {
 

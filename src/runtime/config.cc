@@ -12,6 +12,8 @@
 
 namespace ws::runtime {
 
+using source::MakeEventStreamsUserAgent;
+
 int WorkerThreads(const Config& config) {
   if (config.threads > 0) return config.threads;
   unsigned n = std::thread::hardware_concurrency();

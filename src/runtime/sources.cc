@@ -15,6 +15,16 @@
 
 namespace ws::runtime {
 
+using source::EventStreamsOptions;
+using source::KafkaSource;
+using source::KafkaSourceOptions;
+using source::MakeSyntheticSource;
+using source::MergeKafkaPositions;
+using source::OpenEventStreamsSource;
+using source::OpenReplaySource;
+using source::ParseKafkaSpec;
+using source::Source;
+
 Result<SourceSpec> ParseSourceSpec(const std::string& spec) {
   SourceSpec s;
   if (spec == "eventstreams") {

@@ -5,6 +5,9 @@
 
 namespace ws::serve {
 
+using format::Column;
+using format::RecordBatch;
+
 std::string DateColumnOf(const std::string& table) {
   static const std::pair<const char*, const char*> kColumns[] = {
       {"gold.hourly_stats", "stat_date"},

@@ -28,6 +28,10 @@
 namespace ws::serve {
 
 using alerts::AlertSink;
+using format::Column;
+using format::Field;
+using format::RecordBatch;
+using format::TypeId;
 using model::Alert;
 
 namespace {

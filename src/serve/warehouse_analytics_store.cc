@@ -5,6 +5,11 @@
 
 namespace ws::serve {
 
+using format::RecordBatch;
+using format::SchemaPtr;
+using table::PartitionValues;
+using table::ScanOptions;
+
 Result<RecordBatch> WarehouseAnalyticsStore::ReadTable(const std::string& qualified_table,
                                                        const std::optional<std::string>& partition_date) {
   WS_ASSIGN_OR_RETURN(auto table, warehouse_->table(qualified_table));

@@ -15,7 +15,7 @@
 #include "wikistream/common/time.h"
 #include "wikistream/source/sse_framer.h"
 
-namespace ws {
+namespace ws::source {
 namespace {
 
 constexpr std::string_view kLog = "eventstreams";
@@ -462,4 +462,4 @@ Result<std::unique_ptr<EventStreamsSource>> OpenEventStreamsSource(EventStreamsO
   return std::unique_ptr<EventStreamsSource>(new EventStreamsSource(std::move(impl)));
 }
 
-}  // namespace ws
+}  // namespace ws::source

@@ -9,7 +9,7 @@
 #include "wikistream/source/kafka.h"
 #include "wikistream/source/kafka_internal.h"
 
-namespace ws {
+namespace ws::source {
 namespace {
 constexpr std::string_view kLog = "kafka";
 }  // namespace
@@ -215,4 +215,4 @@ Status ProduceFromSource(Source* source, KafkaEventSink* sink, const std::atomic
   return flush();
 }
 
-}  // namespace ws
+}  // namespace ws::source

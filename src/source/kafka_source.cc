@@ -14,7 +14,7 @@
 #include "wikistream/source/kafka.h"
 #include "wikistream/source/kafka_internal.h"
 
-namespace ws {
+namespace ws::source {
 namespace {
 
 constexpr std::string_view kLog = "kafka";
@@ -314,4 +314,4 @@ KafkaSourceStats KafkaSource::stats() const {
   return s;
 }
 
-}  // namespace ws
+}  // namespace ws::source

@@ -12,7 +12,7 @@
 #include "wikistream/common/time.h"
 #include "wikistream/source/sse_framer.h"
 
-namespace ws {
+namespace ws::source {
 namespace {
 
 constexpr size_t kChunkBytes = size_t{1} << 20;
@@ -300,4 +300,4 @@ Result<std::unique_ptr<Source>> OpenReplaySource(FileSystem* fs, const std::stri
   return std::unique_ptr<Source>(std::move(src));
 }
 
-}  // namespace ws
+}  // namespace ws::source

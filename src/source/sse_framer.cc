@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-namespace ws {
+namespace ws::source {
 namespace {
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
@@ -156,4 +156,4 @@ void SseFramer::Dispatch(std::vector<SseEvent>* out) {
   has_data_ = false;
 }
 
-}  // namespace ws
+}  // namespace ws::source

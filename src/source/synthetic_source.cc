@@ -12,7 +12,7 @@
 
 #include "wikistream/common/time.h"
 
-namespace ws {
+namespace ws::source {
 namespace {
 
 // xoshiro256** seeded by splitmix64: fixed algorithms, so output is identical everywhere
@@ -618,4 +618,4 @@ Status WriteSyntheticNdjson(int64_t count, uint64_t seed, std::FILE* out) {
   return Status::OK();
 }
 
-}  // namespace ws
+}  // namespace ws::source

@@ -13,7 +13,10 @@
 #include "wikistream/common/time.h"
 #include "wikistream/common/uuid.h"
 
-namespace ws {
+namespace ws::table {
+
+using format::SchemaPtr;
+
 namespace {
 
 // Column set of Iceberg's JdbcCatalog (schema V1, which adds iceberg_type)
@@ -249,4 +252,4 @@ Result<std::shared_ptr<Table>> Catalog::CreateTableIfNotExists(const std::string
   return table;
 }
 
-}  // namespace ws
+}  // namespace ws::table

@@ -7,7 +7,13 @@
 #include "wikistream/format/parquet_reader.h"
 #include "wikistream/format/parquet_writer.h"
 
-namespace ws {
+namespace ws::table {
+
+using format::DataFileStats;
+using format::ParquetReader;
+using format::ParquetWriter;
+using format::RecordBatch;
+using format::SchemaPtr;
 
 Result<DataFile> Table::WriteDataFile(const PartitionValues& partition, const RecordBatch& batch) {
   WS_ASSIGN_OR_RETURN(std::string path, NewDataFilePath(partition));
@@ -127,4 +133,4 @@ Result<CommitResult> Table::Compact(const PartitionValues& partition, int64_t ta
   return result;
 }
 
-}  // namespace ws
+}  // namespace ws::table

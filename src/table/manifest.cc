@@ -8,7 +8,17 @@
 #include "table_internal.h"
 #include "wikistream/format/avro.h"
 
-namespace ws {
+namespace ws::table {
+
+using format::AvroFileReader;
+using format::AvroFileWriter;
+using format::AvroNode;
+using format::AvroType;
+using format::AvroValue;
+using format::ColumnFileStats;
+using format::IcebergTypeName;
+using format::TypeId;
+
 namespace {
 
 std::string AvroPrimitiveFor(TypeId type) {
@@ -488,4 +498,4 @@ Result<std::vector<ManifestFile>> ReadManifestList(FileSystem* fs, const std::st
   return out;
 }
 
-}  // namespace ws
+}  // namespace ws::table

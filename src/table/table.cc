@@ -17,7 +17,10 @@
 #include "wikistream/common/uuid.h"
 #include "wikistream/table/catalog.h"
 
-namespace ws {
+namespace ws::table {
+
+using format::SchemaPtr;
+
 namespace {
 
 constexpr const char* kCommitIdKey = "wikistream.commit-id";
@@ -744,4 +747,4 @@ Result<MaintenanceResult> Table::RemoveOrphanFiles(int64_t older_than_ms) {
   return result;
 }
 
-}  // namespace ws
+}  // namespace ws::table

@@ -15,13 +15,13 @@
 #include "wikistream/table/catalog.h"
 #include "wikistream/table/table.h"
 
-namespace ws {
+namespace ws::table {
 
 struct PartitionField {
   int32_t source_id = 0;
   int32_t field_id = 0;  // from 1000
   std::string name;      // same as the source column
-  TypeId type = TypeId::kString;
+  format::TypeId type = format::TypeId::kString;
 };
 
 // One version of the table metadata (vN.metadata.json).
@@ -33,7 +33,7 @@ struct Table::State {
   int64_t last_sequence_number = 0;
   int64_t last_updated_ms = 0;
   int32_t last_column_id = 0;
-  SchemaPtr schema;
+  format::SchemaPtr schema;
   std::vector<PartitionField> partition_fields;
   int32_t last_partition_id = 999;
   std::map<std::string, std::string> properties;
@@ -51,7 +51,7 @@ using StatePtr = std::shared_ptr<const Table::State>;
 
 std::string MetadataToJson(const Table::State& state);
 Result<std::shared_ptr<Table::State>> MetadataFromJson(const std::string& json, const std::string& location);
-std::string SchemaToJson(const Schema& schema);
+std::string SchemaToJson(const format::Schema& schema);
 std::string PartitionFieldsJson(const std::vector<PartitionField>& fields);
 
 // Version N parsed from ".../vN.metadata.json" (0 if the name has another form).
@@ -105,9 +105,9 @@ Status WriteManifestList(FileSystem* fs, const std::string& path, int64_t snapsh
 Result<std::vector<ManifestFile>> ReadManifestList(FileSystem* fs, const std::string& path);
 
 // Iceberg single-value binary serialisation of a partition value given as text.
-Result<std::string> SerializePartitionValue(TypeId type, const std::string& text);
+Result<std::string> SerializePartitionValue(format::TypeId type, const std::string& text);
 // Orders two serialised values of one type (negative, 0, positive).
-int CompareSerialized(TypeId type, const std::string& a, const std::string& b);
+int CompareSerialized(format::TypeId type, const std::string& a, const std::string& b);
 
 struct Catalog::ManifestCache {
   std::mutex mu;
@@ -115,4 +115,4 @@ struct Catalog::ManifestCache {
   std::map<std::string, std::shared_ptr<const std::vector<ManifestFile>>> lists;
 };
 
-}  // namespace ws
+}  // namespace ws::table

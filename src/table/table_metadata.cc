@@ -4,8 +4,12 @@
 
 #include "table_internal.h"
 
-namespace ws {
+namespace ws::table {
 
+using format::Field;
+using format::IcebergTypeName;
+using format::ParseIcebergTypeName;
+using format::Schema;
 using nlohmann::json;
 
 const SnapshotInfo* Table::State::FindSnapshot(int64_t id) const {
@@ -229,4 +233,4 @@ Result<std::shared_ptr<Table::State>> MetadataFromJson(const std::string& text, 
   return s;
 }
 
-}  // namespace ws
+}  // namespace ws::table

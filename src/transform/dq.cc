@@ -17,9 +17,12 @@
 
 namespace ws::transform {
 
+using format::Column;
+using format::RecordBatch;
+using format::TypeId;
+using model::kRegions;
 using model::RegionLanguage;
 using model::RegionOf;
-using model::kRegions;
 using warehouse::DailySummaryTable;
 using warehouse::HourlyStatsTable;
 using warehouse::ProfileMetricsTable;

@@ -16,16 +16,18 @@
 
 namespace ws::transform {
 
+using format::Column;
+using format::RecordBatch;
 using warehouse::DailySummaryTable;
 using warehouse::HourlyStatsTable;
-using warehouse::RiskScoresTable;
-using warehouse::TopContributorsTable;
-using warehouse::TrendingPagesTable;
 using warehouse::kDailySummarySchemaVersion;
 using warehouse::kHourlyStatsSchemaVersion;
 using warehouse::kRiskScoresSchemaVersion;
 using warehouse::kTopContributorsSchemaVersion;
 using warehouse::kTrendingPagesSchemaVersion;
+using warehouse::RiskScoresTable;
+using warehouse::TopContributorsTable;
+using warehouse::TrendingPagesTable;
 
 namespace {
 

@@ -12,6 +12,8 @@
 
 namespace ws::transform {
 
+using format::Column;
+using format::RecordBatch;
 using model::RegionLanguage;
 using model::RegionOf;
 using warehouse::SilverTable;

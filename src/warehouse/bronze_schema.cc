@@ -1,6 +1,12 @@
 #include "wikistream/warehouse/bronze_schema.h"
 
 namespace ws::warehouse::bronze {
+
+using format::Field;
+using format::Schema;
+using format::SchemaPtr;
+using format::TypeId;
+
 namespace {
 
 Field F(int32_t id, const char* name, TypeId type, bool required) { return Field{id, name, type, required, ""}; }

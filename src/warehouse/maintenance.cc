@@ -11,6 +11,10 @@
 
 namespace ws::warehouse {
 
+using table::ExpireOptions;
+using table::PartitionValues;
+using table::Table;
+
 Result<std::string> MaintainWarehouse(Warehouse* warehouse, const MaintenancePolicy& policy) {
   const int64_t now_ms = NowMicros() / 1000;
   int64_t compacted = 0, expired = 0, deleted = 0;

@@ -7,13 +7,15 @@
 
 namespace ws::warehouse {
 
+using format::RecordBatch;
+using format::SchemaPtr;
+using model::Alert;
 using model::Alert;
 using model::RiskAlertKey;
-using model::StageAttempt;
-
-using model::Alert;
 using model::RiskAlertKey;
 using model::StageAttempt;
+using model::StageAttempt;
+using table::PartitionValues;
 
 Status RecordQuality(Warehouse* warehouse, const RecordBatch& results, const RecordBatch& profiles) {
   const std::pair<const char*, const RecordBatch*> parts[] = {{"dq_audit.quality_results", &results},

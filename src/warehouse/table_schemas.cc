@@ -3,6 +3,11 @@
 #include <memory>
 
 namespace ws::warehouse {
+
+using format::Field;
+using format::Schema;
+using format::TypeId;
+
 namespace {
 
 struct Col {

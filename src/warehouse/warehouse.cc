@@ -9,6 +9,24 @@
 
 namespace ws::warehouse {
 
+using format::Column;
+using format::DataFileStats;
+using format::Field;
+using format::ParquetReader;
+using format::ParquetWriter;
+using format::ParquetWriterOptions;
+using format::RecordBatch;
+using format::Schema;
+using format::SchemaPtr;
+using format::TypeId;
+using table::Catalog;
+using table::CommitOperation;
+using table::CommitRequest;
+using table::DataFile;
+using table::PartitionValues;
+using table::ScanOptions;
+using table::Table;
+
 const std::vector<TableSpec>& AllTableSpecs() {
   static const std::vector<TableSpec> specs = [] {
     std::vector<TableSpec> v;

@@ -24,9 +24,14 @@
 #include "wikistream/warehouse/bronze_schema.h"
 #include "wikistream/warehouse/warehouse.h"
 
-namespace ws {
+namespace ws::app {
 
 namespace bronze = warehouse::bronze;
+using format::Column;
+using format::ParquetReader;
+using format::SchemaPtr;
+using table::Catalog;
+using table::DataFile;
 using warehouse::ProjectSchema;
 using warehouse::Warehouse;
 
@@ -433,4 +438,4 @@ TEST_F(DamagedWarehouseTest, TruncatedParquetFileFailsTheStageAndIsLeftAlone) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::app

@@ -6,7 +6,7 @@
 
 #include "testing/test_util.h"
 
-namespace ws {
+namespace ws::app {
 namespace {
 
 using testing::RunCommand;
@@ -190,4 +190,4 @@ TEST(CliTest, KafkaPropertyMistakesAreOneLineUsageErrors) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::app

@@ -21,8 +21,9 @@
 #include "wikistream/warehouse/table_schemas.h"
 #include "wikistream/warehouse/warehouse.h"
 
-namespace ws {
+namespace ws::app {
 
+using format::SchemaPtr;
 using warehouse::ProjectSchema;
 using warehouse::Warehouse;
 
@@ -161,4 +162,4 @@ TEST(CrashLoopTest, KillNineDuringIngestAndCyclesThenRecoverEqualsCleanRun) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::app

@@ -16,7 +16,7 @@
 
 #include "testing/test_util.h"
 
-namespace ws {
+namespace ws::app {
 namespace {
 
 using ws::testing::BuildDir;
@@ -133,4 +133,4 @@ TEST(DashboardEndToEndTest, LiveAndBatchPanelsOverARealRun) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::app

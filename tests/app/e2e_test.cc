@@ -13,7 +13,7 @@
 
 #include "testing/test_util.h"
 
-namespace ws {
+namespace ws::app {
 namespace {
 
 using ws::testing::RunCommand;
@@ -238,4 +238,4 @@ TEST(EndToEndTest, UserMistakesAreOneLineErrors) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::app

@@ -22,7 +22,7 @@
 #include "testing/duckdb_reader.h"
 #include "testing/test_util.h"
 
-namespace ws {
+namespace ws::app {
 namespace {
 
 using ws::testing::ReadFile;
@@ -181,4 +181,4 @@ TEST(EventStreamsEndToEndTest, TenKillsNothingLostNothingDoubled) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::app

@@ -27,11 +27,11 @@
 #include <thread>
 #include <vector>
 
-#include "testing/kafka_mock_cluster.h"
 #include "testing/duckdb_reader.h"
+#include "testing/kafka_mock_cluster.h"
 #include "testing/test_util.h"
 
-namespace ws {
+namespace ws::app {
 namespace {
 
 using namespace std::chrono_literals;
@@ -268,4 +268,4 @@ TEST(KafkaEndToEndTest, TwoConsumersOneKilledNothingLostNothingDoubled) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::app

@@ -21,9 +21,11 @@ namespace ws::batch {
 
 namespace bronze = warehouse::bronze;
 using alerts::AlertSink;
+using format::RecordBatch;
 using ingest::BronzeWriter;
 using ingest::EventIngestor;
 using model::DomainFilter;
+using source::SourceRecord;
 using warehouse::ProjectSchema;
 using warehouse::Warehouse;
 

@@ -32,10 +32,16 @@ namespace ws::batch {
 
 namespace bronze = warehouse::bronze;
 using alerts::AlertSink;
+using format::ParquetReader;
+using format::RecordBatch;
 using ingest::BronzeWriter;
 using ingest::EventIngestor;
 using model::Alert;
 using model::DomainFilter;
+using source::SourceRecord;
+using table::DataFile;
+using table::ScanOptions;
+using table::SnapshotInfo;
 using warehouse::AllTableSpecs;
 using warehouse::ProjectSchema;
 using warehouse::TableSpec;

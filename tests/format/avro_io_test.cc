@@ -5,7 +5,7 @@
 #include "testing/test_util.h"
 #include "wikistream/format/avro.h"
 
-namespace ws {
+namespace ws::format {
 namespace {
 
 using testing::RunCommand;
@@ -188,4 +188,4 @@ TEST(AvroTest, GarbageAndTruncationAreCorruptionNotCrashes) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::format

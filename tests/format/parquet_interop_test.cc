@@ -11,7 +11,7 @@
 #include "wikistream/format/parquet_reader.h"
 #include "wikistream/format/parquet_writer.h"
 
-namespace ws {
+namespace ws::format {
 namespace {
 
 using nlohmann::json;
@@ -227,4 +227,4 @@ TEST(ParquetInteropDuckDBWrites, DamagedDuckDBFilesFailCleanly) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::format

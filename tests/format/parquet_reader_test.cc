@@ -12,7 +12,7 @@
 #include "wikistream/format/parquet_reader.h"
 #include "wikistream/format/parquet_writer.h"
 
-namespace ws {
+namespace ws::format {
 namespace {
 
 using testing::TempDir;
@@ -228,9 +228,9 @@ TEST(ParquetReaderHostile, GarbageAndTinyFiles) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::format
 
-namespace ws {
+namespace ws::format {
 namespace {
 
 // A one-column, one-page, uncompressed file built from raw page bytes, for
@@ -326,4 +326,4 @@ TEST(ParquetReaderEncodings, DeltaByteArrayAndNegativeDeltas) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::format

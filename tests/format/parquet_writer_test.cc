@@ -12,7 +12,7 @@
 #include "wikistream/format/parquet_reader.h"
 #include "wikistream/format/parquet_writer.h"
 
-namespace ws {
+namespace ws::format {
 namespace {
 
 using testing::TempDir;
@@ -545,4 +545,4 @@ TEST(ParquetWriter, ThreadedEncodingWritesTheSameBytes) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::format

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace ws {
+namespace ws::format {
 namespace {
 
 SchemaPtr MixedSchema() {
@@ -81,4 +81,4 @@ TEST(RecordBatchTest, RetainRowsCompactsInPlaceAndStaysAppendable) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::format

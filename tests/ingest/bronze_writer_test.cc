@@ -14,7 +14,9 @@
 namespace ws::ingest {
 
 namespace bronze = warehouse::bronze;
+using format::RecordBatch;
 using model::DomainFilter;
+using source::SourceRecord;
 using warehouse::ProjectSchema;
 using warehouse::Warehouse;
 

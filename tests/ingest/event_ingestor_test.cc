@@ -11,7 +11,9 @@
 namespace ws::ingest {
 
 namespace bronze = warehouse::bronze;
+using format::RecordBatch;
 using model::DomainFilter;
+using source::SourceRecord;
 
 namespace {
 

@@ -20,6 +20,8 @@ namespace ws::live {
 
 namespace bronze = warehouse::bronze;
 using alerts::AlertSink;
+using format::Column;
+using format::RecordBatch;
 using model::Alert;
 using model::RiskAlertKey;
 

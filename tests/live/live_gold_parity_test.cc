@@ -26,10 +26,14 @@ namespace ws::live {
 
 namespace bronze = warehouse::bronze;
 using alerts::AlertSink;
+using format::Column;
+using format::RecordBatch;
+using format::TypeId;
 using ingest::EventIngestor;
 using ingest::IngestOutcome;
 using model::Alert;
 using model::DomainFilter;
+using source::SourceRecord;
 
 namespace {
 

@@ -13,33 +13,33 @@
 
 namespace ws::serve::testing {
 
-inline void AppendJsonRow(RecordBatch& b, const nlohmann::json& row) {
+inline void AppendJsonRow(format::RecordBatch& b, const nlohmann::json& row) {
   for (size_t c = 0; c < b.num_columns(); ++c) {
-    const Field& f = b.schema()->field(c);
-    Column& col = b.column(c);
+    const format::Field& f = b.schema()->field(c);
+    format::Column& col = b.column(c);
     auto it = row.find(f.name);
     if (it == row.end() || it->is_null()) {
       col.AppendNull();
       continue;
     }
     switch (f.type) {
-      case TypeId::kBoolean: col.AppendBool(it->get<bool>()); break;
-      case TypeId::kInt32: col.AppendInt32(it->get<int32_t>()); break;
-      case TypeId::kInt64: col.AppendInt64(it->get<int64_t>()); break;
-      case TypeId::kDouble: col.AppendDouble(it->get<double>()); break;
-      case TypeId::kTimestampTz:
+      case format::TypeId::kBoolean: col.AppendBool(it->get<bool>()); break;
+      case format::TypeId::kInt32: col.AppendInt32(it->get<int32_t>()); break;
+      case format::TypeId::kInt64: col.AppendInt64(it->get<int64_t>()); break;
+      case format::TypeId::kDouble: col.AppendDouble(it->get<double>()); break;
+      case format::TypeId::kTimestampTz:
         col.AppendInt64(it->is_string() ? *ParseIso8601Micros(it->get<std::string>()) : it->get<int64_t>());
         break;
-      case TypeId::kString:
-      case TypeId::kBinary:
+      case format::TypeId::kString:
+      case format::TypeId::kBinary:
         col.AppendString(it->is_string() ? it->get<std::string>() : it->dump());
         break;
     }
   }
 }
 
-inline RecordBatch Rows(const warehouse::TableDef& def, const nlohmann::json& rows) {
-  RecordBatch b(def.schema);
+inline format::RecordBatch Rows(const warehouse::TableDef& def, const nlohmann::json& rows) {
+  format::RecordBatch b(def.schema);
   for (const auto& r : rows) AppendJsonRow(b, r);
   return b;
 }
@@ -119,15 +119,15 @@ inline void FillFixtureStore(InMemoryAnalyticsStore& store) {
 }
 
 // Accepted bronze rows for the live aggregator.
-inline RecordBatch BronzeRows(int n, int64_t ts, const std::string& domain = "en.wikipedia.org",
+inline format::RecordBatch BronzeRows(int n, int64_t ts, const std::string& domain = "en.wikipedia.org",
                               const std::string& user = "Alice", bool bot = false,
                               const std::string& title_prefix = "Live_page_") {
   using namespace ws::warehouse::bronze;
   static int counter = 0;
-  RecordBatch b(RawEventsSchema());
+  format::RecordBatch b(RawEventsSchema());
   for (int i = 0; i < n; ++i) {
     for (int c = 0; c < kRawColumnCount; ++c) {
-      Column& col = b.column(c);
+      format::Column& col = b.column(c);
       switch (c) {
         case kEventId: col.AppendString("ev-" + std::to_string(++counter)); break;
         case kEventType: col.AppendString("edit"); break;

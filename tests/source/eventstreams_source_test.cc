@@ -12,11 +12,11 @@
 #include <sstream>
 #include <thread>
 
+#include "testing/test_util.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
-#include "testing/test_util.h"
 
-namespace ws {
+namespace ws::source {
 namespace {
 
 using namespace std::chrono_literals;
@@ -544,4 +544,4 @@ TEST_F(EventStreamsTest, OpenValidatesOptions) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::source

@@ -10,12 +10,12 @@
 #include <set>
 #include <thread>
 
+#include "testing/kafka_mock_cluster.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
-#include "testing/kafka_mock_cluster.h"
 #include "wikistream/source/kafka.h"
 
-namespace ws {
+namespace ws::source {
 namespace {
 
 using namespace std::chrono_literals;
@@ -430,4 +430,4 @@ TEST(KafkaSpecTest, ParsesSpecsPositionsAndMetaIds) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::source

@@ -11,9 +11,10 @@
 #include "wikistream/ingest/event_ingestor.h"
 #include "wikistream/warehouse/bronze_schema.h"
 
-namespace ws {
+namespace ws::source {
 
 namespace bronze = warehouse::bronze;
+using format::RecordBatch;
 using ingest::EventIngestor;
 using model::DomainFilter;
 
@@ -336,4 +337,4 @@ TEST(SharedData, EveryRecordedFileMatchesTheReadmeCounts) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::source

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace ws {
+namespace ws::source {
 namespace {
 
 std::vector<SseEvent> FeedAll(const std::vector<std::string>& chunks, bool finish = false, bool dispatch = true,
@@ -273,4 +273,4 @@ TEST(SseFramer, RealCaptureShapeSplitEverywhere) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::source

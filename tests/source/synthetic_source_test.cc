@@ -12,9 +12,10 @@
 #include "wikistream/model/domains.h"
 #include "wikistream/warehouse/bronze_schema.h"
 
-namespace ws {
+namespace ws::source {
 
 namespace bronze = warehouse::bronze;
+using format::RecordBatch;
 using ingest::EventIngestor;
 using model::DomainFilter;
 
@@ -250,4 +251,4 @@ TEST(SyntheticSource, EndlessPacedEventsNearNowAndStop) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::source

@@ -11,7 +11,10 @@
 #include "wikistream/common/time.h"
 #include "wikistream/format/avro.h"
 
-namespace ws {
+namespace ws::table {
+
+using format::AvroFileReader;
+
 namespace {
 
 using testing::Append;
@@ -454,4 +457,4 @@ TEST_F(TableTest, ExpireAndRemoveOrphansKeepCurrentReadable) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::table

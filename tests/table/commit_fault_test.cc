@@ -8,7 +8,7 @@
 #include "table_test_util.h"
 #include "testing/test_util.h"
 
-namespace ws {
+namespace ws::table {
 namespace {
 
 using testing::Append;
@@ -223,9 +223,9 @@ TEST(CommitOutcomeTest, RaceDuringCommitIsRebased) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::table
 
-namespace ws {
+namespace ws::table {
 namespace {
 
 // The child side of MultiProcessTest: runs only when started by it.
@@ -277,4 +277,4 @@ TEST(MultiProcessTest, TwoProcessesCommitToOneWarehouse) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::table

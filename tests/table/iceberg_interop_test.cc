@@ -10,7 +10,11 @@
 #include "wikistream/format/parquet_reader.h"
 #include "wikistream/format/parquet_writer.h"
 
-namespace ws {
+namespace ws::table {
+
+using format::ParquetReader;
+using format::RecordBatch;
+
 namespace {
 
 using testing::EventsSchema;
@@ -180,4 +184,4 @@ TEST(IcebergInteropTest, CompactionKeepsRowsAndIncrementalReadersSkipIt) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::table

@@ -7,7 +7,7 @@
 #include "../../src/table/table_internal.h"
 #include "testing/test_util.h"
 
-namespace ws {
+namespace ws::table {
 namespace {
 
 using testing::ReadFile;
@@ -66,4 +66,4 @@ TEST(MetadataFuzzRegression, ManifestWithAFloatPartitionFieldIdIsCorruption) {
 }
 
 }  // namespace
-}  // namespace ws
+}  // namespace ws::table

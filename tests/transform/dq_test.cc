@@ -14,6 +14,11 @@
 
 namespace ws::transform {
 
+using format::Column;
+using format::Field;
+using format::RecordBatch;
+using format::Schema;
+using format::TypeId;
 using warehouse::GoldTables;
 using warehouse::ProfileMetricsTable;
 using warehouse::SilverTable;

@@ -21,9 +21,13 @@
 namespace ws::transform {
 
 namespace bronze = warehouse::bronze;
+using format::Column;
+using format::RecordBatch;
+using format::TypeId;
 using ingest::EventIngestor;
 using ingest::IngestOutcome;
 using model::DomainFilter;
+using source::SourceRecord;
 
 namespace {
 

@@ -17,13 +17,15 @@
 
 namespace ws::transform {
 
+using format::Column;
+using format::RecordBatch;
 using warehouse::DailySummaryTable;
 using warehouse::HourlyStatsTable;
+using warehouse::kHourlyStatsSchemaVersion;
 using warehouse::RiskScoresTable;
 using warehouse::SilverTable;
 using warehouse::TopContributorsTable;
 using warehouse::TrendingPagesTable;
-using warehouse::kHourlyStatsSchemaVersion;
 using enum warehouse::SilverCol;
 
 namespace {

@@ -10,12 +10,15 @@
 namespace ws::transform {
 
 namespace bronze = warehouse::bronze;
+using format::Field;
+using format::RecordBatch;
+using format::Schema;
 using warehouse::AllPipelineTables;
 using warehouse::GoldTables;
+using warehouse::kSilverSchemaVersion;
 using warehouse::QualityResultsTable;
 using warehouse::SilverTable;
 using warehouse::TableDef;
-using warehouse::kSilverSchemaVersion;
 using enum warehouse::SilverCol;
 
 namespace {

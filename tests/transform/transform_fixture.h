@@ -29,7 +29,7 @@ struct Ev {
 // "2024-08-22T10:15:00Z"-style helper.
 inline int64_t At(const char* iso) { return *ParseIso8601Micros(iso); }
 
-inline void AppendBronze(RecordBatch* b, const Ev& e) {
+inline void AppendBronze(format::RecordBatch* b, const Ev& e) {
   using namespace ws::warehouse::bronze;
   auto& c = b->columns();
   c[kEventId].AppendString(e.id);
@@ -73,8 +73,8 @@ inline void AppendBronze(RecordBatch* b, const Ev& e) {
   c[kSchemaVersion].AppendString(kRawEventsSchemaVersion);
 }
 
-inline RecordBatch MakeBronze(const std::vector<Ev>& events) {
-  RecordBatch b(ws::warehouse::bronze::RawEventsSchema());
+inline format::RecordBatch MakeBronze(const std::vector<Ev>& events) {
+  format::RecordBatch b(ws::warehouse::bronze::RawEventsSchema());
   for (const Ev& e : events) AppendBronze(&b, e);
   return b;
 }

@@ -87,9 +87,9 @@ class BatchCycle {
   };
   // Loads the ids of the `touched` hours not loaded yet; *date_rows = the
   // rows silver holds in the touched dates (from the manifests).
-  Status LoadSilverIds(Table& silver, const std::set<EventHour>& touched, SilverIds* ids, int64_t* date_rows);
-  model::StageResult RunSilverChunk(Table& silver, std::optional<int64_t> from, int64_t to,
-                                    const RecordBatch& bronze_rows, const Deadline& deadline,
+  Status LoadSilverIds(table::Table& silver, const std::set<EventHour>& touched, SilverIds* ids, int64_t* date_rows);
+  model::StageResult RunSilverChunk(table::Table& silver, std::optional<int64_t> from, int64_t to,
+                                    const format::RecordBatch& bronze_rows, const Deadline& deadline,
                                     CycleReport* report, SilverIds* ids);
   model::StageResult RunGold(const Deadline& deadline, CycleReport* report);
   model::StageResult RunAudit(const Deadline& deadline, CycleReport* report);

@@ -29,7 +29,7 @@
 #include "wikistream/common/file_system.h"
 #include "wikistream/common/result.h"
 
-namespace ws {
+namespace ws::format {
 
 enum class AvroType : uint8_t {
   kNull, kBoolean, kInt, kLong, kFloat, kDouble, kBytes, kString,
@@ -146,4 +146,4 @@ class AvroFileReader {
   size_t block_end_ = 0;
 };
 
-}  // namespace ws
+}  // namespace ws::format

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ws {
+namespace ws::format {
 
 struct ColumnFileStats {
   int32_t field_id = 0;
@@ -42,4 +42,4 @@ struct DataFileStats {
 std::string TruncateLowerBound(std::string_view value, size_t max_bytes = 16);
 std::optional<std::string> TruncateUpperBound(std::string_view value, size_t max_bytes = 16);
 
-}  // namespace ws
+}  // namespace ws::format

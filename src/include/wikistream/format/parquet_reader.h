@@ -24,7 +24,7 @@
 #include "wikistream/format/record_batch.h"
 #include "wikistream/format/schema.h"
 
-namespace ws {
+namespace ws::format {
 
 class ParquetReader {
  public:
@@ -46,4 +46,4 @@ class ParquetReader {
   virtual Result<RecordBatch> ReadAll(const SchemaPtr& projection = nullptr) = 0;
 };
 
-}  // namespace ws
+}  // namespace ws::format

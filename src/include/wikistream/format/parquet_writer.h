@@ -29,7 +29,7 @@
 #include "wikistream/format/record_batch.h"
 #include "wikistream/format/schema.h"
 
-namespace ws {
+namespace ws::format {
 
 enum class ParquetCompression { kUncompressed, kZstd };
 
@@ -66,4 +66,4 @@ Result<DataFileStats> WriteParquetFile(FileSystem* fs, const std::string& path, 
 // Iceberg schema JSON ({"type":"struct","schema-id":..,"fields":[..]}) for the schema.
 std::string IcebergSchemaJson(const Schema& schema);
 
-}  // namespace ws
+}  // namespace ws::format

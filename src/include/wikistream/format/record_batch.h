@@ -19,7 +19,7 @@
 #include "wikistream/common/status.h"
 #include "wikistream/format/schema.h"
 
-namespace ws {
+namespace ws::format {
 
 class Column {
  public:
@@ -145,4 +145,4 @@ class RecordBatch {
   std::vector<Column> columns_;
 };
 
-}  // namespace ws
+}  // namespace ws::format

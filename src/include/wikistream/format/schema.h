@@ -19,7 +19,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ws {
+namespace ws::format {
 
 enum class TypeId : uint8_t { kBoolean, kInt32, kInt64, kDouble, kString, kBinary, kTimestampTz };
 
@@ -58,4 +58,4 @@ class Schema {
 
 using SchemaPtr = std::shared_ptr<const Schema>;
 
-}  // namespace ws
+}  // namespace ws::format

@@ -61,17 +61,17 @@ class BronzeWriter {
   // Every position ever committed for this source, oldest first.
   std::vector<std::string> AllPositions() const;
   // The same, read from the snapshots of a bronze.raw_events table.
-  static std::vector<std::string> CommittedPositions(const Table& raw, const std::string& source_name);
+  static std::vector<std::string> CommittedPositions(const table::Table& raw, const std::string& source_name);
 
   static std::string PositionKey(const std::string& source_name) { return "wikistream.source." + source_name; }
 
   const std::string& resume_position() const { return position_; }
   // Accepted rows (RawEventsSchema) and DLQ rows (DlqEventsSchema) of one
   // poll; both are consumed (cleared). Returns the accepted rows kept.
-  Result<RecordBatch> Add(RecordBatch* accepted, RecordBatch* dlq);
+  Result<format::RecordBatch> Add(format::RecordBatch* accepted, format::RecordBatch* dlq);
   // Same, without copying: `on_kept` (may be empty) sees the kept rows
   // before they are moved into the buffer.
-  Status AddRows(RecordBatch* accepted, RecordBatch* dlq, const std::function<void(const RecordBatch&)>& on_kept);
+  Status AddRows(format::RecordBatch* accepted, format::RecordBatch* dlq, const std::function<void(const format::RecordBatch&)>& on_kept);
   int64_t duplicates() const { return duplicates_; }
   // Rows (bronze and DLQ) in the buffer, not yet handed to a commit.
   size_t buffered_rows() const { return buffered_rows_ + dlq_buffer_.num_rows(); }
@@ -100,19 +100,19 @@ class BronzeWriter {
   // A buffer handed to a commit: its rows, the position it brings bronze
   // to, and (once written) its data files.
   struct Sealed {
-    std::vector<RecordBatch> chunks;
+    std::vector<format::RecordBatch> chunks;
     size_t rows = 0;
-    RecordBatch dlq;
+    format::RecordBatch dlq;
     std::string position;
     uint64_t index_batch = 0;
     int64_t started_us = 0;
-    std::vector<DataFile> dlq_files, raw_files;
+    std::vector<table::DataFile> dlq_files, raw_files;
     std::future<Status> written;  // valid while the files are written in the background
     size_t num_rows() const { return rows + dlq.num_rows(); }
   };
 
-  BronzeWriter(warehouse::Warehouse* w, std::string source_name, std::shared_ptr<Table> raw,
-               std::shared_ptr<Table> dlq);
+  BronzeWriter(warehouse::Warehouse* w, std::string source_name, std::shared_ptr<table::Table> raw,
+               std::shared_ptr<table::Table> dlq);
   bool fenced_ = true;
   Status Init();
   Status LoadHour(const std::string& date, int32_t hour, std::vector<std::string>* ids);
@@ -126,8 +126,8 @@ class BronzeWriter {
 
   warehouse::Warehouse* warehouse_;
   std::string source_name_;
-  std::shared_ptr<Table> raw_;
-  std::shared_ptr<Table> dlq_;
+  std::shared_ptr<table::Table> raw_;
+  std::shared_ptr<table::Table> dlq_;
   std::string position_;          // the last committed position
   std::string dlq_position_;      // the last committed position of the DLQ table
   std::unordered_set<std::string> partitions_with_files_;  // "date/hour" known to hold bronze rows
@@ -139,10 +139,10 @@ class BronzeWriter {
   EventIdIndex index_;
   // The kept rows of each poll since the last commit, as polled: written to
   // Parquet chunk by chunk, never concatenated (a copy of the whole buffer).
-  std::vector<RecordBatch> buffer_;
+  std::vector<format::RecordBatch> buffer_;
   size_t buffered_rows_ = 0;
   size_t buffered_bytes_ = 0;
-  RecordBatch dlq_buffer_;
+  format::RecordBatch dlq_buffer_;
   int64_t duplicates_ = 0;
   std::unique_ptr<Sealed> in_flight_;
 };

@@ -56,7 +56,7 @@ class EventIngestor {
   EventIngestor(EventIngestor&&) noexcept;
   EventIngestor& operator=(EventIngestor&&) noexcept;
 
-  IngestOutcome Ingest(const SourceRecord& rec, RecordBatch* bronze, RecordBatch* dlq);
+  IngestOutcome Ingest(const source::SourceRecord& rec, format::RecordBatch* bronze, format::RecordBatch* dlq);
   const IngestCounters& counters() const { return counters_; }
   void CountDuplicate(int64_t n = 1) { counters_.duplicate += n; }
   const std::string& source_name() const { return source_name_; }

@@ -46,7 +46,7 @@ struct IngestLoopOptions {
   int max_commit_failures = 5;
   int64_t max_buffered_events = 400000;
   model::DomainFilter domains;
-  std::function<void(const RecordBatch&)> on_rows;  // accepted, deduplicated rows
+  std::function<void(const format::RecordBatch&)> on_rows;  // accepted, deduplicated rows
   std::function<void(const BronzeCommitInfo&)> on_commit;
 };
 
@@ -66,20 +66,20 @@ struct IngestLoopStats {
 
 class IngestLoop {
  public:
-  IngestLoop(Source* source, BronzeWriter* writer, IngestLoopOptions options);
+  IngestLoop(source::Source* source, BronzeWriter* writer, IngestLoopOptions options);
   ~IngestLoop();
   Status Run(const std::atomic<bool>& stop);
   IngestLoopStats stats() const;
 
  private:
-  Status IngestBatch(std::vector<SourceRecord>* records);
+  Status IngestBatch(std::vector<source::SourceRecord>* records);
   // The outcome of the commit that landed or failed, if one did (a
   // pipelined commit point may only start one).
   std::optional<Status> CommitNow(bool force_position);
   // Books a commit attempt's outcome (stats, callback, failure count).
   Status Settle(const Result<BronzeCommitInfo>& r, int64_t started_us);
 
-  Source* source_;
+  source::Source* source_;
   BronzeWriter* writer_;
   IngestLoopOptions options_;
   std::vector<EventIngestor> ingestors_;

@@ -135,7 +135,7 @@ class LiveAggregator {
   LiveAggregator(const LiveAggregator&) = delete;
   LiveAggregator& operator=(const LiveAggregator&) = delete;
 
-  void Observe(const RecordBatch& rows);
+  void Observe(const format::RecordBatch& rows);
 
   // The whole live state as one JSON object (see docs/serving.md).
   std::string SnapshotJson() const;

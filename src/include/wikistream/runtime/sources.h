@@ -28,11 +28,11 @@ struct SourceSpec {
   int64_t count = -1;  // synthetic: -1 endless
 };
 Result<SourceSpec> ParseSourceSpec(const std::string& spec);
-Result<std::unique_ptr<Source>> OpenSource(const Config& config);
+Result<std::unique_ptr<source::Source>> OpenSource(const Config& config);
 
 // The positions a Kafka group committed (oldest first), merged per partition
 // into one position.
 Result<std::string> MergeCommittedKafkaPositions(const std::vector<std::string>& committed);
-Result<std::string> ResumePositionFor(const Source& source, const ingest::BronzeWriter& writer);
+Result<std::string> ResumePositionFor(const source::Source& source, const ingest::BronzeWriter& writer);
 
 }  // namespace ws::runtime

@@ -24,7 +24,7 @@ namespace ws::serve {
 class AnalyticsStore {
  public:
   virtual ~AnalyticsStore() = default;
-  virtual Result<RecordBatch> ReadTable(const std::string& qualified_table,
+  virtual Result<format::RecordBatch> ReadTable(const std::string& qualified_table,
                                         const std::optional<std::string>& partition_date) = 0;
   // Distinct partition dates holding rows, ascending.
   virtual Result<std::vector<std::string>> Dates(const std::string& qualified_table) = 0;
@@ -39,16 +39,16 @@ class InMemoryAnalyticsStore : public AnalyticsStore {
  public:
   // Appends rows to the table (creating it); the date column is
   // DateColumnOf(table), which the rows must carry.
-  Status Append(const std::string& qualified_table, const RecordBatch& rows);
+  Status Append(const std::string& qualified_table, const format::RecordBatch& rows);
   void Clear(const std::string& qualified_table);
 
-  Result<RecordBatch> ReadTable(const std::string& qualified_table,
+  Result<format::RecordBatch> ReadTable(const std::string& qualified_table,
                                 const std::optional<std::string>& partition_date) override;
   Result<std::vector<std::string>> Dates(const std::string& qualified_table) override;
 
  private:
   std::mutex mu_;
-  std::map<std::string, RecordBatch> tables_;
+  std::map<std::string, format::RecordBatch> tables_;
 };
 
 }  // namespace ws::serve

@@ -22,14 +22,14 @@ namespace ws::serve {
 class WarehouseAnalyticsStore : public AnalyticsStore {
  public:
   explicit WarehouseAnalyticsStore(warehouse::Warehouse* warehouse) : warehouse_(warehouse) {}
-  Result<RecordBatch> ReadTable(const std::string& qualified_table,
+  Result<format::RecordBatch> ReadTable(const std::string& qualified_table,
                                 const std::optional<std::string>& partition_date) override;
   Result<std::vector<std::string>> Dates(const std::string& qualified_table) override;
 
  private:
   warehouse::Warehouse* warehouse_;
   std::mutex mu_;
-  std::map<std::string, std::pair<int64_t, RecordBatch>> cache_;  // key -> (snapshot id, rows)
+  std::map<std::string, std::pair<int64_t, format::RecordBatch>> cache_;  // key -> (snapshot id, rows)
 };
 
 }  // namespace ws::serve

@@ -41,7 +41,7 @@
 #include "wikistream/common/result.h"
 #include "wikistream/source/source.h"
 
-namespace ws {
+namespace ws::source {
 
 struct EventStreamsOptions {
   std::string url = "https://stream.wikimedia.org/v2/stream/recentchange";
@@ -99,4 +99,4 @@ class EventStreamsSource : public Source {
 // parses as ISO-8601, backoff_min <= backoff_max); does not connect yet.
 Result<std::unique_ptr<EventStreamsSource>> OpenEventStreamsSource(EventStreamsOptions options);
 
-}  // namespace ws
+}  // namespace ws::source

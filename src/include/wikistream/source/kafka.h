@@ -44,7 +44,7 @@
 #include "wikistream/common/result.h"
 #include "wikistream/source/source.h"
 
-namespace ws {
+namespace ws::source {
 
 inline constexpr const char* kRawEventsTopic = "raw-events";
 inline constexpr const char* kDlqEventsTopic = "dlq-events";
@@ -180,4 +180,4 @@ class KafkaSource : public Source {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace ws
+}  // namespace ws::source

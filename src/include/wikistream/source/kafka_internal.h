@@ -11,10 +11,10 @@ class Conf;
 class Handle;
 }  // namespace RdKafka
 
-namespace ws::kafka_internal {
+namespace ws::source::kafka_internal {
 
 Status SetConf(RdKafka::Conf* conf, const std::string& key, const std::string& value);
 // Asks for cluster metadata: Unavailable if no broker answers within `timeout`.
 Status CheckBrokers(RdKafka::Handle* handle, const std::string& brokers, std::chrono::milliseconds timeout);
 
-}  // namespace ws::kafka_internal
+}  // namespace ws::source::kafka_internal

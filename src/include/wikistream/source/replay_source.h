@@ -35,7 +35,7 @@
 #include "wikistream/common/result.h"
 #include "wikistream/source/source.h"
 
-namespace ws {
+namespace ws::source {
 
 Result<std::unique_ptr<Source>> OpenReplaySource(FileSystem* fs, const std::string& path, double speed);
 
@@ -44,4 +44,4 @@ Result<std::unique_ptr<Source>> OpenReplaySource(FileSystem* fs, const std::stri
 // of the first `"dt"` key. nullopt if absent or not ISO-8601.
 std::optional<int64_t> QuickMetaDtMicros(std::string_view payload);
 
-}  // namespace ws
+}  // namespace ws::source

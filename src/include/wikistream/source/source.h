@@ -23,7 +23,7 @@
 
 #include "wikistream/common/status.h"
 
-namespace ws {
+namespace ws::source {
 
 // Sources that can should leave kPayloadPadding bytes of spare capacity
 // after the payload: the JSON parser then reads it in place instead of
@@ -47,4 +47,4 @@ class Source {
   virtual void Stop() = 0;
 };
 
-}  // namespace ws
+}  // namespace ws::source

@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ws {
+namespace ws::source {
 
 struct SseEvent {
   std::string type;  // `event:` field; "message" when absent
@@ -57,4 +57,4 @@ class SseFramer {
   std::optional<int64_t> retry_ms_;
 };
 
-}  // namespace ws
+}  // namespace ws::source

@@ -37,7 +37,7 @@
 #include "wikistream/common/result.h"
 #include "wikistream/source/source.h"
 
-namespace ws {
+namespace ws::source {
 
 inline constexpr int64_t kSyntheticDefaultStartUs = 1767225600LL * 1000000;  // 2026-01-01T00:00:00Z
 
@@ -75,4 +75,4 @@ Result<std::unique_ptr<Source>> MakeSyntheticSource(uint64_t seed, int64_t count
 // `wikistream generate N --seed S`: N lines, each followed by '\n'.
 Status WriteSyntheticNdjson(int64_t count, uint64_t seed, std::FILE* out);
 
-}  // namespace ws
+}  // namespace ws::source

@@ -29,7 +29,7 @@
 
 struct sqlite3;
 
-namespace ws {
+namespace ws::table {
 
 struct TableIdentifier {
   std::string ns;
@@ -56,7 +56,7 @@ class Catalog {
   // Creates the table (v1.metadata.json, no snapshot) unless it exists; an
   // existing table is loaded as is (its schema is not compared).
   Result<std::shared_ptr<Table>> CreateTableIfNotExists(const std::string& ns, const std::string& name,
-                                                        SchemaPtr schema,
+                                                        format::SchemaPtr schema,
                                                         const std::vector<std::string>& partition_columns,
                                                         const std::map<std::string, std::string>& properties = {});
   Result<std::shared_ptr<Table>> LoadTable(const std::string& ns, const std::string& name);
@@ -90,4 +90,4 @@ class Catalog {
   std::unique_ptr<ManifestCache> cache_;
 };
 
-}  // namespace ws
+}  // namespace ws::table

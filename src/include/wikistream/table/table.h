@@ -36,7 +36,7 @@
 #include "wikistream/format/record_batch.h"
 #include "wikistream/format/schema.h"
 
-namespace ws {
+namespace ws::table {
 
 class Catalog;
 
@@ -45,7 +45,7 @@ using PartitionValues = std::vector<std::string>;  // one text value per partiti
 struct DataFile {
   std::string path;           // absolute path of the Parquet file
   PartitionValues partition;  // in partition-column order
-  DataFileStats stats;        // record_count, file_size_bytes, per-column stats, split offsets
+  format::DataFileStats stats;        // record_count, file_size_bytes, per-column stats, split offsets
   // Filled when read from a manifest:
   int64_t added_snapshot_id = 0;
   int64_t sequence_number = 0;
@@ -117,7 +117,7 @@ class Table {
   const std::string& name() const { return name_; }
   std::string location() const;           // DIR/<ns>/<name>
   std::string metadata_location() const;  // the loaded metadata file
-  SchemaPtr schema() const;
+  format::SchemaPtr schema() const;
   std::vector<std::string> partition_columns() const;
   std::map<std::string, std::string> properties() const;
 
@@ -140,7 +140,7 @@ class Table {
   // Convenience: writes `batch` (the table's schema; every row in
   // `partition`) as a new zstd Parquet file at NewDataFilePath(partition) and
   // describes it for a CommitRequest. On failure the partial file is removed.
-  Result<DataFile> WriteDataFile(const PartitionValues& partition, const RecordBatch& batch);
+  Result<DataFile> WriteDataFile(const PartitionValues& partition, const format::RecordBatch& batch);
 
   Result<CommitResult> Commit(const CommitRequest& request);
 
@@ -182,4 +182,4 @@ class Table {
 // Text of a partition value as it appears in a data path segment (percent-encoded).
 std::string EscapePartitionValue(const std::string& value);
 
-}  // namespace ws
+}  // namespace ws::table

@@ -33,8 +33,8 @@ inline bool IsLiveSource(std::string_view source) { return source == "eventstrea
 
 struct GateOutcome {
   bool passed = true;
-  RecordBatch quality_results;  // QualityResultsTable() schema
-  RecordBatch profile_metrics;  // ProfileMetricsTable() schema
+  format::RecordBatch quality_results;  // QualityResultsTable() schema
+  format::RecordBatch profile_metrics;  // ProfileMetricsTable() schema
   std::vector<std::string> failed_checks;   // error checks FAILED or ERROR (these fail the gate)
   std::vector<std::string> warning_checks;  // warn checks with status WARNING
 };
@@ -59,13 +59,13 @@ struct SilverGateContext {
 // touched silver partitions (after adding; column event_id by name, may be a
 // projection holding only it): rows, rows whose id appeared earlier, and up
 // to 5 such ids.
-void ScanDuplicateEventIds(const RecordBatch& touched_partitions, SilverGateContext* ctx);
+void ScanDuplicateEventIds(const format::RecordBatch& touched_partitions, SilverGateContext* ctx);
 
 // bronze_input: the bronze rows the run read (columns event_id,
 // event_timestamp, ingested_at by name); silver_added: the rows BuildSilver
 // produced (SilverTable() schema or a superset by name). Timeliness checks
 // use the bronze rows whose event_id is in silver_added (first occurrence).
-GateOutcome RunSilverGate(const RecordBatch& bronze_input, const RecordBatch& silver_added,
+GateOutcome RunSilverGate(const format::RecordBatch& bronze_input, const format::RecordBatch& silver_added,
                           const SilverGateContext& ctx);
 
 struct GoldGateContext {
@@ -83,7 +83,7 @@ GateOutcome RunGoldGate(const GoldResult& gold, const std::map<std::string, int6
 // record_count, null_count, null_rate, distinct_count, min/max as text; for
 // int/long/double columns also mean, stddev (sample), p50 and p95 (linear
 // interpolation). Exposed for the bronze stage and tests.
-void ProfileTable(const RecordBatch& table, const std::string& layer, const std::string& table_name,
-                  const std::string& run_id, int64_t run_time_us, RecordBatch* out);
+void ProfileTable(const format::RecordBatch& table, const std::string& layer, const std::string& table_name,
+                  const std::string& run_id, int64_t run_time_us, format::RecordBatch* out);
 
 }  // namespace ws::transform

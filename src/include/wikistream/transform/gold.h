@@ -32,14 +32,14 @@ inline constexpr int64_t kTrendingMinEdits = 3;   // pages with fewer edits in t
 inline constexpr int kTopContributorsN = 50;      // per (stat_date, domain)
 
 struct GoldResult {
-  RecordBatch hourly_stats;      // HourlyStatsTable() schema
-  RecordBatch risk_scores;       // RiskScoresTable()
-  RecordBatch daily_summary;     // DailySummaryTable()
-  RecordBatch trending_pages;    // TrendingPagesTable()
-  RecordBatch top_contributors;  // TopContributorsTable()
+  format::RecordBatch hourly_stats;      // HourlyStatsTable() schema
+  format::RecordBatch risk_scores;       // RiskScoresTable()
+  format::RecordBatch daily_summary;     // DailySummaryTable()
+  format::RecordBatch trending_pages;    // TrendingPagesTable()
+  format::RecordBatch top_contributors;  // TopContributorsTable()
 };
 
-GoldResult ComputeGold(const RecordBatch& silver, const std::vector<std::string>& target_dates, int64_t now_us);
+GoldResult ComputeGold(const format::RecordBatch& silver, const std::vector<std::string>& target_dates, int64_t now_us);
 
 // The same computation over silver rows fed in any number of parts (one data
 // file at a time), so a day of silver never has to be in memory at once:
@@ -61,7 +61,7 @@ class GoldAccumulator {
   GoldAccumulator(const std::vector<std::string>& target_dates, int64_t now_us, int passes = 1);
   ~GoldAccumulator();
   int passes() const;
-  void Add(const RecordBatch& silver_part, int pass = 0);
+  void Add(const format::RecordBatch& silver_part, int pass = 0);
   void EndPass(int pass);
   GoldResult Finish();
 
@@ -95,6 +95,6 @@ std::vector<std::string> SilverDatesNeededFor(const std::vector<std::string>& go
 
 // Rows per value of a date column (e.g. silver's "event_date"): the touched
 // dates of a run's added rows, and the silver_rows_per_date of the gold gate.
-std::map<std::string, int64_t> CountRowsPerDate(const RecordBatch& batch, std::string_view date_column);
+std::map<std::string, int64_t> CountRowsPerDate(const format::RecordBatch& batch, std::string_view date_column);
 
 }  // namespace ws::transform

@@ -20,7 +20,7 @@
 
 namespace ws::transform {
 
-RecordBatch BuildSilver(const RecordBatch& bronze,
+format::RecordBatch BuildSilver(const format::RecordBatch& bronze,
                         const std::function<bool(std::string_view event_id)>& already_in_silver,
                         int64_t run_time_us);
 

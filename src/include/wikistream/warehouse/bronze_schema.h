@@ -26,8 +26,8 @@ enum DlqCol : int {
 };
 
 // Shared, immutable; identity(event_date), identity(event_hour) partitioning.
-const SchemaPtr& RawEventsSchema();
+const format::SchemaPtr& RawEventsSchema();
 // identity(received_date) partitioning.
-const SchemaPtr& DlqEventsSchema();
+const format::SchemaPtr& DlqEventsSchema();
 
 }  // namespace ws::warehouse::bronze

@@ -23,7 +23,7 @@ namespace ws::warehouse {
 
 // Appends a gate's results and profiles to dq_audit.quality_results and
 // dq_audit.profile_metrics.
-Status RecordQuality(Warehouse* warehouse, const RecordBatch& results, const RecordBatch& profiles);
+Status RecordQuality(Warehouse* warehouse, const format::RecordBatch& results, const format::RecordBatch& profiles);
 // Appends one ops.pipeline_runs row per stage attempt.
 Status RecordRuns(Warehouse* warehouse, const std::vector<model::StageAttempt>& attempts);
 // Appends alerts to ops.alerts (one commit).

@@ -18,7 +18,7 @@ namespace ws::warehouse {
 struct TableDef {
   std::string ns;    // "silver", "gold", "dq_audit", "ops"
   std::string name;  // "cleaned_events", ...
-  SchemaPtr schema;
+  format::SchemaPtr schema;
   std::vector<std::string> partition_columns;  // identity transforms, in order
   const char* schema_version;  // the value of the schema_version column (when the table has one)
   std::string full_name() const { return ns + "." + name; }

@@ -33,7 +33,7 @@ namespace ws::warehouse {
 struct TableSpec {
   std::string ns;
   std::string name;
-  SchemaPtr schema;
+  format::SchemaPtr schema;
   std::vector<std::string> partition_columns;
   std::string qualified() const { return ns + "." + name; }
 };
@@ -42,52 +42,52 @@ struct TableSpec {
 const std::vector<TableSpec>& AllTableSpecs();
 
 // A schema holding only the named fields of `schema` (ids kept), in the given order.
-SchemaPtr ProjectSchema(const Schema& schema, const std::vector<std::string>& names);
+format::SchemaPtr ProjectSchema(const format::Schema& schema, const std::vector<std::string>& names);
 
 class Warehouse {
  public:
   // create=false fails with NotFound when DIR has no catalog (read-only users).
   static Result<std::unique_ptr<Warehouse>> Open(FileSystem* fs, const std::string& dir, bool create);
 
-  Catalog* catalog() const { return catalog_.get(); }
+  table::Catalog* catalog() const { return catalog_.get(); }
   FileSystem* fs() const { return fs_; }
   const std::string& dir() const { return dir_; }
 
   // "bronze.raw_events" etc.; the same Table object on every call.
-  Result<std::shared_ptr<Table>> table(std::string_view qualified);
+  Result<std::shared_ptr<table::Table>> table(std::string_view qualified);
 
   // Parquet columns are encoded on up to this many threads (the files are
   // the same whatever the number). Set before writers start.
   void set_encode_threads(int threads) { encode_threads_ = threads; }
 
-  Result<std::vector<DataFile>> WriteDataFiles(Table& table, const RecordBatch& rows,
-                                               const ParquetWriterOptions& options = {});
+  Result<std::vector<table::DataFile>> WriteDataFiles(table::Table& table, const format::RecordBatch& rows,
+                                               const format::ParquetWriterOptions& options = {});
   // The same for rows held in several batches of one schema (a buffer of
   // polls), written in order without first concatenating them.
-  Result<std::vector<DataFile>> WriteDataFiles(Table& table, const std::vector<const RecordBatch*>& chunks,
-                                               const ParquetWriterOptions& options = {});
+  Result<std::vector<table::DataFile>> WriteDataFiles(table::Table& table, const std::vector<const format::RecordBatch*>& chunks,
+                                               const format::ParquetWriterOptions& options = {});
   // Writes `rows` as data files of `table` and commits them in one append
   // snapshot (nothing when there are no rows): the ops and DQ tables' write.
-  Status AppendRows(const std::string& table, const RecordBatch& rows);
+  Status AppendRows(const std::string& table, const format::RecordBatch& rows);
 
-  Result<RecordBatch> ReadDataFiles(const std::vector<DataFile>& files, const SchemaPtr& projection);
+  Result<format::RecordBatch> ReadDataFiles(const std::vector<table::DataFile>& files, const format::SchemaPtr& projection);
   // Rows of the current snapshot whose partition passes `filter` (nullptr = all).
-  Result<RecordBatch> ReadTable(Table& table, const SchemaPtr& projection,
-                                std::function<bool(const PartitionValues&)> filter = nullptr);
+  Result<format::RecordBatch> ReadTable(table::Table& table, const format::SchemaPtr& projection,
+                                std::function<bool(const table::PartitionValues&)> filter = nullptr);
 
  private:
-  Warehouse(FileSystem* fs, std::string dir, std::unique_ptr<Catalog> catalog)
+  Warehouse(FileSystem* fs, std::string dir, std::unique_ptr<table::Catalog> catalog)
       : fs_(fs), dir_(std::move(dir)), catalog_(std::move(catalog)) {}
 
   FileSystem* fs_;
   int encode_threads_ = 1;
   std::string dir_;
-  std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<table::Catalog> catalog_;
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<Table>, std::less<>> tables_;
+  std::map<std::string, std::shared_ptr<table::Table>, std::less<>> tables_;
 };
 
 // Text form of row `row` of a partition column (string as is, int as decimal).
-std::string PartitionText(const Column& column, size_t row);
+std::string PartitionText(const format::Column& column, size_t row);
 
 }  // namespace ws::warehouse
