@@ -13,7 +13,7 @@
 namespace ws::alerts {
 
 using model::Alert;
-using model::Alert;
+using model::AlertKey;
 
 namespace {
 
@@ -48,10 +48,11 @@ bool AlertSink::Raise(Alert alert) {
   if (alert.raised_at_us == 0) alert.raised_at_us = NowMicros();
   if (alert.alert_date.empty()) alert.alert_date = FormatDate(alert.raised_at_us);
   if (alert.details.empty()) alert.details = "{}";
+  std::string key = AlertKey(alert);
   std::function<void(const Alert&)> listener;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!alert.dedup_key.empty() && !raised_.insert(alert.dedup_key).second) return false;
+    if (!raised_.insert(std::move(key)).second) return false;
     recent_.push_front(alert);
     if (recent_.size() > kRecentLimit) recent_.pop_back();
     listener = listener_;
@@ -63,19 +64,19 @@ bool AlertSink::Raise(Alert alert) {
     }
   }
   cv_.notify_all();
-  log::Warn("alert", "{} {}: {}", alert.severity, alert.kind, alert.subject);
+  log::Warn("alert", "{} {}: {}", Name(alert.severity), Name(alert.kind), alert.subject);
   if (listener) listener(alert);
   return true;
 }
 
-void AlertSink::MarkRaised(const std::string& dedup_key) {
+void AlertSink::MarkRaised(const std::string& alert_key) {
   std::lock_guard<std::mutex> lock(mu_);
-  raised_.insert(dedup_key);
+  raised_.insert(alert_key);
 }
 
-bool AlertSink::WasRaised(const std::string& dedup_key) const {
+bool AlertSink::WasRaised(const std::string& alert_key) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return raised_.count(dedup_key) > 0;
+  return raised_.count(alert_key) > 0;
 }
 
 std::vector<Alert> AlertSink::TakePending() {

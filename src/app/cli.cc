@@ -340,7 +340,7 @@ int Main(int argc, char** argv) {
   CLI::App* single_stages[3];
   const char* stage_names[3] = {"silver", "dq", "gold"};
   const char* stage_help[3] = {"Run the silver stage only (bronze -> silver.cleaned_events, with its gate)",
-                               "Re-run the data-quality checks on the latest silver and gold data",
+                               "Re-audit the latest date: its gold recomputed from silver, the gold gate's checks (publishes nothing)",
                                "Run the gold stage only (silver -> gold tables, with its gate)"};
   for (int i = 0; i < 3; ++i) {
     single_stages[i] = app.add_subcommand(stage_names[i], stage_help[i]);

@@ -16,7 +16,7 @@
 #include "wikistream/ingest/bronze_writer.h"
 #include "wikistream/ingest/ingest_loop.h"
 #include "wikistream/live/live_aggregator.h"
-#include "wikistream/model/domains.h"
+#include "wikistream/model/region.h"
 #include "wikistream/runtime/config.h"
 #include "wikistream/runtime/ingest_metrics.h"
 #include "wikistream/runtime/sources.h"
@@ -41,6 +41,7 @@ using ingest::IngestLoopOptions;
 using ingest::IngestLoopStats;
 using model::Alert;
 using model::DomainFilter;
+using model::SourceKind;
 using runtime::Config;
 using runtime::DefaultWebRoot;
 using runtime::IngestMetrics;
@@ -82,11 +83,11 @@ Result<std::unique_ptr<IngestSession>> StartSession(const Config& config, Wareho
                                                     std::function<void(const RecordBatch&)> on_rows) {
   auto session = std::make_unique<IngestSession>();
   WS_ASSIGN_OR_RETURN(session->source, OpenSource(config));
-  const bool fenced = session->source->name() != "kafka";
+  const bool fenced = session->source->kind() != SourceKind::kKafka;
   // Each replayed file has its own position, so several captures can be
   // backfilled into one warehouse (in any order, each exactly once).
   std::string position_name = session->source->name();
-  if (position_name == "replay") {
+  if (session->source->kind() == SourceKind::kReplay) {
     WS_ASSIGN_OR_RETURN(SourceSpec spec, ParseSourceSpec(config.source));
     position_name += ":" + std::filesystem::path(spec.path).filename().string();
   }
@@ -122,7 +123,7 @@ int RunPipeline(const Config& config) {
   }
   auto spec = ParseSourceSpec(config.source);
   if (!spec.ok()) return Fail(spec.status().message(), 2);
-  if (spec->kind == "replay") {
+  if (spec->kind == SourceKind::kReplay) {
     // Check before creating anything: a mistyped path is a usage error.
     auto file = DefaultFileSystem()->OpenForRead(spec->path);
     if (!file.ok()) return Fail("cannot read replay file: " + file.status().message(), 2);
@@ -145,7 +146,7 @@ int RunPipeline(const Config& config) {
   }
   live::LiveOptions live_options;
   // A replay's events are in the past: the live windows follow event time.
-  live_options.follow_event_time = spec->kind == "replay";
+  live_options.follow_event_time = spec->kind == SourceKind::kReplay;
   live::LiveAggregator live_state(live_options, &alerts);
   alerts.SetListener([&live_state](const Alert& a) { live_state.OnAlert(a); });
 
@@ -168,17 +169,16 @@ int RunPipeline(const Config& config) {
   BatchOptions batch_options;
   batch_options.stage_attempts = config.stage_attempts;
   batch_options.stage_timeout_s = config.stage_timeout_s;
-  batch_options.live_source = config.source == "eventstreams" || config.source.rfind("kafka://", 0) == 0;
   batch_options.threads = WorkerThreads(config);
   BatchCycle cycle(warehouse.get(), &alerts, batch_options, &stop);
   std::mutex batch_mu;  // one cycle at a time in this process (admin endpoint + scheduler)
   std::string last_cycle_summary;
   bool last_cycle_ok = true;
-  auto run_cycle = [&](const std::string& stage) -> CycleReport {
+  auto run_cycle = [&]() -> CycleReport {
     std::lock_guard<std::mutex> lock(batch_mu);
     auto lock_file = BatchLock::Acquire(config.warehouse, /*wait=*/true);
     int64_t t0 = MonotonicMicros();
-    CycleReport report = cycle.Run(stage);
+    CycleReport report = cycle.Run();
     double seconds = static_cast<double>(MonotonicMicros() - t0) / 1e6;
     metrics.RecordBatchCycle(report.ok, seconds);
     last_cycle_summary = report.Summary();
@@ -226,13 +226,12 @@ int RunPipeline(const Config& config) {
       ingest_healthy = false;
       ++restarts;
       Alert a;
-      a.kind = "ingest";
-      a.severity = "CRITICAL";
+      a.kind = model::AlertKind::kIngest;
+      a.severity = model::AlertSeverity::kCritical;
       a.entity = session->source->name();
       a.alert_date = FormatDate(NowMicros());
       a.subject = "ingest loop failed and is restarting: " + s.ToString();
       a.details = nlohmann::json{{"error", s.ToString()}, {"restarts", restarts}}.dump();
-      a.dedup_key = "ingest|" + a.alert_date + "|" + std::to_string(restarts);
       alerts.Raise(std::move(a));
       log::Error("ingest", "ingest loop failed ({}); restarting from the committed position", s.ToString());
       int64_t backoff_ms = std::min<int64_t>(60000, 1000LL << std::min(restarts, 6));
@@ -266,7 +265,7 @@ int RunPipeline(const Config& config) {
     so.admin_token = config.admin_token;
     so.web_root = DefaultWebRoot(config);
     serve::ServerCallbacks cb;
-    cb.run_batch = [&]() -> Result<std::string> { return run_cycle("all").Summary(); };
+    cb.run_batch = [&]() -> Result<std::string> { return run_cycle().Summary(); };
     cb.run_maintain = [&]() -> Result<std::string> {
       std::lock_guard<std::mutex> lock(batch_mu);
       auto lock_file = BatchLock::Acquire(config.warehouse, /*wait=*/true);
@@ -337,7 +336,7 @@ int RunPipeline(const Config& config) {
     }
     metrics.Update(st);
     live_state.PublishSummary();
-    if (batch_options.live_source) {
+    if (model::IsLiveSource(spec->kind)) {
       int64_t last = st.last_event_at_us ? st.last_event_at_us : 0;
       int64_t now = NowMicros();
       bool stalled = (last && now - last > 300LL * 1000000) ||
@@ -346,18 +345,17 @@ int RunPipeline(const Config& config) {
       if (stalled && stall_alerted_hour != hour) {
         stall_alerted_hour = hour;
         Alert a;
-        a.kind = "ingest";
-        a.severity = "WARNING";
+        a.kind = model::AlertKind::kIngest;
+        a.severity = model::AlertSeverity::kWarning;
         a.entity = config.source;
         a.alert_date = FormatDate(now);
         a.subject = "ingest stalled: no events received for 5 minutes";
         a.details = nlohmann::json{{"last_event_at", last ? FormatIso8601(last) : ""}}.dump();
-        a.dedup_key = "stall|" + std::to_string(hour);
         alerts.Raise(std::move(a));
       }
     }
     if (!config.once && std::chrono::steady_clock::now() >= next_cycle) {
-      run_cycle("all");
+      run_cycle();
       next_cycle = std::chrono::steady_clock::now() + interval;
     }
   }
@@ -377,7 +375,7 @@ int RunPipeline(const Config& config) {
   if (config.once && ingest_status.ok() && !stop.load()) {
     session->writer->ReleaseIngestMemory();  // the batch cycle needs the memory, ingest is over
     int64_t t0 = MonotonicMicros();
-    CycleReport report = run_cycle("all");
+    CycleReport report = run_cycle();
     double batch_s = static_cast<double>(MonotonicMicros() - t0) / 1e6;
     double ingest_s = static_cast<double>(t0 - ingest_started) / 1e6;
     if (!report.ok) exit_code = 1;

@@ -34,8 +34,12 @@ using format::RecordBatch;
 using format::Schema;
 using format::SchemaPtr;
 using model::Alert;
-using model::RiskAlertKey;
+using model::AlertKind;
+using model::AlertSeverity;
+using model::StageName;
+using model::StageOutcome;
 using model::StageResult;
+using model::StageStatus;
 using table::CommitOperation;
 using table::CommitRequest;
 using table::DataFile;
@@ -152,9 +156,9 @@ Result<GoldFromSilver> ComputeGoldFromSilver(Warehouse* warehouse, Table& silver
 std::string CycleReport::Summary() const {
   std::string stages;
   for (const auto& a : attempts) {
-    if (a.status == "RETRYING") continue;
+    if (a.status == StageStatus::kRetrying) continue;
     if (!stages.empty()) stages += ", ";
-    stages += a.stage + "=" + a.status;
+    stages += fmt::format("{}={}", Name(a.stage), Name(a.status));
   }
   return fmt::format("cycle {} {}: {}; silver +{} rows; gold dates [{}]", cycle_id.substr(0, 8),
                      ok ? "ok" : "FAILED", stages, silver_rows_added, fmt::join(gold_dates, ","));
@@ -163,57 +167,65 @@ std::string CycleReport::Summary() const {
 BatchCycle::BatchCycle(Warehouse* warehouse, AlertSink* alerts, BatchOptions options, const std::atomic<bool>* stop)
     : warehouse_(warehouse), alerts_(alerts), options_(options), stop_(stop) {}
 
-std::vector<int64_t> BatchCycle::RecentSilverVolumes() { return {silver_volumes_.begin(), silver_volumes_.end()}; }
+Result<std::vector<int64_t>> BatchCycle::RecentSilverVolumes() {
+  if (!silver_volumes_) {
+    WS_ASSIGN_OR_RETURN(std::vector<int64_t> persisted,
+                        warehouse::RecentStageRowsOut(warehouse_, StageName::kSilver, transform::kVolumeRunsNeeded));
+    silver_volumes_.emplace(persisted.begin(), persisted.end());
+  }
+  return std::vector<int64_t>(silver_volumes_->begin(), silver_volumes_->end());
+}
 
-CycleReport BatchCycle::Run(const std::string& stage) {
+CycleReport BatchCycle::Run(std::optional<StageName> only) {
   CycleReport report;
   report.cycle_id = NewUuid();
   StageRunner runner(options_.stage_attempts, options_.stage_timeout_s, stop_, options_.backoff_base_ms);
 
-  auto on_failure = [&](const std::string& name, const StageResult& r) {
+  auto on_failure = [&](StageName stage, const StageResult& r) {
     report.ok = false;
-    if (r.gate_failed) return;  // the gate raised its own alert
+    if (r.outcome == StageOutcome::kGateFailed) return;  // the gate raised its own alert
     // A stage cut short by SIGTERM/SIGINT is an orderly stop, not a failure
     // worth paging for; the next start runs the cycle again.
-    if (r.status.code() == Status::Code::kCancelled && stop_ && stop_->load()) return;
+    if (r.error.code() == Status::Code::kCancelled && stop_ && stop_->load()) return;
+    const std::string name(Name(stage));
     Alert a;
-    a.kind = "pipeline";
-    a.severity = "CRITICAL";
+    a.kind = AlertKind::kPipeline;
+    a.severity = AlertSeverity::kCritical;
     a.entity = name;
     a.alert_date = FormatDate(NowMicros());
-    a.subject = fmt::format("batch stage {} failed: {}", name, r.status.ToString());
-    a.details = nlohmann::json{{"cycle_id", report.cycle_id}, {"stage", name}, {"error", r.status.ToString()}}.dump();
-    a.dedup_key = "pipeline|" + name + "|" + report.cycle_id;
+    a.subject = fmt::format("batch stage {} failed: {}", name, r.ErrorText());
+    a.details = nlohmann::json{{"cycle_id", report.cycle_id}, {"stage", name}, {"error", r.ErrorText()}}.dump();
     alerts_->Raise(std::move(a));
+  };
+  auto run_stage = [&](StageName stage, model::StageResult (BatchCycle::*fn)(const Deadline&, CycleReport*)) {
+    StageResult r = runner.Run(report.cycle_id, stage, [&](const Deadline& d) { return (this->*fn)(d, &report); },
+                               &report.attempts);
+    if (!r.ok()) on_failure(stage, r);
+    return r;
   };
 
   // Each stage starts from what the previous one (or ingest, in this
   // process) freed: hand it back, or every thread's arena keeps its share.
   malloc_trim(0);
   bool silver_ok = true;
-  if (stage == "all" || stage == "silver") {
+  if (!only || only == StageName::kSilver) {
     int64_t t0 = MonotonicMicros();
-    StageResult r = runner.Run(report.cycle_id, "silver",
-                               [&](const Deadline& d) { return RunSilver(d, &report); }, &report.attempts);
+    StageResult r = run_stage(StageName::kSilver, &BatchCycle::RunSilver);
     report.silver_us = MonotonicMicros() - t0;
-    if (!r.status.ok()) {
-      silver_ok = false;
-      on_failure("silver", r);
+    silver_ok = r.ok();
+    // The volume history follows what ops.pipeline_runs will hold.
+    if (r.outcome == StageOutcome::kDone && silver_volumes_) {
+      silver_volumes_->push_back(r.rows_out);
+      while (silver_volumes_->size() > static_cast<size_t>(transform::kVolumeRunsNeeded)) silver_volumes_->pop_front();
     }
   }
-  if ((stage == "all" && silver_ok) || stage == "gold") {
+  if ((!only && silver_ok) || only == StageName::kGold) {
     malloc_trim(0);
     int64_t t0 = MonotonicMicros();
-    StageResult r = runner.Run(report.cycle_id, "gold",
-                               [&](const Deadline& d) { return RunGold(d, &report); }, &report.attempts);
+    run_stage(StageName::kGold, &BatchCycle::RunGold);
     report.gold_us = MonotonicMicros() - t0;
-    if (!r.status.ok()) on_failure("gold", r);
   }
-  if (stage == "dq") {
-    StageResult r = runner.Run(report.cycle_id, "dq",
-                               [&](const Deadline& d) { return RunAudit(d, &report); }, &report.attempts);
-    if (!r.status.ok()) on_failure("dq", r);
-  }
+  if (only == StageName::kDq) run_stage(StageName::kDq, &BatchCycle::RunAudit);
 
   int64_t t0 = MonotonicMicros();
   Status s = warehouse::RecordRuns(warehouse_, report.attempts);
@@ -228,7 +240,7 @@ CycleReport BatchCycle::Run(const std::string& stage) {
 StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report) {
   StageResult result;
   auto fail = [&](Status s) {
-    result.status = std::move(s);
+    result.Fail(std::move(s));
     return result;
   };
   auto bronze_r = warehouse_->table("bronze.raw_events");
@@ -244,7 +256,7 @@ StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report)
   std::optional<int64_t> done = ParseSnapshotId(SummaryOfLatest(silver_t, kBronzeSnapshotKey));
   result.input_snapshot = current ? std::to_string(current->snapshot_id) : "";
   if (!current || (done && *done == current->snapshot_id)) {
-    result.skipped = true;
+    result.outcome = StageOutcome::kSkipped;
     return result;
   }
   // Walk the bronze snapshots after `done`, oldest first, and cut them into
@@ -303,9 +315,11 @@ StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report)
     result.rows_in += chunk.rows_in;
     result.rows_out += chunk.rows_out;
     if (!chunk.output_snapshot.empty()) result.output_snapshot = chunk.output_snapshot;
-    if (!chunk.status.ok()) {
-      result.status = chunk.status;
-      result.gate_failed = chunk.gate_failed;
+    if (!chunk.ok()) {
+      result.outcome = chunk.outcome;
+      result.error = chunk.error;
+      result.gate = chunk.gate;
+      result.failed_checks = chunk.failed_checks;
       return result;
     }
   }
@@ -381,7 +395,7 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
                                        CycleReport* report, SilverIds* ids) {
   StageResult result;
   auto fail = [&](Status s) {
-    result.status = std::move(s);
+    result.Fail(std::move(s));
     return result;
   };
   result.input_snapshot = std::to_string(to);
@@ -415,8 +429,9 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
   transform::SilverGateContext ctx;
   ctx.run_id = report->cycle_id;
   ctx.run_time_us = now;
-  ctx.is_live_source = options_.live_source;
-  ctx.recent_run_volumes = RecentSilverVolumes();
+  auto volumes = RecentSilverVolumes();
+  if (!volumes.ok()) return fail(volumes.status().WithContext("reading the silver volume history"));
+  ctx.recent_run_volumes = std::move(volumes).value();
   ctx.touched_partition_rows = existing_rows + static_cast<int64_t>(silver_rows.num_rows());
   ctx.touched_partition_duplicates = existing_duplicates;
   ctx.duplicate_examples = duplicate_examples;
@@ -425,7 +440,8 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
   auto audit = [&] {
     int64_t dq0 = MonotonicMicros();
     gate = transform::RunSilverGate(bronze_rows, silver_rows, ctx);
-    recorded = warehouse::RecordQuality(warehouse_, gate.quality_results, gate.profile_metrics);
+    recorded = deadline.Check("silver");
+    if (recorded.ok()) recorded = warehouse::RecordQuality(warehouse_, gate.quality_results, gate.profile_metrics);
     report->dq_us += MonotonicMicros() - dq0;
   };
   std::optional<Result<std::vector<DataFile>>> files;
@@ -452,11 +468,10 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
   if (!gate.passed) {
     discard_files();
     report->silver_gate_failed = true;
-    result.gate_failed = true;
-    std::string checks = RaiseGateAlert("silver", "gold not updated", now, gate.failed_checks,
-                                        {{"bronze_snapshot", result.input_snapshot}, {"run_id", report->cycle_id}},
-                                        result.input_snapshot);
-    return fail(Status::Internal("silver gate failed: " + checks));
+    RaiseGateAlert("silver", "gold not updated", now, gate.failed_checks,
+                   {{"bronze_snapshot", result.input_snapshot}, {"run_id", report->cycle_id}});
+    result.FailGate("silver", gate.failed_checks);
+    return result;
   }
   if (!files) {
     if (Status s = deadline.Check("silver"); !s.ok()) return fail(s);
@@ -484,34 +499,27 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
   const Column& new_ids = silver_rows.column("event_id");
   for (size_t i = 0; i < silver_rows.num_rows(); ++i) ids->keys.Insert(MakeIdKey(new_ids.GetString(i)));
   report->silver_rows_added += result.rows_out;
-  silver_volumes_.push_back(result.rows_out);
-  while (silver_volumes_.size() > 10) silver_volumes_.pop_front();
   return result;
 }
 
-std::string BatchCycle::RaiseGateAlert(const std::string& layer, const std::string& consequence, int64_t now,
-                                       const std::vector<std::string>& failed_checks, nlohmann::json details,
-                                       const std::string& input_snapshot) {
-  std::string checks = fmt::format("{}", fmt::join(failed_checks, ", "));
+void BatchCycle::RaiseGateAlert(const std::string& layer, const std::string& consequence, int64_t now,
+                                const std::vector<std::string>& failed_checks, nlohmann::json details) {
   details["layer"] = layer;
   details["failed_checks"] = failed_checks;
   Alert a;
-  a.kind = "dq";
-  a.severity = "CRITICAL";
+  a.kind = AlertKind::kDq;
+  a.severity = AlertSeverity::kCritical;
   a.entity = layer;
   a.alert_date = FormatDate(now);
-  a.subject = layer + " quality gate failed (" + checks + "); " + consequence;
+  a.subject = fmt::format("{} quality gate failed ({}); {}", layer, fmt::join(failed_checks, ", "), consequence);
   a.details = details.dump();
-  // Keyed by the audited input: re-auditing the same input never re-alerts.
-  a.dedup_key = "dq|" + layer + "|" + input_snapshot;
   alerts_->Raise(std::move(a));
-  return checks;
 }
 
 StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
   StageResult result;
   auto fail = [&](Status s) {
-    result.status = std::move(s);
+    result.Fail(std::move(s));
     return result;
   };
   auto silver_r = warehouse_->table("silver.cleaned_events");
@@ -521,7 +529,7 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
   auto silver_snap = silver_t.current_snapshot();
   result.input_snapshot = silver_snap ? std::to_string(silver_snap->snapshot_id) : "";
   if (!silver_snap) {
-    result.skipped = true;
+    result.outcome = StageOutcome::kSkipped;
     return result;
   }
 
@@ -548,7 +556,7 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
   }
   std::optional<int64_t> from = any_never ? std::nullopt : oldest;
   if (from && *from == silver_snap->snapshot_id) {
-    result.skipped = true;
+    result.outcome = StageOutcome::kSkipped;
     return result;
   }
   auto added = silver_t.FilesAddedBetween(from, silver_snap->snapshot_id);
@@ -559,7 +567,7 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
     if (!f.partition.empty()) touched.insert(f.partition[0]);
   }
   if (touched.empty()) {
-    result.skipped = true;
+    result.outcome = StageOutcome::kSkipped;
     return result;
   }
   std::vector<std::string> dates = transform::GoldDatesToRecompute(touched);
@@ -577,16 +585,16 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
   ctx.run_time_us = now;
   transform::GateOutcome gate = transform::RunGoldGate(gold, silver_per_date, ctx);
   report->dq_us += MonotonicMicros() - dq0;
+  if (Status s = deadline.Check("gold"); !s.ok()) return fail(s);
   if (Status s = warehouse::RecordQuality(warehouse_, gate.quality_results, gate.profile_metrics); !s.ok()) {
     return fail(s);
   }
   if (!gate.passed) {
     report->gold_gate_failed = true;
-    result.gate_failed = true;
-    std::string checks = RaiseGateAlert("gold", "nothing published", now, gate.failed_checks,
-                                        {{"silver_snapshot", result.input_snapshot}, {"dates", dates}},
-                                        result.input_snapshot);
-    return fail(Status::Internal("gold gate failed: " + checks));
+    RaiseGateAlert("gold", "nothing published", now, gate.failed_checks,
+                   {{"silver_snapshot", result.input_snapshot}, {"dates", dates}});
+    result.FailGate("gold", gate.failed_checks);
+    return result;
   }
 
   // Publish: one overwrite commit per table replacing the recomputed dates.
@@ -623,13 +631,12 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
     for (size_t r = 0; r < risk.num_rows(); ++r) {
       if (!triggered.GetBool(r)) continue;
       Alert a;
-      a.kind = "risk";
-      a.severity = "HIGH";
+      a.kind = AlertKind::kRisk;
+      a.severity = AlertSeverity::kHigh;
       a.entity = std::string(entity.GetString(r));
       a.alert_date = std::string(date.GetString(r));
       a.subject = fmt::format("HIGH risk user {} on {} (score {})", a.entity, a.alert_date, score.GetInt32(r));
       a.details = std::string(evidence.GetString(r));
-      a.dedup_key = RiskAlertKey(a.alert_date, a.entity);
       alerts_->Raise(std::move(a));
     }
   }
@@ -637,11 +644,12 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
 }
 
 StageResult BatchCycle::RunAudit(const Deadline& deadline, CycleReport* report) {
-  // Re-audit what is published for the latest silver date: the silver checks
-  // over that date's silver rows and the gold checks over its gold rows.
+  // Re-audit the latest silver date: its gold recomputed from silver and the
+  // gold gate's checks over it (reconciliation with silver included).
+  // Nothing is published; the results go to dq_audit.
   StageResult result;
   auto fail = [&](Status s) {
-    result.status = std::move(s);
+    result.Fail(std::move(s));
     return result;
   };
   auto silver_r = warehouse_->table("silver.cleaned_events");
@@ -655,7 +663,7 @@ StageResult BatchCycle::RunAudit(const Deadline& deadline, CycleReport* report) 
     if (!f.partition.empty() && f.partition[0] > latest) latest = f.partition[0];
   }
   if (latest.empty()) {
-    result.skipped = true;
+    result.outcome = StageOutcome::kSkipped;
     return result;
   }
   std::vector<std::string> dates = {latest};
@@ -668,16 +676,15 @@ StageResult BatchCycle::RunAudit(const Deadline& deadline, CycleReport* report) 
   ctx.run_id = report->cycle_id;
   ctx.run_time_us = now;
   transform::GateOutcome gate = transform::RunGoldGate(gold, per_date, ctx);
+  if (Status s = deadline.Check("dq"); !s.ok()) return fail(s);
   if (Status s = warehouse::RecordQuality(warehouse_, gate.quality_results, gate.profile_metrics); !s.ok()) {
     return fail(s);
   }
   result.rows_in = per_date[latest];
   if (!gate.passed) {
-    result.gate_failed = true;
     report->gold_gate_failed = true;
-    return fail(Status::Internal("audit failed: " + fmt::format("{}", fmt::join(gate.failed_checks, ", "))));
+    result.FailGate("gold", gate.failed_checks);
   }
-  (void)deadline;
   return result;
 }
 
@@ -689,7 +696,7 @@ Status BatchCycle::RecordAlerts() {
 }
 
 Status LoadRaisedAlertKeys(Warehouse* warehouse, AlertSink* alerts, const std::string& since_date) {
-  WS_ASSIGN_OR_RETURN(std::vector<std::string> keys, warehouse::RaisedRiskAlertKeys(warehouse, since_date));
+  WS_ASSIGN_OR_RETURN(std::vector<std::string> keys, warehouse::RaisedAlertKeys(warehouse, since_date));
   for (const std::string& key : keys) alerts->MarkRaised(key);
   return Status::OK();
 }

@@ -12,9 +12,10 @@
 namespace ws::batch {
 
 using model::StageAttempt;
-using model::StageAttempt;
+using model::StageName;
+using model::StageOutcome;
 using model::StageResult;
-using model::StageResult;
+using model::StageStatus;
 
 Status Deadline::Check(const char* what) const {
   if (stop_ && stop_->load()) return Status::Cancelled(fmt::format("{}: shutdown requested", what));
@@ -22,7 +23,7 @@ Status Deadline::Check(const char* what) const {
   return Status::OK();
 }
 
-StageResult StageRunner::Run(const std::string& cycle_id, const std::string& stage,
+StageResult StageRunner::Run(const std::string& cycle_id, StageName stage,
                              const std::function<StageResult(const Deadline&)>& fn,
                              std::vector<StageAttempt>* attempts) {
   StageResult result;
@@ -37,16 +38,16 @@ StageResult StageRunner::Run(const std::string& cycle_id, const std::string& sta
     result = fn(deadline);
     record.finished_at_us = NowMicros();
     bool stopping = stop_ && stop_->load();
-    bool last = attempt == attempts_ || result.gate_failed || stopping;
-    if (result.status.ok()) {
-      record.status = result.skipped ? "SKIPPED" : "SUCCEEDED";
+    bool last = attempt == attempts_ || result.outcome == StageOutcome::kGateFailed || stopping;
+    if (result.ok()) {
+      record.status = result.outcome == StageOutcome::kSkipped ? StageStatus::kSkipped : StageStatus::kSucceeded;
     } else {
-      record.status = last ? "FAILED" : "RETRYING";
-      log::Warn("batch", "stage {} attempt {}/{} failed: {}", stage, attempt, attempts_, result.status.ToString());
+      record.status = last ? StageStatus::kFailed : StageStatus::kRetrying;
+      log::Warn("batch", "stage {} attempt {}/{} failed: {}", Name(stage), attempt, attempts_, result.ErrorText());
     }
     record.result = result;
     attempts->push_back(record);
-    if (result.status.ok() || last) return result;
+    if (result.ok() || last) return result;
     int64_t backoff_ms = std::min<int64_t>(backoff_base_ms_ << (attempt - 1), 30000);
     for (int64_t slept = 0; slept < backoff_ms && !(stop_ && stop_->load()); slept += 50) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));

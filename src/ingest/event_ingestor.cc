@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "wikistream/common/time.h"
+#include "wikistream/model/event_type.h"
 #include "wikistream/warehouse/bronze_schema.h"
 
 namespace ws::ingest {
@@ -468,7 +469,7 @@ IngestOutcome EventIngestor::Ingest(const SourceRecord& rec, RecordBatch* bronze
   std::optional<int64_t> delta;
   if (length.has(0) && length.has(1)) {
     delta = I64(length.v[1]) - I64(length.v[0]);
-  } else if (length.has(1) && type == "new") {
+  } else if (length.has(1) && model::ParseEventType(type) == model::EventType::kNew) {
     delta = I64(length.v[1]);
   }
   // new - old of two int32 values can leave int32 range; no delta is better than a wrapped one.

@@ -10,7 +10,9 @@
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
 #include "wikistream/common/uuid.h"
-#include "wikistream/model/domains.h"
+#include "wikistream/model/event_type.h"
+#include "wikistream/model/region.h"
+#include "wikistream/model/risk_level.h"
 #include "wikistream/model/user.h"
 #include "wikistream/transform/rules.h"
 
@@ -21,9 +23,7 @@ using format::Column;
 using format::RecordBatch;
 using format::Schema;
 using model::Alert;
-using model::kRegions;
 using model::RegionOf;
-using model::RiskAlertKey;
 
 namespace {
 
@@ -31,9 +31,10 @@ using nlohmann::json;
 
 constexpr int64_t kSecondSlots = 120;
 constexpr int64_t kMinuteSlots = 60;
-constexpr int kNumRegions = 5;
-constexpr std::array<std::string_view, 6> kTypeNames = {"edit", "new", "log", "categorize", "external", "other"};
-constexpr int kNumTypes = static_cast<int>(kTypeNames.size());
+constexpr int kNumRegions = static_cast<int>(model::kRegionCount);
+// The event types counted by name, then every other type under "other".
+constexpr int kNumTypes = static_cast<int>(model::kEventTypeCount) + 1;
+constexpr std::string_view kOtherTypes = "other";
 constexpr std::string_view kOtherDomain = "(other)";
 constexpr size_t kTopWikis = 20;
 
@@ -46,18 +47,16 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 int64_t FloorMod(int64_t a, int64_t b) { return a - FloorDiv(a, b) * b; }
 
 int TypeIndex(std::string_view type) {
-  for (int i = 0; i < kNumTypes - 1; ++i) {
-    if (kTypeNames[i] == type) return i;
-  }
-  return kNumTypes - 1;
+  std::optional<model::EventType> t = model::ParseEventType(type);
+  return t ? static_cast<int>(*t) : kNumTypes - 1;
 }
 
-int RegionIndex(std::string_view region) {
-  for (int i = 0; i < kNumRegions; ++i) {
-    if (kRegions[i] == region) return i;
-  }
-  return kNumRegions - 1;
+std::string_view TypeKey(int index) {
+  return index < kNumTypes - 1 ? Name(static_cast<model::EventType>(index)) : kOtherTypes;
 }
+
+int RegionIndex(model::Region region) { return static_cast<int>(region); }
+std::string RegionKey(int index) { return std::string(Name(static_cast<model::Region>(index))); }
 
 // Counts of one time bucket (one second or one minute).
 struct Slot {
@@ -97,12 +96,10 @@ struct UserState {
   int64_t first_seen = 0, last_seen = 0;
   model::UserType name_type = model::UserType::kUnknown;
   int score = 0;
-  int level = -1;  // -1 unscored, 0 LOW, 1 MEDIUM, 2 HIGH
+  int level = -1;  // -1 unscored, else the model::RiskLevel
   bool alerted = false;
 };
 
-int LevelIndex(std::string_view level) { return level == "HIGH" ? 2 : level == "MEDIUM" ? 1 : 0; }
-constexpr std::array<std::string_view, 3> kLevelNames = {"LOW", "MEDIUM", "HIGH"};
 
 transform::RiskInputs InputsOf(const UserState& u) {
   transform::RiskInputs in;
@@ -206,7 +203,7 @@ struct LiveAggregator::State {
   int64_t day_total = 0, day_bot = 0, day_human = 0, day_anon = 0, day_untracked = 0;
   std::vector<int64_t> day_by_domain;
   std::unordered_map<std::string, UserState> users;
-  std::array<int64_t, 3> level_counts{};
+  std::array<int64_t, model::kRiskLevelCount> level_counts{};  // by model::RiskLevel
 
   std::deque<Alert> recent;  // newest first
   std::map<std::pair<std::string, std::string>, uint64_t> alert_counts;
@@ -406,7 +403,7 @@ void LiveAggregator::Observe(const RecordBatch& rows) {
       if (u.total < transform::kMinEventsForRiskScore) continue;
       const transform::RiskInputs in = InputsOf(u);
       const transform::RiskAssessment a = transform::AssessRisk(in);
-      const int level = LevelIndex(a.level);
+      const int level = static_cast<int>(a.level);
       if (u.level >= 0) --s.level_counts[u.level];
       ++s.level_counts[level];
       u.level = level;
@@ -417,17 +414,16 @@ void LiveAggregator::Observe(const RecordBatch& rows) {
         alert.alert_id = NewUuid();
         alert.raised_at_us = now;
         alert.alert_date = s.day_date;
-        alert.kind = "risk";
-        alert.severity = "HIGH";
+        alert.kind = model::AlertKind::kRisk;
+        alert.severity = model::AlertSeverity::kHigh;
         alert.entity = *user;
         alert.subject = fmt::format("HIGH risk user {} on {} (score {})", *user, s.day_date, a.score);
         json details = json::parse(transform::RiskEvidenceJson(in, a), nullptr, false);
         if (details.is_discarded()) details = json::object();
         details["risk_score"] = a.score;
-        details["risk_level"] = std::string(a.level);
+        details["risk_level"] = a.level;
         details["source"] = "live";
         alert.details = details.dump();
-        alert.dedup_key = RiskAlertKey(s.day_date, *user);
         to_raise.push_back(std::move(alert));
       }
     }
@@ -449,7 +445,7 @@ void LiveAggregator::OnAlert(const Alert& alert) {
       if (a.alert_id == alert.alert_id) return;
     }
     recent.push_front(alert);
-    ++state_->alert_counts[{alert.kind, alert.severity}];
+    ++state_->alert_counts[{std::string(Name(alert.kind)), std::string(Name(alert.severity))}];
     while (recent.size() > std::max<size_t>(1, options_.max_recent_alerts)) recent.pop_back();
   }
   const std::string data = AlertJson(alert).dump();
@@ -497,9 +493,9 @@ namespace {
 
 json SplitJson(const Slot& agg, const std::vector<std::string>& names) {
   json regions = json::object();
-  for (int i = 0; i < kNumRegions; ++i) regions[std::string(kRegions[i])] = agg.by_region[i];
+  for (int i = 0; i < kNumRegions; ++i) regions[RegionKey(i)] = agg.by_region[i];
   json types = json::object();
-  for (int i = 0; i < kNumTypes; ++i) types[std::string(kTypeNames[i])] = agg.by_type[i];
+  for (int i = 0; i < kNumTypes; ++i) types[std::string(TypeKey(i))] = agg.by_type[i];
   std::vector<std::pair<int64_t, uint32_t>> wikis;
   for (size_t d = 0; d < agg.by_domain.size(); ++d) {
     if (agg.by_domain[d] > 0) wikis.emplace_back(agg.by_domain[d], static_cast<uint32_t>(d));
@@ -559,12 +555,12 @@ std::string LiveAggregator::SnapshotJson() const {
   }
   json per_minute = json::array();
   json per_minute_region = json::object();
-  for (int i = 0; i < kNumRegions; ++i) per_minute_region[std::string(kRegions[i])] = json::array();
+  for (int i = 0; i < kNumRegions; ++i) per_minute_region[RegionKey(i)] = json::array();
   for (int64_t t = now_min - kMinuteSlots + 1; t <= now_min; ++t) {
     const Slot& slot = s.minutes[FloorMod(t, kMinuteSlots)];
     const bool live = slot.tag == t;
     per_minute.push_back(live ? slot.total : 0);
-    for (int i = 0; i < kNumRegions; ++i) per_minute_region[std::string(kRegions[i])].push_back(live ? slot.by_region[i] : 0);
+    for (int i = 0; i < kNumRegions; ++i) per_minute_region[RegionKey(i)].push_back(live ? slot.by_region[i] : 0);
     if (live) Accumulate(hour_agg, slot);
   }
   out["per_minute"] = {{"start", (now_min - kMinuteSlots + 1) * 60}, {"counts", per_minute}, {"by_region", per_minute_region}};
@@ -609,7 +605,9 @@ std::string LiveAggregator::SnapshotJson() const {
   for (size_t d = 0; d < s.day_by_domain.size(); ++d) {
     if (s.day_by_domain[d] > 0) by_domain[s.domain_names[d]] = s.day_by_domain[d];
   }
-  int64_t scored = s.level_counts[0] + s.level_counts[1] + s.level_counts[2];
+  auto users_at = [&s](model::RiskLevel l) { return s.level_counts[static_cast<size_t>(l)]; };
+  int64_t scored = 0;
+  for (int64_t n : s.level_counts) scored += n;
   out["today"] = {{"date", s.day_date.empty() ? json(nullptr) : json(s.day_date)},
                   {"total_events", s.day_total},
                   {"bot_edits", s.day_bot},
@@ -619,9 +617,9 @@ std::string LiveAggregator::SnapshotJson() const {
                   {"tracked_users", s.users.size()},
                   {"untracked_rows", s.day_untracked},
                   {"scored_users", scored},
-                  {"high_risk_users", s.level_counts[2]},
-                  {"medium_risk_users", s.level_counts[1]},
-                  {"low_risk_users", s.level_counts[0]}};
+                  {"high_risk_users", users_at(model::RiskLevel::kHigh)},
+                  {"medium_risk_users", users_at(model::RiskLevel::kMedium)},
+                  {"low_risk_users", users_at(model::RiskLevel::kLow)}};
 
   // Riskiest users of the day.
   std::vector<std::pair<const std::string*, const UserState*>> scored_users;
@@ -642,9 +640,9 @@ std::string LiveAggregator::SnapshotJson() const {
     const transform::RiskAssessment a = transform::AssessRisk(in);
     json evidence = json::parse(transform::RiskEvidenceJson(in, a), nullptr, false);
     risk.push_back({{"user", *scored_users[i].first},
-                    {"user_type", std::string(model::UserTypeName(u.name_type))},
+                    {"user_type", u.name_type},
                     {"risk_score", a.score},
-                    {"risk_level", std::string(a.level)},
+                    {"risk_level", a.level},
                     {"total_edits", u.total},
                     {"peak_hour_edits", in.peak_hour_edits},
                     {"evidence", evidence.is_discarded() ? json::object() : evidence}});
@@ -666,7 +664,7 @@ std::vector<LiveUserRisk> LiveAggregator::UserRisks() const {
     const transform::RiskAssessment a = transform::AssessRisk(in);
     LiveUserRisk r;
     r.user = name;
-    r.user_type = std::string(model::UserTypeName(u.name_type));
+    r.user_type = u.name_type;
     r.total_edits = u.total;
     r.peak_hour_edits = in.peak_hour_edits;
     r.active_hours = std::count_if(u.hours.begin(), u.hours.end(), [](int32_t h) { return h > 0; });
@@ -676,7 +674,7 @@ std::vector<LiveUserRisk> LiveAggregator::UserRisks() const {
     r.first_seen_us = u.first_seen;
     r.last_seen_us = u.last_seen;
     r.risk_score = a.score;
-    r.risk_level = std::string(a.level);
+    r.risk_level = a.level;
     r.evidence = transform::RiskEvidenceJson(in, a);
     out.push_back(std::move(r));
   }

@@ -2,8 +2,14 @@
 
 namespace ws::model {
 
-std::string RiskAlertKey(const std::string& date, const std::string& user) {
-  return "risk|" + date + "|" + user;
+std::string AlertKey(AlertKind kind, std::string_view entity, std::string_view date) {
+  std::string key(Name(kind));
+  key.reserve(key.size() + date.size() + entity.size() + 2);
+  key += '|';
+  key += date;
+  key += '|';
+  key += entity;
+  return key;
 }
 
 }  // namespace ws::model

@@ -28,17 +28,6 @@ std::string_view NextPart(std::string_view* rest, char sep, bool* had_sep) {
 
 }  // namespace
 
-std::string_view UserTypeName(UserType type) {
-  switch (type) {
-    case UserType::kBot: return "bot";
-    case UserType::kTemporary: return "temporary";
-    case UserType::kIp: return "ip";
-    case UserType::kRegistered: return "registered";
-    case UserType::kUnknown: return "unknown";
-  }
-  return "unknown";
-}
-
 std::optional<std::string> NormalizeUser(std::optional<std::string_view> user) {
   if (!user) return std::nullopt;
   // The removed code points are all single bytes in UTF-8 and no byte of a

@@ -26,15 +26,16 @@ using source::ParseKafkaSpec;
 using source::Source;
 
 Result<SourceSpec> ParseSourceSpec(const std::string& spec) {
+  using model::SourceKind;
   SourceSpec s;
-  if (spec == "eventstreams") {
-    s.kind = "eventstreams";
+  if (spec == Name(SourceKind::kEventStreams)) {
+    s.kind = SourceKind::kEventStreams;
   } else if (spec.rfind("replay:", 0) == 0) {
-    s.kind = "replay";
+    s.kind = SourceKind::kReplay;
     s.path = spec.substr(7);
     if (s.path.empty()) return Status::InvalidArgument("--source replay:PATH needs a file path");
-  } else if (spec == "synthetic" || spec.rfind("synthetic:", 0) == 0) {
-    s.kind = "synthetic";
+  } else if (spec == Name(SourceKind::kSynthetic) || spec.rfind("synthetic:", 0) == 0) {
+    s.kind = SourceKind::kSynthetic;
     if (spec.size() > 10) {
       const std::string n = spec.substr(10);
       char* end = nullptr;
@@ -45,7 +46,7 @@ Result<SourceSpec> ParseSourceSpec(const std::string& spec) {
       s.count = v;
     }
   } else if (spec.rfind("kafka://", 0) == 0) {
-    s.kind = "kafka";
+    s.kind = SourceKind::kKafka;
     if (spec.size() <= 8) return Status::InvalidArgument("--source kafka://BROKERS[/TOPIC] needs brokers");
   } else {
     return Status::InvalidArgument(fmt::format(
@@ -75,19 +76,20 @@ Result<std::string> CommittedKafkaPositions(const std::string& warehouse_dir) {
   WS_ASSIGN_OR_RETURN(auto warehouse, warehouse::Warehouse::Open(DefaultFileSystem(), warehouse_dir, false));
   WS_ASSIGN_OR_RETURN(auto raw, warehouse->table("bronze.raw_events"));
   WS_RETURN_IF_ERROR(raw->Refresh());
-  return MergeCommittedKafkaPositions(ingest::BronzeWriter::CommittedPositions(*raw, "kafka"));
+  return MergeCommittedKafkaPositions(
+      ingest::BronzeWriter::CommittedPositions(*raw, std::string(Name(model::SourceKind::kKafka))));
 }
 
 }  // namespace
 
 Result<std::string> ResumePositionFor(const Source& source, const ingest::BronzeWriter& writer) {
-  if (source.name() != "kafka") return writer.resume_position();
+  if (source.kind() != model::SourceKind::kKafka) return writer.resume_position();
   return MergeCommittedKafkaPositions(writer.AllPositions());
 }
 
 Result<std::unique_ptr<Source>> OpenSource(const Config& config) {
   WS_ASSIGN_OR_RETURN(SourceSpec spec, ParseSourceSpec(config.source));
-  if (spec.kind == "eventstreams") {
+  if (spec.kind == model::SourceKind::kEventStreams) {
     EventStreamsOptions o;
     o.url = config.eventstreams_url;
     o.user_agent = UserAgent(config);
@@ -95,12 +97,12 @@ Result<std::unique_ptr<Source>> OpenSource(const Config& config) {
     WS_ASSIGN_OR_RETURN(auto src, OpenEventStreamsSource(o));
     return std::unique_ptr<Source>(std::move(src));
   }
-  if (spec.kind == "replay") {
+  if (spec.kind == model::SourceKind::kReplay) {
     auto r = OpenReplaySource(DefaultFileSystem(), spec.path, config.speed);
     if (!r.ok()) return Status::InvalidArgument("cannot read replay file: " + r.status().message());
     return std::move(r).value();
   }
-  if (spec.kind == "synthetic") {
+  if (spec.kind == model::SourceKind::kSynthetic) {
     // An endless synthetic stream is a demo: pace it at real time unless told otherwise.
     double speed = config.speed > 0 ? config.speed : (spec.count < 0 ? 1.0 : 0.0);
     return MakeSyntheticSource(config.seed, spec.count, speed);

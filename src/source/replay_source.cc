@@ -45,7 +45,7 @@ class ReplaySource : public Source {
     position_prefix_ = "{\"file\":" + nlohmann::json(path_).dump() + ",\"offset\":";
   }
 
-  std::string name() const override { return "replay"; }
+  model::SourceKind kind() const override { return model::SourceKind::kReplay; }
 
   Status Init() {
     // Detection reads the start of the file whatever the resume offset.

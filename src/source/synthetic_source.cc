@@ -7,12 +7,17 @@
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "wikistream/common/time.h"
+#include "wikistream/model/event_type.h"
 
 namespace ws::source {
+
+using model::EventType;
+
 namespace {
 
 // xoshiro256** seeded by splitmix64: fixed algorithms, so output is identical everywhere
@@ -302,11 +307,17 @@ struct SyntheticGenerator::Impl {
     std::string_view domain = canary ? std::string_view("canary") : std::string_view(w.domain);
 
     double tu = rng.Uniform();
-    std::string_view type = tu < 0.58 ? "edit" : tu < 0.84 ? "categorize" : tu < 0.92 ? "log" : tu < 0.99 ? "new"
-                          : tu < 0.998 ? "external" : "142";
-    if (heavy) type = rng.Chance(0.9) ? "edit" : "new";
+    // A type outside the vocabulary ("142") now and then, as the feed has.
+    std::optional<EventType> kind = tu < 0.58    ? EventType::kEdit
+                                    : tu < 0.84  ? EventType::kCategorize
+                                    : tu < 0.92  ? EventType::kLog
+                                    : tu < 0.99  ? EventType::kNew
+                                    : tu < 0.998 ? std::optional(EventType::kExternal)
+                                                 : std::nullopt;
+    if (heavy) kind = rng.Chance(0.9) ? EventType::kEdit : EventType::kNew;
+    const std::string_view type = kind ? Name(*kind) : std::string_view("142");
     int ns = 0;
-    if (type == "categorize") {
+    if (kind == EventType::kCategorize) {
       ns = 14;
     } else if (w.script == 7) {
       ns = rng.Chance(0.95) ? 0 : 120;
@@ -354,15 +365,15 @@ struct SyntheticGenerator::Impl {
     o << R"(","bot":)" << (bot ? "true" : "false");
     int64_t rev_new = 1200000000 + rc_id / 3;
     int64_t rev_old = rev_new - 1 - static_cast<int64_t>(rng.Below(500000));
-    if (type == "edit" || type == "new") {
+    if (kind == EventType::kEdit || kind == EventType::kNew) {
       o << R"(,"notify_url":"https://)" << domain << "/w/index.php?diff=";
       o.Int(rev_new) << "&oldid=";
-      o.Int(type == "new" ? 0 : rev_old) << '"';
+      o.Int(kind == EventType::kNew ? 0 : rev_old) << '"';
       o << R"(,"minor":)" << (rng.Chance(0.3) ? "true" : "false");
       o << R"(,"patrolled":)" << (bot || rng.Chance(0.6) ? "true" : "false");
       int64_t delta = Delta();
       if (heavy && kHeavy[heavy_idx].deletes && rng.Chance(0.12)) delta = -rng.Range(5001, 60000);
-      if (type == "new") {
+      if (kind == EventType::kNew) {
         int64_t len = std::abs(delta) + rng.Range(50, 3000);
         o << R"(,"length":{"new":)";
         o.Int(len) << R"(},"revision":{"new":)";
@@ -376,7 +387,7 @@ struct SyntheticGenerator::Impl {
         o.Int(rev_old) << R"(,"new":)";
         o.Int(rev_new) << '}';
       }
-    } else if (type == "log") {
+    } else if (kind == EventType::kLog) {
       static constexpr std::string_view kLogs[][2] = {{"newusers", "create"}, {"delete", "delete"},
                                                      {"block", "block"},     {"upload", "upload"},
                                                      {"move", "move"},       {"patrol", "patrol"},
@@ -492,7 +503,7 @@ class SyntheticSource : public Source {
   // speed). Unpaced runs keep the base rate and are reproducible.
   static double Rate(double speed) { return speed > 0 ? 200.0 * speed : 200.0; }
 
-  std::string name() const override { return "synthetic"; }
+  model::SourceKind kind() const override { return model::SourceKind::kSynthetic; }
 
   Status Resume(const std::string& position) override {
     if (position.empty()) return Status::OK();

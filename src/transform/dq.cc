@@ -11,7 +11,9 @@
 #include "wikistream/common/flat_hash_set.h"
 
 #include "wikistream/common/time.h"
-#include "wikistream/model/domains.h"
+#include "wikistream/model/event_type.h"
+#include "wikistream/model/region.h"
+#include "wikistream/model/source_kind.h"
 #include "wikistream/transform/rules.h"
 #include "wikistream/warehouse/table_schemas.h"
 
@@ -20,7 +22,6 @@ namespace ws::transform {
 using format::Column;
 using format::RecordBatch;
 using format::TypeId;
-using model::kRegions;
 using model::RegionLanguage;
 using model::RegionOf;
 using warehouse::DailySummaryTable;
@@ -186,16 +187,8 @@ double SelectQuantile(std::vector<double>* values, double q) {
   return at_lo + (pos - static_cast<double>(lo)) * (at_hi - at_lo);
 }
 
-bool IsKnownEventType(std::string_view t) {
-  return t == "edit" || t == "new" || t == "log" || t == "categorize" || t == "external";
-}
-
-bool IsKnownRegion(std::string_view r) {
-  for (auto k : kRegions) {
-    if (k == r) return true;
-  }
-  return false;
-}
+bool IsKnownEventType(std::string_view t) { return model::ParseEventType(t).has_value(); }
+bool IsKnownRegion(std::string_view r) { return model::ParseRegion(r).has_value(); }
 
 }  // namespace
 
@@ -424,7 +417,7 @@ GateOutcome RunSilverGate(const RecordBatch& bronze, const RecordBatch& silver, 
         c, n, ids, 1.0, [&](size_t r) { return dom->IsValid(r) && reg->IsValid(r); },
         [&](size_t r) {
           RegionLanguage rl = RegionOf(dom->GetString(r));
-          if (rl.region != reg->GetString(r)) return true;
+          if (Name(rl.region) != reg->GetString(r)) return true;
           return lang && lang->IsValid(r) && lang->GetString(r) != rl.language;
         },
         "region and language match the domain table");
@@ -472,27 +465,31 @@ GateOutcome RunSilverGate(const RecordBatch& bronze, const RecordBatch& silver, 
   });
   gate.Run(table, "timely_ingest_lag_p95", "timeliness", "warn", [&](Check& c) {
     c.threshold = kMaxIngestLagP95Seconds;
-    if (!ctx.is_live_source) {
-      c.skipped = true;
-      c.message = "replayed or synthetic source: ingest lag is meaningless";
-      return;
-    }
-    if (MissingColumns(c, {{b_ids, "bronze event_id"}, {b_ts, "bronze event_timestamp"}, {b_ing, "bronze ingested_at"}})) {
+    const Column* b_src = Col(bronze, "source");
+    if (MissingColumns(c, {{b_ids, "bronze event_id"}, {b_ts, "bronze event_timestamp"}, {b_ing, "bronze ingested_at"},
+                           {b_src, "bronze source"}})) {
       return;
     }
     std::vector<double> lags;
     lags.reserve(matched.size());
-    for (size_t r : matched) lags.push_back(static_cast<double>(b_ing->GetInt64(r) - b_ts->GetInt64(r)) / 1e6);
+    for (size_t r : matched) {
+      std::optional<model::SourceKind> kind = model::ParseSourceKind(b_src->GetString(r));
+      if (!kind || !model::IsLiveSource(*kind)) continue;
+      lags.push_back(static_cast<double>(b_ing->GetInt64(r) - b_ts->GetInt64(r)) / 1e6);
+    }
+    if (lags.empty()) {
+      c.skipped = true;
+      c.message = "replayed or synthetic source: ingest lag is meaningless";
+      return;
+    }
     std::sort(lags.begin(), lags.end());
     c.checked = static_cast<int64_t>(lags.size());
-    if (!lags.empty()) {
-      c.metric = Quantile(lags, 0.95);
-      c.ok = *c.metric <= kMaxIngestLagP95Seconds;
-      c.evidence["p50_s"] = Quantile(lags, 0.5);
-      c.evidence["max_s"] = lags.back();
-      // Rows over the threshold, for records_failed.
-      c.failed = lags.end() - std::upper_bound(lags.begin(), lags.end(), kMaxIngestLagP95Seconds);
-    }
+    c.metric = Quantile(lags, 0.95);
+    c.ok = *c.metric <= kMaxIngestLagP95Seconds;
+    c.evidence["p50_s"] = Quantile(lags, 0.5);
+    c.evidence["max_s"] = lags.back();
+    // Rows over the threshold, for records_failed.
+    c.failed = lags.end() - std::upper_bound(lags.begin(), lags.end(), kMaxIngestLagP95Seconds);
     c.message = c.ok ? "p95 ingest lag within 180 s" : "p95 ingest lag above 180 s";
   });
   gate.Run(table, "volume_vs_recent_median", "volume", "warn", [&](Check& c) {
@@ -617,9 +614,9 @@ GateOutcome RunGoldGate(const GoldResult& gold, const std::map<std::string, int6
     RowCheck(
         c, gold.risk_scores.num_rows(), Col(gold.risk_scores, "entity_id"), 1.0, [](size_t) { return true; },
         [&](size_t r) {
-          std::string_view want = transform::RiskLevelFor(s->GetInt32(r));
-          if (l->GetString(r) != want) return true;
-          return a && a->IsValid(r) && a->GetBool(r) != (want == "HIGH");
+          model::RiskLevel want = model::RiskLevelFor(s->GetInt32(r));
+          if (l->GetString(r) != Name(want)) return true;
+          return a && a->IsValid(r) && a->GetBool(r) != (want == model::RiskLevel::kHigh);
         },
         "risk_level (and alert_triggered) follow risk_score");
   });

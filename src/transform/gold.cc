@@ -10,6 +10,8 @@
 #include <unordered_map>
 
 #include "wikistream/common/time.h"
+#include "wikistream/model/event_type.h"
+#include "wikistream/model/region.h"
 #include "wikistream/model/user.h"
 #include "wikistream/transform/rules.h"
 #include "wikistream/warehouse/table_schemas.h"
@@ -178,23 +180,11 @@ class Interner {
   size_t block_free_ = 0;
 };
 
-enum EventKind : uint8_t { kEdit, kNew, kLog, kCategorize, kExternal, kOtherKind };
+using model::EventType;
 
-EventKind KindOf(std::string_view t) {
-  if (t == "edit") return kEdit;
-  if (t == "new") return kNew;
-  if (t == "log") return kLog;
-  if (t == "categorize") return kCategorize;
-  if (t == "external") return kExternal;
-  return kOtherKind;
-}
-
-int RegionIndex(std::string_view region) {
-  if (region == "europe") return 0;
-  if (region == "americas") return 1;
-  if (region == "asia_pacific") return 2;
-  if (region == "middle_east") return 3;
-  return 4;  // other
+// Regions index the daily summary's per-region counters, in its column order.
+size_t RegionIndex(std::string_view region) {
+  return static_cast<size_t>(model::ParseRegion(region).value_or(model::Region::kOther));
 }
 
 double Pct(int64_t part, int64_t total) {
@@ -248,7 +238,7 @@ struct EventCounts {
 };
 
 struct HourlyCounts : EventCounts {
-  std::array<int64_t, 5> types{};
+  std::array<int64_t, model::kEventTypeCount> types{};
 
   void Add(const HourlyCounts& o) {
     EventCounts::Add(o);
@@ -258,7 +248,7 @@ struct HourlyCounts : EventCounts {
 
 struct DailyCounts : EventCounts {
   int64_t registered = 0, new_pages = 0, domains = 0;  // domains: distinct
-  std::array<int64_t, 5> regions{};
+  std::array<int64_t, model::kRegionCount> regions{};
   std::array<int64_t, 24> hours{};
 
   void Add(const DailyCounts& o) {
@@ -516,7 +506,7 @@ void GoldPass::Add(const RecordBatch& silver) {
     const bool interned = user_in || page_in;
     const int32_t user = has_user && interned ? users_.Id(user_name, user_hash) : -1;
     const int32_t title = has_title && interned ? titles_.Id(title_name, title_hash) : -1;
-    const EventKind kind = KindOf(c_type.GetString(r));
+    const std::optional<EventType> kind = model::ParseEventType(c_type.GetString(r));
     const bool delta_valid = c_delta.IsValid(r);
     const int32_t delta = delta_valid ? c_delta.GetInt32(r) : 0;
     const int32_t abs_delta = delta < 0 ? -delta : delta;
@@ -531,7 +521,7 @@ void GoldPass::Add(const RecordBatch& silver) {
       page = id;
     }
 
-    if (page_in && (kind == kEdit || kind == kNew)) {
+    if (page_in && (kind == EventType::kEdit || kind == EventType::kNew)) {
       uint32_t hour_slot = static_cast<uint32_t>((s_.slot_day[slot] - s_.min_day) * 24 + hour);
       auto [ph, ph_new] = page_hour_of_.FindOrInsert(Pair(static_cast<uint32_t>(page), hour_slot),
                                                      static_cast<int32_t>(page_hours_.size()));
@@ -568,11 +558,11 @@ void GoldPass::Add(const RecordBatch& silver) {
     DailyCounts& d = daily_[slot];
     if (counters) {
       h.Count(delta, delta_valid, bot, anon, ldel, ladd);
-      if (kind != kOtherKind) ++h.types[kind];
+      if (kind) ++h.types[static_cast<size_t>(*kind)];
       // daily_analytics_summary
       d.Count(delta, delta_valid, bot, anon, ldel, ladd);
-      d.registered += c_user_type.GetString(r) == "registered";
-      d.new_pages += kind == kNew;
+      d.registered += c_user_type.GetString(r) == Name(model::UserType::kRegistered);
+      d.new_pages += kind == EventType::kNew;
       ++d.regions[RegionIndex(c_region.GetString(r))];
       ++d.hours[hour];
       std::vector<uint8_t>& seen = daily_domains_[slot];
@@ -845,7 +835,7 @@ GoldResult GoldAccumulator::State::Finish() {
       col[i++].AppendDouble(Pct(h.bot, h.total));
       col[i++].AppendInt64(h.anonymous);
       col[i++].AppendDouble(Pct(h.anonymous, h.total));
-      for (int k = 0; k < 5; ++k) col[i++].AppendInt64(h.types[k]);
+      for (int64_t n : h.types) col[i++].AppendInt64(n);
       col[i++].AppendInt64(h.large_del);
       col[i++].AppendInt64(h.large_add);
       col[i++].AppendInt64(now_us);
@@ -855,7 +845,8 @@ GoldResult GoldAccumulator::State::Finish() {
 
   // ---- risk_scores ----
   struct DayRisk {
-    int64_t scored = 0, high = 0, medium = 0, low = 0, score_sum = 0, alerts = 0;
+    int64_t scored = 0, score_sum = 0, alerts = 0;
+    std::array<int64_t, model::kRiskLevelCount> per_level{};
     int32_t max_score = 0;
   };
   std::vector<DayRisk> day_risk(nt);
@@ -873,15 +864,13 @@ GoldResult GoldAccumulator::State::Finish() {
       ++dr.scored;
       dr.score_sum += ra.score;
       dr.max_score = std::max(dr.max_score, ra.score);
-      dr.high += ra.level == "HIGH";
-      dr.medium += ra.level == "MEDIUM";
-      dr.low += ra.level == "LOW";
+      ++dr.per_level[static_cast<size_t>(ra.level)];
       dr.alerts += ra.alert;
       int i = 0;
       col[i++].AppendString(targets[a.date]);
       col[i++].AppendString(a.user);
       col[i++].AppendString("user");
-      col[i++].AppendString(model::UserTypeName(a.name_class));
+      col[i++].AppendString(model::Name(a.name_class));
       col[i++].AppendInt64(in.total_edits);
       col[i++].AppendInt64(in.peak_hour_edits);
       col[i++].AppendInt64(a.active_hours);
@@ -893,7 +882,7 @@ GoldResult GoldAccumulator::State::Finish() {
       col[i++].AppendInt32(ra.anonymous_points);
       col[i++].AppendInt32(ra.cross_domain_points);
       col[i++].AppendInt32(ra.score);
-      col[i++].AppendString(ra.level);
+      col[i++].AppendString(Name(ra.level));
       col[i++].AppendBool(ra.alert);
       col[i++].AppendString(transform::RiskEvidenceJson(in, ra));
       col[i++].AppendInt64(a.first);
@@ -918,7 +907,8 @@ GoldResult GoldAccumulator::State::Finish() {
         hours_with_events += d.hours[hh] > 0;
       }
       const double total = static_cast<double>(d.total);
-      double p1 = dr.scored == 0 ? 40.0 : 40.0 * static_cast<double>(dr.low) / static_cast<double>(dr.scored);
+      const int64_t low = dr.per_level[static_cast<size_t>(model::RiskLevel::kLow)];
+      double p1 = dr.scored == 0 ? 40.0 : 40.0 * static_cast<double>(low) / static_cast<double>(dr.scored);
       double p2 = 30.0 * static_cast<double>(d.registered) / total;
       double p3 = d.bytes_added > d.bytes_removed ? 20.0 : (2 * d.bytes_added > d.bytes_removed ? 10.0 : 0.0);
       double p4 = 100 * d.large_del < d.total ? 10.0 : (20 * d.large_del < d.total ? 5.0 : 0.0);
@@ -944,15 +934,15 @@ GoldResult GoldAccumulator::State::Finish() {
       col[i++].AppendInt64(d.large_del);
       col[i++].AppendInt64(d.large_add);
       col[i++].AppendDouble(transform::RoundTo(100.0 * static_cast<double>(d.large_del) / total, 4));
-      col[i++].AppendInt64(dr.high);
-      col[i++].AppendInt64(dr.medium);
-      col[i++].AppendInt64(dr.low);
+      for (model::RiskLevel level : {model::RiskLevel::kHigh, model::RiskLevel::kMedium, model::RiskLevel::kLow}) {
+        col[i++].AppendInt64(dr.per_level[static_cast<size_t>(level)]);
+      }
       col[i++].AppendDouble(dr.scored == 0 ? 0.0
                                            : transform::Round2(static_cast<double>(dr.score_sum) /
                                                            static_cast<double>(dr.scored)));
       col[i++].AppendInt32(dr.max_score);
       col[i++].AppendInt64(dr.alerts);
-      for (int k = 0; k < 5; ++k) col[i++].AppendDouble(Pct(d.regions[k], d.total));
+      for (int64_t n : d.regions) col[i++].AppendDouble(Pct(n, d.total));
       col[i++].AppendInt32(peak_hour);
       col[i++].AppendInt64(d.hours[peak_hour]);
       col[i++].AppendDouble(transform::Round2(total / static_cast<double>(hours_with_events)));
@@ -979,7 +969,7 @@ GoldResult GoldAccumulator::State::Finish() {
       col[i++].AppendInt64(c.bytes_added);
       col[i++].AppendInt64(c.bytes_removed);
       col[i++].AppendBool(c.bot);
-      col[i++].AppendString(model::UserTypeName(c.type));
+      col[i++].AppendString(model::Name(c.type));
       col[i++].AppendInt64(c.first);
       col[i++].AppendInt64(c.last);
       col[i++].AppendInt32(ranks[k]);

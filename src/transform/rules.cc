@@ -6,12 +6,6 @@
 
 namespace ws::transform {
 
-std::string_view RiskLevelFor(int score) {
-  if (score >= 70) return "HIGH";
-  if (score >= 40) return "MEDIUM";
-  return "LOW";
-}
-
 RiskAssessment AssessRisk(const RiskInputs& in) {
   RiskAssessment a;
   if (in.peak_hour_edits > 50) {
@@ -31,8 +25,8 @@ RiskAssessment AssessRisk(const RiskInputs& in) {
   if (in.domains_edited > 5 && in.peak_hour_edits > 20) a.cross_domain_points = 10;
   int sum = a.velocity_points + a.deletion_points + a.anonymous_points + a.cross_domain_points;
   a.score = sum > 100 ? 100 : sum;
-  a.level = RiskLevelFor(a.score);
-  a.alert = a.level == "HIGH";
+  a.level = model::RiskLevelFor(a.score);
+  a.alert = a.level == model::RiskLevel::kHigh;
   if (a.velocity_points) a.factors.push_back("velocity");
   if (a.deletion_points) a.factors.push_back("deletions");
   if (a.anonymous_points) a.factors.push_back("anonymous");

@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "wikistream/common/flat_hash_set.h"
-#include "wikistream/model/domains.h"
+#include "wikistream/model/region.h"
 #include "wikistream/model/user.h"
 #include "wikistream/transform/rules.h"
 #include "wikistream/warehouse/table_schemas.h"
@@ -85,10 +85,10 @@ RecordBatch BuildSilver(const RecordBatch& bronze,
     bool delta_present = length_delta.IsValid(r);
     int32_t delta = delta_present ? length_delta.GetInt32(r) : 0;
 
-    cols[kSRegion].AppendString(rl.region);
+    cols[kSRegion].AppendString(Name(rl.region));
     cols[kSLanguage].AppendString(rl.language);
     cols[kSUserNormalized].AppendOptional(user_norm);
-    cols[kSUserType].AppendString(model::UserTypeName(type));
+    cols[kSUserType].AppendString(model::Name(type));
     cols[kSIsBot].AppendBool(bot);
     cols[kSIsAnonymous].AppendBool(type == model::UserType::kIp || type == model::UserType::kTemporary);
     cols[kSIsLargeDeletion].AppendBool(delta_present && delta < transform::kLargeDeletionBelow);

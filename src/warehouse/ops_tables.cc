@@ -1,5 +1,9 @@
 #include "wikistream/warehouse/ops_tables.h"
 
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <optional>
 #include <utility>
 
 #include "wikistream/common/time.h"
@@ -10,10 +14,6 @@ namespace ws::warehouse {
 using format::RecordBatch;
 using format::SchemaPtr;
 using model::Alert;
-using model::Alert;
-using model::RiskAlertKey;
-using model::RiskAlertKey;
-using model::StageAttempt;
 using model::StageAttempt;
 using table::PartitionValues;
 
@@ -31,9 +31,9 @@ Status RecordRuns(Warehouse* warehouse, const std::vector<StageAttempt>& attempt
   for (const StageAttempt& a : attempts) {
     rows.column("run_id").AppendString(a.run_id);
     rows.column("cycle_id").AppendString(a.cycle_id);
-    rows.column("stage").AppendString(a.stage);
+    rows.column("stage").AppendString(Name(a.stage));
     rows.column("attempt").AppendInt32(a.attempt);
-    rows.column("status").AppendString(a.status);
+    rows.column("status").AppendString(Name(a.status));
     rows.column("started_at").AppendInt64(a.started_at_us);
     rows.column("finished_at").AppendInt64(a.finished_at_us);
     auto opt = [&](const char* col, const std::string& v) {
@@ -47,7 +47,7 @@ Status RecordRuns(Warehouse* warehouse, const std::vector<StageAttempt>& attempt
     opt("output_snapshot", a.result.output_snapshot);
     rows.column("rows_in").AppendInt64(a.result.rows_in);
     rows.column("rows_out").AppendInt64(a.result.rows_out);
-    opt("error", a.result.status.ok() ? std::string() : a.result.status.ToString());
+    opt("error", a.result.ErrorText());
     rows.column("run_date").AppendString(FormatDate(a.started_at_us));
   }
   return warehouse->AppendRows(def.full_name(), rows);
@@ -60,8 +60,8 @@ Status AppendAlerts(Warehouse* warehouse, const std::vector<Alert>& alerts) {
     rows.column("alert_id").AppendString(a.alert_id);
     rows.column("raised_at").AppendInt64(a.raised_at_us);
     rows.column("alert_date").AppendString(a.alert_date.empty() ? FormatDate(a.raised_at_us) : a.alert_date);
-    rows.column("kind").AppendString(a.kind);
-    rows.column("severity").AppendString(a.severity);
+    rows.column("kind").AppendString(Name(a.kind));
+    rows.column("severity").AppendString(Name(a.severity));
     rows.column("subject").AppendString(a.subject);
     rows.column("entity").AppendString(a.entity);
     rows.column("details").AppendString(a.details.empty() ? "{}" : a.details);
@@ -75,16 +75,46 @@ Status AppendAlerts(Warehouse* warehouse, const std::vector<Alert>& alerts) {
   return warehouse->AppendRows(def.full_name(), rows);
 }
 
-Result<std::vector<std::string>> RaisedRiskAlertKeys(Warehouse* warehouse, const std::string& since_date) {
+Result<std::vector<int64_t>> RecentStageRowsOut(Warehouse* warehouse, model::StageName stage, size_t n) {
+  const TableDef& def = PipelineRunsTable();
+  WS_ASSIGN_OR_RETURN(auto table, warehouse->table(def.full_name()));
+  WS_RETURN_IF_ERROR(table->Refresh());
+  WS_ASSIGN_OR_RETURN(std::vector<table::DataFile> files, table->Scan());
+  std::map<std::string, std::vector<table::DataFile>, std::greater<>> by_date;  // newest run_date first
+  for (table::DataFile& f : files) by_date[f.partition.empty() ? "" : f.partition[0]].push_back(std::move(f));
+  SchemaPtr cols = ProjectSchema(*def.schema, {"stage", "status", "rows_out", "started_at"});
+  std::vector<std::pair<int64_t, int64_t>> runs;  // (started_at, rows_out)
+  for (const auto& [date, date_files] : by_date) {
+    if (runs.size() >= n) break;
+    WS_ASSIGN_OR_RETURN(RecordBatch rows, warehouse->ReadDataFiles(date_files, cols));
+    for (size_t i = 0; i < rows.num_rows(); ++i) {
+      if (rows.column(0).GetString(i) != Name(stage) ||
+          rows.column(1).GetString(i) != Name(model::StageStatus::kSucceeded)) {
+        continue;
+      }
+      runs.emplace_back(rows.column(3).GetInt64(i), rows.column(2).GetInt64(i));
+    }
+  }
+  std::sort(runs.begin(), runs.end());
+  std::vector<int64_t> out;
+  for (size_t i = runs.size() > n ? runs.size() - n : 0; i < runs.size(); ++i) out.push_back(runs[i].second);
+  return out;
+}
+
+Result<std::vector<std::string>> RaisedAlertKeys(Warehouse* warehouse, const std::string& since_date) {
   WS_ASSIGN_OR_RETURN(auto table, warehouse->table(AlertsTable().full_name()));
   SchemaPtr cols = ProjectSchema(*AlertsTable().schema, {"kind", "entity", "alert_date"});
   WS_ASSIGN_OR_RETURN(RecordBatch rows, warehouse->ReadTable(*table, cols, [since_date](const PartitionValues& p) {
                         return !p.empty() && p[0] >= since_date;
                       }));
   std::vector<std::string> keys;
+  const format::Column& kind = rows.column(0);
+  const format::Column& entity = rows.column(1);
+  const format::Column& date = rows.column(2);
   for (size_t i = 0; i < rows.num_rows(); ++i) {
-    if (rows.column(0).GetString(i) != "risk" || rows.column(1).IsNull(i)) continue;
-    keys.push_back(RiskAlertKey(std::string(rows.column(2).GetString(i)), std::string(rows.column(1).GetString(i))));
+    std::optional<model::AlertKind> k = model::ParseAlertKind(kind.GetString(i));
+    if (!k) continue;  // a kind this version does not raise cannot be raised again
+    keys.push_back(model::AlertKey(*k, entity.IsNull(i) ? std::string_view() : entity.GetString(i), date.GetString(i)));
   }
   return keys;
 }

@@ -6,15 +6,18 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <set>
+#include <tuple>
 #include <thread>
 
 #include "testing/test_util.h"
 #include "wikistream/common/time.h"
 #include "wikistream/ingest/bronze_writer.h"
 #include "wikistream/ingest/event_ingestor.h"
+#include "wikistream/transform/dq.h"
 #include "wikistream/warehouse/bronze_schema.h"
 
 namespace ws::batch {
@@ -24,7 +27,11 @@ using alerts::AlertSink;
 using format::RecordBatch;
 using ingest::BronzeWriter;
 using ingest::EventIngestor;
+using model::AlertKind;
 using model::DomainFilter;
+using model::StageName;
+using model::StageOutcome;
+using model::StageStatus;
 using source::SourceRecord;
 using warehouse::ProjectSchema;
 using warehouse::Warehouse;
@@ -103,7 +110,6 @@ class WebhookReceiver {
 
 BatchOptions FastOptions() {
   BatchOptions o;
-  o.live_source = false;
   o.backoff_base_ms = 1;
   return o;
 }
@@ -163,6 +169,12 @@ TEST_P(FailingSilverGate, LeavesGoldUntouchedNoFilesBehindAndAlertsOnce) {
     CycleReport r = cycle.Run();
     EXPECT_FALSE(r.ok);
     EXPECT_TRUE(r.silver_gate_failed);
+    // A gate failure is its own outcome, recorded once (not retried), not an error Status.
+    ASSERT_EQ(r.attempts.size(), 1u);
+    EXPECT_EQ(r.attempts[0].status, StageStatus::kFailed);
+    EXPECT_EQ(r.attempts[0].result.outcome, StageOutcome::kGateFailed);
+    EXPECT_TRUE(r.attempts[0].result.error.ok());
+    EXPECT_EQ(r.attempts[0].result.ErrorText(), "silver gate failed: valid_namespace");
   }
   ASSERT_TRUE(silver->Refresh().ok());
   EXPECT_EQ(silver->current_snapshot()->snapshot_id, silver_snapshot) << "silver published despite the gate";
@@ -245,6 +257,130 @@ TEST(BatchCycleTest, SilverKeepsOneRowPerEventIdWhenBronzeHoldsItTwice) {
   ASSERT_TRUE(r.ok) << r.Summary();
   EXPECT_EQ(r.silver_rows_added, 1);
   EXPECT_EQ(EventIds(wh, "silver.cleaned_events"), (std::multiset<std::string>{"x1", "x2", "x3", "x4"}));
+}
+
+// (check_name, status) of every dq_audit.quality_results row of a layer, in commit order.
+std::vector<std::pair<std::string, std::string>> CheckStatuses(Warehouse* wh, const std::string& layer) {
+  auto q = *wh->table("dq_audit.quality_results");
+  EXPECT_TRUE(q->Refresh().ok());
+  auto rows = wh->ReadTable(*q, ProjectSchema(*q->schema(), {"layer", "check_name", "status", "run_timestamp"}));
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  std::vector<std::tuple<int64_t, std::string, std::string>> found;
+  for (size_t i = 0; rows.ok() && i < rows->num_rows(); ++i) {
+    if (rows->column(0).GetString(i) != layer) continue;
+    found.emplace_back(rows->column(3).GetInt64(i), std::string(rows->column(1).GetString(i)),
+                       std::string(rows->column(2).GetString(i)));
+  }
+  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return std::get<0>(a) < std::get<0>(b); });
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [t, name, status] : found) out.emplace_back(name, status);
+  return out;
+}
+
+std::string LastStatusOf(Warehouse* wh, const std::string& layer, const std::string& check) {
+  std::string status;
+  for (const auto& [name, s] : CheckStatuses(wh, layer)) {
+    if (name == check) status = s;
+  }
+  return status;
+}
+
+// Whether the ingest lag means anything comes from the bronze rows' `source`,
+// whoever runs the cycle: `wikistream batch` and serve's admin batch use
+// default options, and replayed rows must not be judged by their lag.
+TEST(BatchCycleTest, IngestLagIsSkippedOnReplayedRowsWhoeverRunsTheCycle) {
+  CycleOverWarehouse t;
+  AlertSink alerts("");
+  std::atomic<bool> stop{false};
+  BatchCycle defaults(t.wh.get(), &alerts, BatchOptions{}, &stop);  // as `batch` and serve build it
+  Land(t.wh.get(), {Event("r1", "2026-03-01T10:00:00Z"), Event("r2", "2026-03-01T10:05:00Z")}, "p1");
+  CycleReport r = defaults.Run();
+  ASSERT_TRUE(r.ok) << r.Summary();
+  EXPECT_EQ(LastStatusOf(t.wh.get(), "silver", "timely_ingest_lag_p95"), "SKIPPED");
+}
+
+// The volume check compares with the silver runs recorded in
+// ops.pipeline_runs, so a batch started by cron (a new process, a new
+// BatchCycle each time) has the history a long-running `run` has.
+TEST(BatchCycleTest, VolumeCheckUsesTheRunsOfEarlierProcesses) {
+  CycleOverWarehouse t;
+  for (int run = 0; run <= transform::kVolumeRunsNeeded; ++run) {
+    const std::string id = "v" + std::to_string(run);
+    Land(t.wh.get(), {Event(id + "a", "2026-03-01T10:00:00Z"), Event(id + "b", "2026-03-01T10:05:00Z")},
+         "p" + std::to_string(run));
+    AlertSink alerts("");
+    std::atomic<bool> stop{false};
+    BatchCycle fresh(t.wh.get(), &alerts, FastOptions(), &stop);  // a new process each time
+    CycleReport r = fresh.Run(StageName::kSilver);
+    ASSERT_TRUE(r.ok) << r.Summary();
+    const std::string want = run < transform::kVolumeRunsNeeded ? "SKIPPED" : "PASSED";
+    EXPECT_EQ(LastStatusOf(t.wh.get(), "silver", "volume_vs_recent_median"), want) << "run " << run;
+  }
+}
+
+// ops.alerts holds one row per (kind, entity, date): a gate failing on two
+// different inputs the same day alerts once, and so does a new process that
+// finds the first alert in the table.
+TEST(BatchCycleTest, AGateAlertsOncePerLayerAndDayAcrossInputsAndProcesses) {
+  CycleOverWarehouse t;
+  Warehouse* wh = t.wh.get();
+  Land(wh, {Event("ok1", "2026-03-01T10:00:00Z")}, "p1");
+  ASSERT_TRUE(t.cycle.Run().ok);
+  for (int input = 0; input < 2; ++input) {
+    const std::string n = std::to_string(input);
+    Land(wh, {Event("bad" + n, "2026-03-01T11:00:00Z", -10)}, "q" + n);  // a new bronze snapshot each time
+    EXPECT_TRUE(t.cycle.Run().silver_gate_failed);
+  }
+  {
+    AlertSink alerts("");
+    ASSERT_TRUE(LoadRaisedAlertKeys(wh, &alerts, "2000-01-01").ok());
+    std::atomic<bool> stop{false};
+    BatchCycle next_process(wh, &alerts, FastOptions(), &stop);
+    EXPECT_TRUE(next_process.Run().silver_gate_failed);
+    EXPECT_TRUE(alerts.Recent(10).empty()) << "raised again by a new process";
+  }
+  auto table = *wh->table("ops.alerts");
+  ASSERT_TRUE(table->Refresh().ok());
+  auto rows = wh->ReadTable(*table, ProjectSchema(*table->schema(), {"kind", "entity", "alert_date"}));
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  std::multiset<std::string> identities;
+  for (size_t i = 0; i < rows->num_rows(); ++i) {
+    identities.insert(std::string(rows->column(0).GetString(i)) + "|" + std::string(rows->column(1).GetString(i)) +
+                      "|" + std::string(rows->column(2).GetString(i)));
+  }
+  EXPECT_EQ(identities.size(), 1u);
+  EXPECT_EQ(identities.count("dq|silver|" + FormatDate(NowMicros())), 1u);
+}
+
+// `wikistream dq` checks its deadline before it commits its audit rows.
+TEST(BatchCycleTest, TheDqStageCommitsNothingAfterItsDeadline) {
+  CycleOverWarehouse t;
+  Warehouse* wh = t.wh.get();
+  Land(wh, {Event("e1", "2026-03-01T10:00:00Z")}, "p1");
+  ASSERT_TRUE(t.cycle.Run().ok);
+  auto results = *wh->table("dq_audit.quality_results");
+  ASSERT_TRUE(results->Refresh().ok());
+  const int64_t before = results->current_snapshot()->snapshot_id;
+
+  BatchOptions expired = FastOptions();
+  expired.stage_timeout_s = 0;  // every attempt starts past its deadline
+  expired.stage_attempts = 1;
+  std::atomic<bool> stop{false};
+  BatchCycle late(wh, &t.alerts, expired, &stop);
+  CycleReport r = late.Run(StageName::kDq);
+  EXPECT_FALSE(r.ok);
+  ASSERT_EQ(r.attempts.size(), 1u);
+  EXPECT_EQ(r.attempts[0].stage, StageName::kDq);
+  EXPECT_EQ(r.attempts[0].result.error.code(), Status::Code::kTimeout) << r.attempts[0].result.ErrorText();
+  ASSERT_TRUE(results->Refresh().ok());
+  EXPECT_EQ(results->current_snapshot()->snapshot_id, before) << "dq committed after its deadline";
+
+  // Within its deadline it audits and records the gold checks (and only those).
+  BatchCycle in_time(wh, &t.alerts, FastOptions(), &stop);
+  CycleReport ok = in_time.Run(StageName::kDq);
+  ASSERT_TRUE(ok.ok) << ok.Summary();
+  ASSERT_TRUE(results->Refresh().ok());
+  EXPECT_NE(results->current_snapshot()->snapshot_id, before);
 }
 
 }  // namespace

@@ -67,7 +67,6 @@ BatchOptions TestOptions() {
   BatchOptions o;
   o.stage_attempts = 3;
   o.backoff_base_ms = 1;   // retries are part of what is tested, not their pacing
-  o.live_source = false;   // recorded 2024 events: the timeliness check is for live sources
   return o;
 }
 
@@ -91,7 +90,7 @@ bool RunCycle(Warehouse* wh, CycleReport* out = nullptr) {
   AlertSink alerts("");
   std::atomic<bool> stop{false};
   BatchCycle cycle(wh, &alerts, TestOptions(), &stop);
-  CycleReport r = cycle.Run("all");
+  CycleReport r = cycle.Run();
   alerts.Shutdown();
   if (out) *out = r;
   return r.ok;
@@ -345,11 +344,11 @@ TEST_F(BatchFaultTest, ShutdownDuringACycleRaisesNoPipelineAlert) {
   AlertSink alerts("");
   std::atomic<bool> stop{true};  // the signal arrived as the cycle started
   BatchCycle cycle(wh->get(), &alerts, TestOptions(), &stop);
-  CycleReport report = cycle.Run("all");
+  CycleReport report = cycle.Run();
   alerts.Shutdown();
   EXPECT_FALSE(report.ok) << report.Summary();  // nothing was published
   EXPECT_EQ(report.silver_rows_added, 0);
-  for (const Alert& a : alerts.Recent(100)) EXPECT_NE(a.kind, "pipeline") << a.subject;
+  for (const Alert& a : alerts.Recent(100)) EXPECT_NE(a.kind, model::AlertKind::kPipeline) << a.subject;
 }
 
 // Strides 13, 14, 15, 16 (for 517 operations) shift which operations each

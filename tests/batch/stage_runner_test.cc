@@ -7,7 +7,10 @@
 namespace ws::batch {
 
 using model::StageAttempt;
+using model::StageName;
+using model::StageOutcome;
 using model::StageResult;
+using model::StageStatus;
 
 namespace {
 
@@ -16,17 +19,18 @@ TEST(StageRunnerTest, RetriesTransientFailuresThenSucceeds) {
   StageRunner runner(3, 10, &stop, /*backoff_base_ms=*/1);
   int calls = 0;
   std::vector<StageAttempt> log;
-  StageResult r = runner.Run("c1", "silver", [&](const Deadline&) {
+  StageResult r = runner.Run("c1", StageName::kSilver, [&](const Deadline&) {
     StageResult s;
-    if (++calls < 3) s.status = Status::IOError("disk hiccup");
+    if (++calls < 3) s.Fail(Status::IOError("disk hiccup"));
     s.rows_out = 7;
     return s;
   }, &log);
-  EXPECT_TRUE(r.status.ok());
+  EXPECT_TRUE(r.ok());
   ASSERT_EQ(log.size(), 3u);
-  EXPECT_EQ(log[0].status, "RETRYING");
-  EXPECT_EQ(log[1].status, "RETRYING");
-  EXPECT_EQ(log[2].status, "SUCCEEDED");
+  EXPECT_EQ(log[0].status, StageStatus::kRetrying);
+  EXPECT_EQ(log[1].status, StageStatus::kRetrying);
+  EXPECT_EQ(log[2].status, StageStatus::kSucceeded);
+  EXPECT_EQ(log[2].stage, StageName::kSilver);
   EXPECT_EQ(log[2].attempt, 3);
   EXPECT_EQ(log[2].result.rows_out, 7);
   EXPECT_NE(log[0].run_id, log[1].run_id);
@@ -36,52 +40,56 @@ TEST(StageRunnerTest, RetriesTransientFailuresThenSucceeds) {
 TEST(StageRunnerTest, GivesUpAfterTheLastAttempt) {
   StageRunner runner(2, 10, nullptr, 1);
   std::vector<StageAttempt> log;
-  StageResult r = runner.Run("c", "gold", [](const Deadline&) {
+  StageResult r = runner.Run("c", StageName::kGold, [](const Deadline&) {
     StageResult s;
-    s.status = Status::IOError("still broken");
+    s.Fail(Status::IOError("still broken"));
     return s;
   }, &log);
-  EXPECT_FALSE(r.status.ok());
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(r.outcome, StageOutcome::kFailed);
   ASSERT_EQ(log.size(), 2u);
-  EXPECT_EQ(log[1].status, "FAILED");
+  EXPECT_EQ(log[1].status, StageStatus::kFailed);
+  EXPECT_EQ(log[1].result.ErrorText(), "IO error: still broken");
 }
 
 TEST(StageRunnerTest, GateFailuresAreNotRetried) {
   StageRunner runner(3, 10, nullptr, 1);
   std::vector<StageAttempt> log;
-  StageResult r = runner.Run("c", "dq_silver", [](const Deadline&) {
+  StageResult r = runner.Run("c", StageName::kSilver, [](const Deadline&) {
     StageResult s;
-    s.status = Status::InvalidArgument("gate failed");
-    s.gate_failed = true;
+    s.FailGate("silver", {"unique_event_id"});
     return s;
   }, &log);
-  EXPECT_TRUE(r.gate_failed);
+  EXPECT_EQ(r.outcome, StageOutcome::kGateFailed);
+  EXPECT_TRUE(r.error.ok());
   ASSERT_EQ(log.size(), 1u);
-  EXPECT_EQ(log[0].status, "FAILED");
+  EXPECT_EQ(log[0].status, StageStatus::kFailed);
+  EXPECT_EQ(log[0].result.ErrorText(), "silver gate failed: unique_event_id");
 }
 
 TEST(StageRunnerTest, SkippedStagesAreRecordedAsSkipped) {
   StageRunner runner(3, 10, nullptr, 1);
   std::vector<StageAttempt> log;
-  runner.Run("c", "silver", [](const Deadline&) {
+  StageResult r = runner.Run("c", StageName::kSilver, [](const Deadline&) {
     StageResult s;
-    s.skipped = true;
+    s.outcome = StageOutcome::kSkipped;
     return s;
   }, &log);
+  EXPECT_TRUE(r.ok());
   ASSERT_EQ(log.size(), 1u);
-  EXPECT_EQ(log[0].status, "SKIPPED");
+  EXPECT_EQ(log[0].status, StageStatus::kSkipped);
 }
 
 TEST(StageRunnerTest, DeadlineExpiresAndShutdownCancels) {
   StageRunner runner(1, 0.05, nullptr, 1);
   std::vector<StageAttempt> log;
-  StageResult r = runner.Run("c", "gold", [](const Deadline& d) {
+  StageResult r = runner.Run("c", StageName::kGold, [](const Deadline& d) {
     while (!d.Expired()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     StageResult s;
-    s.status = d.Check("gold");
+    s.Fail(d.Check("gold"));
     return s;
   }, &log);
-  EXPECT_EQ(r.status.code(), Status::Code::kTimeout);
+  EXPECT_EQ(r.error.code(), Status::Code::kTimeout);
 
   std::atomic<bool> stop{true};
   Deadline cancelled(INT64_MAX, &stop);

@@ -23,7 +23,7 @@ using alerts::AlertSink;
 using format::Column;
 using format::RecordBatch;
 using model::Alert;
-using model::RiskAlertKey;
+using model::AlertKey;
 
 namespace {
 
@@ -297,10 +297,10 @@ TEST_F(LiveTest, RiskMatchesTheGoldRulesOnRandomRows) {
   auto alerts = sink.Recent(100);
   EXPECT_EQ(static_cast<int>(alerts.size()), high);
   for (const Alert& a : alerts) {
-    EXPECT_EQ(a.kind, "risk");
-    EXPECT_EQ(a.severity, "HIGH");
+    EXPECT_EQ(a.kind, model::AlertKind::kRisk);
+    EXPECT_EQ(a.severity, model::AlertSeverity::kHigh);
     EXPECT_EQ(a.alert_date, "2024-08-22");
-    EXPECT_TRUE(sink.WasRaised(RiskAlertKey("2024-08-22", a.entity)));
+    EXPECT_TRUE(sink.WasRaised(AlertKey(model::AlertKind::kRisk, a.entity, "2024-08-22")));
   }
   json s = json::parse(agg.SnapshotJson());
   EXPECT_EQ(s["today"]["high_risk_users"], high);
@@ -330,7 +330,7 @@ TEST_F(LiveTest, AlertOncePerUserPerDay) {
   agg.Observe(Batch(Burst("Vandal", day + kMicrosPerHour + 60 * kSec, 30)));
   EXPECT_EQ(sink.Recent(10).size(), 1u);
   // A user the batch already alerted on is not alerted again.
-  sink.MarkRaised(RiskAlertKey("2024-08-22", "Batchfound"));
+  sink.MarkRaised(AlertKey(model::AlertKind::kRisk, "Batchfound", "2024-08-22"));
   agg.Observe(Batch(Burst("Batchfound", day + 2 * kMicrosPerHour, 60)));
   EXPECT_EQ(sink.Recent(10).size(), 1u);
   // The next day is a new day.
@@ -387,8 +387,8 @@ TEST_F(LiveTest, SubscriptionsReceiveSummariesAndAlerts) {
   // An alert raised elsewhere (batch) reaches the ring and subscribers once.
   Alert batch_alert;
   batch_alert.alert_id = "batch-1";
-  batch_alert.kind = "dq";
-  batch_alert.severity = "WARNING";
+  batch_alert.kind = model::AlertKind::kDq;
+  batch_alert.severity = model::AlertSeverity::kWarning;
   batch_alert.details = "{\"check\":\"x\"}";
   agg.OnAlert(batch_alert);
   agg.OnAlert(batch_alert);

@@ -17,7 +17,7 @@
 #include "wikistream/common/time.h"
 #include "wikistream/ingest/event_ingestor.h"
 #include "wikistream/live/live_aggregator.h"
-#include "wikistream/model/domains.h"
+#include "wikistream/model/region.h"
 #include "wikistream/transform/gold.h"
 #include "wikistream/transform/silver.h"
 #include "wikistream/warehouse/bronze_schema.h"
@@ -158,11 +158,11 @@ TEST_P(LiveGoldParity, NewestDayMatchesGold) {
     EXPECT_EQ(l.large_deletions, Int(rs, "large_deletions", r)) << user;
     EXPECT_EQ(l.domains_edited, Int(rs, "domains_edited", r)) << user;
     EXPECT_EQ(l.anonymous_edits, Int(rs, "anonymous_edits", r)) << user;
-    EXPECT_EQ(l.user_type, Str(rs, "user_type", r)) << user;
+    EXPECT_EQ(Name(l.user_type), Str(rs, "user_type", r)) << user;
     EXPECT_EQ(l.first_seen_us, rs.column("first_seen").GetInt64(r)) << user;
     EXPECT_EQ(l.last_seen_us, rs.column("last_seen").GetInt64(r)) << user;
     EXPECT_EQ(l.risk_score, Int(rs, "risk_score", r)) << user;
-    EXPECT_EQ(l.risk_level, Str(rs, "risk_level", r)) << user;
+    EXPECT_EQ(Name(l.risk_level), Str(rs, "risk_level", r)) << user;
     EXPECT_EQ(nlohmann::json::parse(l.evidence), nlohmann::json::parse(Str(rs, "evidence", r))) << user;
     if (rs.column("alert_triggered").GetBool(r)) gold_alerts.insert(user);
   }

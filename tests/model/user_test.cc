@@ -93,11 +93,11 @@ TEST(UserTest, ClassifyUserAndName) {
   EXPECT_EQ(ClassifyName(std::nullopt), UserType::kUnknown);
   // A name with control characters classifies after normalization.
   EXPECT_EQ(ClassifyUser(false, NormalizeUser(std::string_view(" 1.2.3.4\x01"))), UserType::kIp);
-  EXPECT_EQ(UserTypeName(UserType::kBot), "bot");
-  EXPECT_EQ(UserTypeName(UserType::kTemporary), "temporary");
-  EXPECT_EQ(UserTypeName(UserType::kIp), "ip");
-  EXPECT_EQ(UserTypeName(UserType::kRegistered), "registered");
-  EXPECT_EQ(UserTypeName(UserType::kUnknown), "unknown");
+  EXPECT_EQ(Name(UserType::kBot), "bot");
+  EXPECT_EQ(Name(UserType::kTemporary), "temporary");
+  EXPECT_EQ(Name(UserType::kIp), "ip");
+  EXPECT_EQ(Name(UserType::kRegistered), "registered");
+  EXPECT_EQ(Name(UserType::kUnknown), "unknown");
 }
 
 }  // namespace

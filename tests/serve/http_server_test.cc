@@ -25,7 +25,6 @@ namespace ws::serve {
 
 using alerts::AlertSink;
 using model::Alert;
-using model::RiskAlertKey;
 
 namespace {
 
@@ -239,11 +238,11 @@ TEST_F(HttpServerTest, AlertsMergeTheTableAndTheSink) {
   Alert a;
   a.alert_id = "live-1";
   a.raised_at_us = kNow;
-  a.kind = "risk";
-  a.severity = "HIGH";
+  a.kind = model::AlertKind::kRisk;
+  a.severity = model::AlertSeverity::kHigh;
   a.entity = "Other";
+  a.alert_date = "2024-08-22";
   a.details = R"({"risk_score":80})";
-  a.dedup_key = RiskAlertKey("2024-08-22", "Other");
   ASSERT_TRUE(sink_.Raise(a));
   json j = GetJson("/api/alerts");
   ASSERT_EQ(j["rows"].size(), 2u);
@@ -394,8 +393,8 @@ TEST_F(HttpServerTest, MetricsIsPrometheusText) {
   live_->Observe(serve::testing::BronzeRows(7, kNow));
   Alert gate;
   gate.alert_id = "g-1";
-  gate.kind = "dq";
-  gate.severity = "CRITICAL";
+  gate.kind = model::AlertKind::kDq;
+  gate.severity = model::AlertSeverity::kCritical;
   live_->OnAlert(gate);
   prometheus::BuildCounter().Name("wikistream_test_events_total").Help("test").Register(registry_).Add({}).Increment(3);
   auto res = client_->Get("/metrics");

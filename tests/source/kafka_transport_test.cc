@@ -31,7 +31,7 @@ std::string Payload(int i) {
 class VectorSource : public Source {
  public:
   explicit VectorSource(int n) : n_(n) {}
-  std::string name() const override { return "synthetic"; }
+  model::SourceKind kind() const override { return model::SourceKind::kSynthetic; }
   Status Resume(const std::string&) override { return Status::OK(); }
   Status Poll(std::vector<SourceRecord>* out, size_t max, std::chrono::milliseconds) override {
     if (next_ >= n_) return Status::EndOfStream();

@@ -9,7 +9,7 @@
 #include "testing/test_util.h"
 #include "wikistream/common/time.h"
 #include "wikistream/ingest/event_ingestor.h"
-#include "wikistream/model/domains.h"
+#include "wikistream/model/region.h"
 #include "wikistream/warehouse/bronze_schema.h"
 
 namespace ws::source {

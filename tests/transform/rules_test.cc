@@ -6,6 +6,8 @@
 #include <cmath>
 
 namespace ws::transform {
+using model::RiskLevel;
+
 namespace {
 
 RiskAssessment Assess(int64_t total, int64_t peak, int64_t dels, int64_t domains, int64_t anon) {
@@ -45,7 +47,7 @@ TEST(RulesTest, CrossDomainNeedsBothConditions) {
 TEST(RulesTest, ScoreLevelsAndFactors) {
   RiskAssessment a = Assess(100, 51, 4, 6, 60);  // 40 + 30 + 20 + 10 = 100
   EXPECT_EQ(a.score, 100);
-  EXPECT_EQ(a.level, "HIGH");
+  EXPECT_EQ(a.level, RiskLevel::kHigh);
   EXPECT_TRUE(a.alert);
   ASSERT_EQ(a.factors.size(), 4u);
   EXPECT_EQ(a.factors[0], "velocity");
@@ -53,28 +55,28 @@ TEST(RulesTest, ScoreLevelsAndFactors) {
 
   a = Assess(100, 51, 2, 1, 60);  // 40 + 15 + 20 = 75
   EXPECT_EQ(a.score, 75);
-  EXPECT_EQ(a.level, "HIGH");
+  EXPECT_EQ(a.level, RiskLevel::kHigh);
 
   a = Assess(100, 51, 0, 1, 0);  // 40
   EXPECT_EQ(a.score, 40);
-  EXPECT_EQ(a.level, "MEDIUM");
+  EXPECT_EQ(a.level, RiskLevel::kMedium);
   EXPECT_FALSE(a.alert);
 
   a = Assess(100, 26, 2, 1, 0);  // 25 + 15 = 40
-  EXPECT_EQ(a.level, "MEDIUM");
+  EXPECT_EQ(a.level, RiskLevel::kMedium);
   a = Assess(100, 26, 0, 1, 0);  // 25
-  EXPECT_EQ(a.level, "LOW");
+  EXPECT_EQ(a.level, RiskLevel::kLow);
   a = Assess(100, 51, 0, 1, 51);  // 60
-  EXPECT_EQ(a.level, "MEDIUM");
+  EXPECT_EQ(a.level, RiskLevel::kMedium);
   a = Assess(5, 1, 0, 1, 0);
   EXPECT_EQ(a.score, 0);
   EXPECT_TRUE(a.factors.empty());
 
-  EXPECT_EQ(RiskLevelFor(69), "MEDIUM");
-  EXPECT_EQ(RiskLevelFor(70), "HIGH");
-  EXPECT_EQ(RiskLevelFor(39), "LOW");
-  EXPECT_EQ(RiskLevelFor(40), "MEDIUM");
-  EXPECT_EQ(RiskLevelFor(0), "LOW");
+  EXPECT_EQ(model::RiskLevelFor(69), RiskLevel::kMedium);
+  EXPECT_EQ(model::RiskLevelFor(70), RiskLevel::kHigh);
+  EXPECT_EQ(model::RiskLevelFor(39), RiskLevel::kLow);
+  EXPECT_EQ(model::RiskLevelFor(40), RiskLevel::kMedium);
+  EXPECT_EQ(model::RiskLevelFor(0), RiskLevel::kLow);
 }
 
 TEST(RulesTest, EvidenceJson) {

@@ -4,9 +4,10 @@
 // is logged at once, queued for the webhook (POST application/json, 3
 // attempts with backoff, 5 s timeout each) on a background thread, and kept
 // for TakePending(), which the batch cycle commits to ops.alerts. An alert
-// with a dedup key that was already raised (in this process, or found in
-// ops.alerts at start through MarkRaised) is dropped: a user's first HIGH of a
-// day raises exactly one alert whether the live path or the batch found it.
+// whose identity model::AlertKey(kind, entity, date) was already raised (in
+// this process, or found in ops.alerts at start through MarkRaised) is
+// dropped: ops.alerts holds one row per identity, and a user's first HIGH of
+// a day raises exactly one alert whether the live path or the batch found it.
 // Shutdown() waits (bounded) for queued deliveries.
 #pragma once
 
@@ -31,10 +32,12 @@ class AlertSink {
   AlertSink(const AlertSink&) = delete;
   AlertSink& operator=(const AlertSink&) = delete;
 
-  // Returns false if the dedup key was already raised.
+  // Returns false if an alert of the same identity (model::AlertKey) was
+  // already raised. An empty alert_date becomes the UTC date of raised_at.
   bool Raise(model::Alert alert);
-  void MarkRaised(const std::string& dedup_key);
-  bool WasRaised(const std::string& dedup_key) const;
+  // Keys are model::AlertKey values.
+  void MarkRaised(const std::string& alert_key);
+  bool WasRaised(const std::string& alert_key) const;
   // Alerts raised since the last call, with their delivery outcome so far.
   std::vector<model::Alert> TakePending();
   // Most recent alerts (newest first), for the API and dashboard.

@@ -13,8 +13,17 @@
 //   replaces those partitions, one overwrite commit per table.
 // - DQ results and profiles go to dq_audit.*, every stage attempt to
 //   ops.pipeline_runs, raised alerts to ops.alerts (the writers of
-//   warehouse/ops_tables.h). A failed gate raises one
-//   alert and publishes nothing; the next cycle runs normally.
+//   warehouse/ops_tables.h). A failed gate publishes nothing and raises a
+//   `dq` alert, a stage failing after its retries a `pipeline` alert; each
+//   at most once per (kind, entity, date) (model::AlertKey); the next cycle
+//   runs normally.
+// - What the silver gate needs to know it finds in the data: whether rows
+//   come from a live source (the bronze `source` column: the ingest-lag check
+//   only measures those), and the volumes of the last silver runs (the
+//   SUCCEEDED silver rows of ops.pipeline_runs, read once per BatchCycle,
+//   then kept up to date in memory), so a `wikistream batch` from cron
+//   audits as a long-running `run` does.
+// - A stage checks its deadline before each commit, dq_audit's included.
 // - With no new input a cycle changes no silver or gold row (stages SKIPPED).
 // - Only one cycle runs against a warehouse at a time: the caller holds
 //   warehouse::BatchLock (DIR/.batch.lock) for the cycle.
@@ -47,8 +56,7 @@ struct BatchOptions {
   int stage_attempts = 3;
   double stage_timeout_s = 300;
   int64_t backoff_base_ms = 1000;
-  bool live_source = true;  // timeliness p95 check applies only to live sources
-  int threads = 1;          // > 1: silver audits and prefetches beside its writes; gold passes run in parallel
+  int threads = 1;  // > 1: silver audits and prefetches beside its writes; gold passes run in parallel
 };
 
 struct CycleReport {
@@ -68,9 +76,12 @@ class BatchCycle {
   BatchCycle(warehouse::Warehouse* warehouse, alerts::AlertSink* alerts, BatchOptions options,
              const std::atomic<bool>* stop);
 
-  // stage: "all" (silver, gate, gold, gate), "silver", "gold", or "dq"
-  // (re-audits what is published for the latest date without publishing).
-  CycleReport Run(const std::string& stage = "all");
+  // No stage: silver, gate, gold, gate. kSilver or kGold: that stage only.
+  // kDq (`wikistream dq`): recomputes gold for the latest silver date and
+  // runs the gold gate's checks over it, recording the results in dq_audit
+  // and publishing nothing; the silver checks are not re-run (they audit a
+  // run's input against its bronze rows, which only the silver stage has).
+  CycleReport Run(std::optional<model::StageName> only = std::nullopt);
 
  private:
   model::StageResult RunSilver(const Deadline& deadline, CycleReport* report);
@@ -93,23 +104,24 @@ class BatchCycle {
                                     CycleReport* report, SilverIds* ids);
   model::StageResult RunGold(const Deadline& deadline, CycleReport* report);
   model::StageResult RunAudit(const Deadline& deadline, CycleReport* report);
-  // Raises the one `dq` alert of a failed gate; returns the failed checks as text.
-  std::string RaiseGateAlert(const std::string& layer, const std::string& consequence, int64_t now,
-                             const std::vector<std::string>& failed_checks, nlohmann::json details,
-                             const std::string& input_snapshot);
+  // Raises the `dq` alert of a failed gate (once per layer and day).
+  void RaiseGateAlert(const std::string& layer, const std::string& consequence, int64_t now,
+                      const std::vector<std::string>& failed_checks, nlohmann::json details);
   // Commits the alerts raised since the last call to ops.alerts.
   Status RecordAlerts();
-  std::vector<int64_t> RecentSilverVolumes();
+  // rows_out of the last successful silver runs, oldest first: read from
+  // ops.pipeline_runs on first use, then extended by this object's runs.
+  Result<std::vector<int64_t>> RecentSilverVolumes();
 
   warehouse::Warehouse* warehouse_;
   alerts::AlertSink* alerts_;
   BatchOptions options_;
   const std::atomic<bool>* stop_;
-  std::deque<int64_t> silver_volumes_;  // rows added by recent successful silver runs
+  std::optional<std::deque<int64_t>> silver_volumes_;  // rows added by recent successful silver runs
 };
 
-// Marks the risk alerts recorded in ops.alerts since `since_date` as raised,
-// so a restarted process never alerts twice for the same user and day.
+// Marks the alerts recorded in ops.alerts since `since_date` as raised, so a
+// restarted process never raises an alert of the same identity twice.
 Status LoadRaisedAlertKeys(warehouse::Warehouse* warehouse, alerts::AlertSink* alerts,
                            const std::string& since_date);
 

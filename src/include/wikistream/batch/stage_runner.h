@@ -5,8 +5,8 @@
 // (a stage never commits after its deadline, so a timed-out stage leaves no
 // partial effect). A failed attempt is retried with exponential backoff (1 s,
 // 2 s, 4 s ... capped at 30 s) up to `attempts` times, except when the
-// failure is a data-quality gate (gate_failed: retrying identical input gives
-// the identical verdict) or shutdown was requested. Each attempt yields one
+// failure is a data-quality gate (outcome kGateFailed: retrying identical
+// input gives the identical verdict) or shutdown was requested. Each attempt yields one
 // StageAttempt: RETRYING for a failed attempt that will be retried, FAILED for
 // the last one, SUCCEEDED or SKIPPED (nothing to do) otherwise.
 #pragma once
@@ -42,7 +42,7 @@ class StageRunner {
   StageRunner(int attempts, double timeout_s, const std::atomic<bool>* stop, int64_t backoff_base_ms = 1000)
       : attempts_(attempts), timeout_s_(timeout_s), stop_(stop), backoff_base_ms_(backoff_base_ms) {}
 
-  model::StageResult Run(const std::string& cycle_id, const std::string& stage,
+  model::StageResult Run(const std::string& cycle_id, model::StageName stage,
                          const std::function<model::StageResult(const Deadline&)>& fn,
                          std::vector<model::StageAttempt>* attempts);
 

@@ -29,7 +29,7 @@
 #include <string_view>
 
 #include "wikistream/format/record_batch.h"
-#include "wikistream/model/domains.h"
+#include "wikistream/model/region.h"
 #include "wikistream/source/source.h"
 
 namespace ws::ingest {

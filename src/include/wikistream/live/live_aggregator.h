@@ -20,9 +20,9 @@
 //   uses (is_bot false, user_normalized non-null), so live and gold agree
 //   once the batch has caught up. The current day is the newest event_date
 //   seen; rows of earlier days do not change it (gold scores them). On a
-//   user's first HIGH of the day one alert is raised through AlertSink with
-//   the dedup key RiskAlertKey(date, user) (never twice per user and day,
-//   whoever found it first).
+//   user's first HIGH of the day one `risk` alert is raised through
+//   AlertSink, whose identity (risk, user, date) makes it once per user and
+//   day, whoever found it first.
 // - Bounded memory: at most max_domains interned wikis (later ones are
 //   counted under "(other)"), max_trending_pages tracked pages, max_users
 //   tracked users per day (later users are not scored live and are counted
@@ -51,6 +51,8 @@
 
 #include "wikistream/alerts/alert_sink.h"
 #include "wikistream/format/record_batch.h"
+#include "wikistream/model/risk_level.h"
+#include "wikistream/model/user.h"
 
 namespace ws::live {
 
@@ -102,7 +104,7 @@ class LiveSubscription {
 // transform::kMinEventsForRiskScore events, as gold.risk_scores).
 struct LiveUserRisk {
   std::string user;        // user_normalized == gold entity_id
-  std::string user_type;   // temporary | ip | registered
+  model::UserType user_type = model::UserType::kUnknown;  // temporary | ip | registered
   int64_t total_edits = 0;
   int64_t peak_hour_edits = 0;
   int64_t active_hours = 0;
@@ -112,7 +114,7 @@ struct LiveUserRisk {
   int64_t first_seen_us = 0;
   int64_t last_seen_us = 0;
   int risk_score = 0;
-  std::string risk_level;  // LOW | MEDIUM | HIGH
+  model::RiskLevel risk_level = model::RiskLevel::kLow;
   std::string evidence;    // transform::RiskEvidenceJson
 };
 

@@ -5,14 +5,23 @@
 // written to silver.cleaned_events.user_type and gold.*.user_type.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "wikistream/model/vocabulary.h"
+
 namespace ws::model {
 
-enum class UserType { kBot, kTemporary, kIp, kRegistered, kUnknown };
-std::string_view UserTypeName(UserType type);  // "bot", "temporary", "ip", "registered", "unknown"
+enum class UserType : uint8_t { kBot, kTemporary, kIp, kRegistered, kUnknown };
+
+inline constexpr std::array<std::string_view, 5> kUserTypeNames = {"bot", "temporary", "ip", "registered", "unknown"};
+
+constexpr std::string_view Name(UserType t) { return NameIn(kUserTypeNames, t); }
+constexpr std::optional<UserType> ParseUserType(std::string_view s) { return ParseIn<UserType>(kUserTypeNames, s); }
+WS_MODEL_ENUM_TO_JSON(UserType)
 
 // Removes U+0000-U+001F and U+007F, trims leading/trailing spaces; nullopt if
 // the input is absent or the result is empty.

@@ -17,13 +17,14 @@
 
 #include "wikistream/common/result.h"
 #include "wikistream/ingest/bronze_writer.h"
+#include "wikistream/model/source_kind.h"
 #include "wikistream/runtime/config.h"
 #include "wikistream/source/source.h"
 
 namespace ws::runtime {
 
 struct SourceSpec {
-  std::string kind;  // eventstreams | replay | synthetic | kafka
+  model::SourceKind kind = model::SourceKind::kEventStreams;
   std::string path;  // replay
   int64_t count = -1;  // synthetic: -1 endless
 };

@@ -79,7 +79,7 @@ struct EventStreamsStats {
 class EventStreamsSource : public Source {
  public:
   ~EventStreamsSource() override;
-  std::string name() const override { return "eventstreams"; }
+  model::SourceKind kind() const override { return model::SourceKind::kEventStreams; }
   Status Resume(const std::string& position) override;
   Status Poll(std::vector<SourceRecord>* out, size_t max_records, std::chrono::milliseconds timeout) override;
   std::string ResumePosition() const override;

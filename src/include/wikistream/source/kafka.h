@@ -160,7 +160,7 @@ class KafkaSource : public Source {
   static Result<std::unique_ptr<KafkaSource>> Open(const KafkaSourceOptions& options);
   ~KafkaSource() override;  // leaves the group
 
-  std::string name() const override { return "kafka"; }
+  model::SourceKind kind() const override { return model::SourceKind::kKafka; }
   Status Resume(const std::string& position) override;
   Status Poll(std::vector<SourceRecord>* out, size_t max_records, std::chrono::milliseconds timeout) override;
   std::string ResumePosition() const override;

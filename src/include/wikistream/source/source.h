@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "wikistream/common/status.h"
+#include "wikistream/model/source_kind.h"
 
 namespace ws::source {
 
@@ -39,8 +40,9 @@ struct SourceRecord {
 class Source {
  public:
   virtual ~Source() = default;
-  // "eventstreams", "replay", "synthetic" or "kafka": the bronze `source` column.
-  virtual std::string name() const = 0;
+  virtual model::SourceKind kind() const = 0;
+  // Name(kind()): the bronze `source` column.
+  std::string name() const { return std::string(model::Name(kind())); }
   virtual Status Resume(const std::string& position) = 0;  // before the first Poll
   virtual Status Poll(std::vector<SourceRecord>* out, size_t max_records, std::chrono::milliseconds timeout) = 0;
   virtual std::string ResumePosition() const = 0;

@@ -27,10 +27,6 @@ inline constexpr int kVolumeRunsNeeded = 10;
 inline constexpr double kMaxIngestLagP95Seconds = 180.0;
 inline constexpr int64_t kMaxFutureSkewUs = 10LL * 60 * 1'000'000;  // event_timestamp <= ingested_at + 10 min
 
-// Sources whose events arrive as they happen (the ingest-lag check applies):
-// "eventstreams" and "kafka" (which carries the EventStreams feed).
-inline bool IsLiveSource(std::string_view source) { return source == "eventstreams" || source == "kafka"; }
-
 struct GateOutcome {
   bool passed = true;
   format::RecordBatch quality_results;  // QualityResultsTable() schema
@@ -42,7 +38,6 @@ struct GateOutcome {
 struct SilverGateContext {
   std::string run_id;
   int64_t run_time_us = 0;   // run_timestamp; run_date is its UTC date
-  bool is_live_source = false;  // eventstreams / kafka: the ingest-lag check runs; replay/synthetic: SKIPPED
   // rows_out of previous silver runs, oldest first; the last kVolumeRunsNeeded
   // are used. Fewer than that: the volume check is SKIPPED.
   std::vector<int64_t> recent_run_volumes;
@@ -62,9 +57,12 @@ struct SilverGateContext {
 void ScanDuplicateEventIds(const format::RecordBatch& touched_partitions, SilverGateContext* ctx);
 
 // bronze_input: the bronze rows the run read (columns event_id,
-// event_timestamp, ingested_at by name); silver_added: the rows BuildSilver
-// produced (SilverTable() schema or a superset by name). Timeliness checks
-// use the bronze rows whose event_id is in silver_added (first occurrence).
+// event_timestamp, ingested_at, source by name); silver_added: the rows
+// BuildSilver produced (SilverTable() schema or a superset by name).
+// Timeliness checks use the bronze rows whose event_id is in silver_added
+// (first occurrence); the ingest-lag check only those whose `source` is a
+// live source (model::IsLiveSource), and is SKIPPED when there are none: a
+// replayed or synthetic event's ingest lag means nothing.
 GateOutcome RunSilverGate(const format::RecordBatch& bronze_input, const format::RecordBatch& silver_added,
                           const SilverGateContext& ctx);
 

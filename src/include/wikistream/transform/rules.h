@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "wikistream/model/risk_level.h"
+
 namespace ws::transform {
 
 inline constexpr int32_t kLargeDeletionBelow = -5000;   // is_large_deletion: delta < -5000
@@ -31,7 +33,7 @@ struct RiskAssessment {
   int anonymous_points = 0;
   int cross_domain_points = 0;
   int score = 0;                // min(100, sum)
-  std::string_view level;       // "HIGH" (>= 70), "MEDIUM" (>= 40), "LOW"
+  model::RiskLevel level = model::RiskLevel::kLow;  // model::RiskLevelFor(score)
   bool alert = false;           // level == HIGH
   std::vector<std::string_view> factors;  // "velocity", "deletions", "anonymous", "cross_domain" (non-zero groups, in that order)
 };
@@ -39,7 +41,6 @@ struct RiskAssessment {
 RiskAssessment AssessRisk(const RiskInputs& in);
 // {"peak_hour_edits":..,"large_deletions":..,"domains_edited":..,"total_edits":..,"anonymous_edits":..,"factors":[..]}
 std::string RiskEvidenceJson(const RiskInputs& in, const RiskAssessment& a);
-std::string_view RiskLevelFor(int score);
 
 // Half away from zero.
 double Round2(double x);

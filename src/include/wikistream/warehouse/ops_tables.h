@@ -1,12 +1,13 @@
 // The writers of the audit and operations tables every batch cycle appends
 // to: dq_audit.quality_results / profile_metrics, ops.pipeline_runs and
-// ops.alerts, and the read-back of the risk alerts already raised.
+// ops.alerts, and the read-back of the alerts already raised.
 //
 // Contract: each Append/Record call is one append commit per table (nothing
 // when there are no rows); rows follow the table's schema in
-// table_schemas.h. RaisedRiskAlertKeys returns model::RiskAlertKey for every
-// `risk` alert of ops.alerts dated since_date or later, so a restarted
-// process never alerts twice for the same user and day.
+// table_schemas.h. RaisedAlertKeys returns model::AlertKey for every alert of
+// ops.alerts dated since_date or later, so a restarted process (or another
+// process) never raises an alert of the same identity (kind, entity, date)
+// twice.
 #pragma once
 
 #include <string>
@@ -28,7 +29,11 @@ Status RecordQuality(Warehouse* warehouse, const format::RecordBatch& results, c
 Status RecordRuns(Warehouse* warehouse, const std::vector<model::StageAttempt>& attempts);
 // Appends alerts to ops.alerts (one commit).
 Status AppendAlerts(Warehouse* warehouse, const std::vector<model::Alert>& alerts);
-// The dedup keys of the risk alerts recorded since `since_date`.
-Result<std::vector<std::string>> RaisedRiskAlertKeys(Warehouse* warehouse, const std::string& since_date);
+// rows_out of the last `n` SUCCEEDED attempts of `stage` in ops.pipeline_runs,
+// oldest first (by started_at). Reads the newest run_date partitions until
+// it has n, so the cost follows the recent runs, not the table's history.
+Result<std::vector<int64_t>> RecentStageRowsOut(Warehouse* warehouse, model::StageName stage, size_t n);
+// The model::AlertKey of every alert recorded since `since_date`.
+Result<std::vector<std::string>> RaisedAlertKeys(Warehouse* warehouse, const std::string& since_date);
 
 }  // namespace ws::warehouse

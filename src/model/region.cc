@@ -1,4 +1,4 @@
-#include "wikistream/model/domains.h"
+#include "wikistream/model/region.h"
 
 #include <algorithm>
 
@@ -7,15 +7,15 @@ namespace {
 
 struct Edition {
   std::string_view code;
-  std::string_view region;
+  Region region;
 };
 
+constexpr Region kAsia = Region::kAsiaPacific, kEurope = Region::kEurope, kAmericas = Region::kAmericas,
+                 kMiddleEast = Region::kMiddleEast;
 constexpr Edition kEditions[] = {
-    {"zh", "asia_pacific"}, {"ja", "asia_pacific"}, {"ko", "asia_pacific"}, {"vi", "asia_pacific"},
-    {"id", "asia_pacific"}, {"th", "asia_pacific"}, {"de", "europe"},       {"fr", "europe"},
-    {"it", "europe"},       {"es", "europe"},       {"pl", "europe"},       {"nl", "europe"},
-    {"ru", "europe"},       {"en", "americas"},     {"pt", "americas"},     {"ar", "middle_east"},
-    {"fa", "middle_east"},  {"he", "middle_east"},
+    {"zh", kAsia},   {"ja", kAsia},   {"ko", kAsia},     {"vi", kAsia},     {"id", kAsia},       {"th", kAsia},
+    {"de", kEurope}, {"fr", kEurope}, {"it", kEurope},   {"es", kEurope},   {"pl", kEurope},     {"nl", kEurope},
+    {"ru", kEurope}, {"en", kAmericas}, {"pt", kAmericas}, {"ar", kMiddleEast}, {"fa", kMiddleEast}, {"he", kMiddleEast},
 };
 
 constexpr std::string_view kWikipediaSuffix = ".wikipedia.org";
@@ -45,7 +45,7 @@ RegionLanguage RegionOf(std::string_view domain) {
       if (e.code == label) return RegionLanguage{e.region, label};
     }
   }
-  return RegionLanguage{kRegions[4], label};
+  return RegionLanguage{Region::kOther, label};
 }
 
 DomainFilter::DomainFilter() : domains_(DefaultTargetDomains()) { std::sort(domains_.begin(), domains_.end()); }

@@ -1,11 +1,11 @@
-#include "wikistream/model/domains.h"
+#include "wikistream/model/region.h"
 
 #include <gtest/gtest.h>
 
 namespace ws::model {
 namespace {
 
-TEST(Domains, DefaultTargetsAreThe18Wikipedias) {
+TEST(Region, DefaultTargetsAreThe18Wikipedias) {
   const auto& d = DefaultTargetDomains();
   ASSERT_EQ(d.size(), 18u);
   for (const char* code : {"zh", "ja", "ko", "vi", "id", "th", "de", "fr", "it", "es", "pl", "nl", "ru", "en", "pt",
@@ -14,28 +14,28 @@ TEST(Domains, DefaultTargetsAreThe18Wikipedias) {
   }
 }
 
-TEST(Domains, RegionOf) {
-  EXPECT_EQ(RegionOf("zh.wikipedia.org").region, "asia_pacific");
-  EXPECT_EQ(RegionOf("th.wikipedia.org").region, "asia_pacific");
-  EXPECT_EQ(RegionOf("nl.wikipedia.org").region, "europe");
-  EXPECT_EQ(RegionOf("ru.wikipedia.org").region, "europe");
-  EXPECT_EQ(RegionOf("en.wikipedia.org").region, "americas");
-  EXPECT_EQ(RegionOf("pt.wikipedia.org").region, "americas");
-  EXPECT_EQ(RegionOf("he.wikipedia.org").region, "middle_east");
+TEST(Region, RegionOf) {
+  EXPECT_EQ(RegionOf("zh.wikipedia.org").region, Region::kAsiaPacific);
+  EXPECT_EQ(RegionOf("th.wikipedia.org").region, Region::kAsiaPacific);
+  EXPECT_EQ(RegionOf("nl.wikipedia.org").region, Region::kEurope);
+  EXPECT_EQ(RegionOf("ru.wikipedia.org").region, Region::kEurope);
+  EXPECT_EQ(RegionOf("en.wikipedia.org").region, Region::kAmericas);
+  EXPECT_EQ(RegionOf("pt.wikipedia.org").region, Region::kAmericas);
+  EXPECT_EQ(RegionOf("he.wikipedia.org").region, Region::kMiddleEast);
   EXPECT_EQ(RegionOf("fa.wikipedia.org").language, "fa");
   auto commons = RegionOf("commons.wikimedia.org");
-  EXPECT_EQ(commons.region, "other");
+  EXPECT_EQ(commons.region, Region::kOther);
   EXPECT_EQ(commons.language, "commons");
-  EXPECT_EQ(RegionOf("en.wiktionary.org").region, "other");
+  EXPECT_EQ(RegionOf("en.wiktionary.org").region, Region::kOther);
   EXPECT_EQ(RegionOf("en.wiktionary.org").language, "en");
-  EXPECT_EQ(RegionOf("sv.wikipedia.org").region, "other");
+  EXPECT_EQ(RegionOf("sv.wikipedia.org").region, Region::kOther);
   EXPECT_EQ(RegionOf("sv.wikipedia.org").language, "sv");
   EXPECT_EQ(RegionOf("localhost").language, "localhost");
-  EXPECT_EQ(RegionOf("").region, "other");
-  EXPECT_EQ(RegionOf("en.wikipedia.org.evil").region, "other");
+  EXPECT_EQ(RegionOf("").region, Region::kOther);
+  EXPECT_EQ(RegionOf("en.wikipedia.org.evil").region, Region::kOther);
 }
 
-TEST(Domains, DefaultFilter) {
+TEST(Region, DefaultFilter) {
   DomainFilter f;
   EXPECT_FALSE(f.accepts_all());
   EXPECT_TRUE(f.Accepts("en.wikipedia.org"));
@@ -47,7 +47,7 @@ TEST(Domains, DefaultFilter) {
   EXPECT_FALSE(f.Accepts(""));
 }
 
-TEST(Domains, ParseAllAndLists) {
+TEST(Region, ParseAllAndLists) {
   DomainFilter f;
   std::string err;
   ASSERT_TRUE(DomainFilter::Parse("all", &f, &err));
