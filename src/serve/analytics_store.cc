@@ -6,7 +6,9 @@
 namespace ws::serve {
 
 using format::Column;
+using format::Field;
 using format::RecordBatch;
+using format::Schema;
 
 std::string DateColumnOf(const std::string& table) {
   static const std::pair<const char*, const char*> kColumns[] = {
@@ -39,18 +41,67 @@ Status InMemoryAnalyticsStore::Append(const std::string& table, const RecordBatc
   auto it = tables_.find(table);
   if (it == tables_.end()) {
     tables_.emplace(table, rows);
+    versions_[table] = next_version_++;
     return Status::OK();
   }
   if (!it->second.schema()->Equals(*rows.schema())) {
     return Status::InvalidArgument(table + ": schema differs from the rows already held");
   }
   it->second.Append(rows);
+  versions_[table] = next_version_++;
   return Status::OK();
 }
 
 void InMemoryAnalyticsStore::Clear(const std::string& table) {
   std::lock_guard<std::mutex> lock(mu_);
   tables_.erase(table);
+  versions_[table] = next_version_++;
+}
+
+Result<int64_t> InMemoryAnalyticsStore::SnapshotId(const std::string& table) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = versions_.find(table);
+  return it == versions_.end() ? 0 : it->second;
+}
+
+void AppendProjected(const RecordBatch& rows, const std::vector<std::string>& columns,
+                     const std::function<bool(const RecordBatch&, size_t)>& keep, size_t max_rows,
+                     RecordBatch* out) {
+  if (!rows.schema()) return;
+  std::vector<int> index;
+  if (!out->schema()) {
+    std::vector<Field> fields;
+    for (const auto& name : columns) {
+      int i = rows.schema()->FieldIndex(name);
+      if (i >= 0) fields.push_back(rows.schema()->field(static_cast<size_t>(i)));
+    }
+    *out = RecordBatch(std::make_shared<Schema>(rows.schema()->schema_id(), std::move(fields)));
+  }
+  for (const Field& f : out->schema()->fields()) index.push_back(rows.schema()->FieldIndex(f.name));
+  for (size_t r = 0; r < rows.num_rows() && out->num_rows() < max_rows; ++r) {
+    if (keep && !keep(rows, r)) continue;
+    for (size_t c = 0; c < index.size(); ++c) {
+      if (index[c] < 0) {
+        out->column(c).AppendNull();
+      } else {
+        out->column(c).AppendFrom(rows.column(static_cast<size_t>(index[c])), r);
+      }
+    }
+  }
+}
+
+Result<RecordBatch> AnalyticsStore::Scan(const std::string& table, const ScanSpec& spec) {
+  RecordBatch out;
+  for (const auto& date : spec.dates) {
+    auto part = ReadTable(table, date);
+    if (!part.ok()) {
+      if (part.status().IsNotFound()) break;
+      return part.status();
+    }
+    AppendProjected(*part, spec.columns, spec.keep, spec.max_rows, &out);
+    if (out.num_rows() >= spec.max_rows) break;
+  }
+  return out;
 }
 
 Result<RecordBatch> InMemoryAnalyticsStore::ReadTable(const std::string& table,

@@ -64,127 +64,6 @@ void SendError(httplib::Response& res, int status, const std::string& message) {
   SendJson(res, status, json{{"error", message}});
 }
 
-// ----------------------------------------------------------------------------
-// Parameters. An empty value ("date=") counts as absent, so forms can send
-// every field.
-
-struct BadParam {
-  std::string message;
-};
-
-std::optional<std::string> Param(const httplib::Request& req, const char* name) {
-  if (!req.has_param(name)) return std::nullopt;
-  std::string v = req.get_param_value(name);
-  if (v.empty()) return std::nullopt;
-  return v;
-}
-
-bool IsValidDate(const std::string& v) {
-  if (v.size() != 10 || v[4] != '-' || v[7] != '-') return false;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i == 4 || i == 7) continue;
-    if (v[i] < '0' || v[i] > '9') return false;
-  }
-  auto micros = ParseDateMicros(v);
-  return micros && FormatDate(*micros) == v;
-}
-
-std::optional<std::string> DateParam(const httplib::Request& req, std::optional<BadParam>* bad) {
-  auto v = Param(req, "date");
-  if (v && !IsValidDate(*v)) *bad = BadParam{"date must be a valid YYYY-MM-DD date"};
-  return v;
-}
-
-std::optional<int> IntParam(const httplib::Request& req, const char* name, int lo, int hi,
-                            std::optional<BadParam>* bad) {
-  auto v = Param(req, name);
-  if (!v) return std::nullopt;
-  bool digits = v->size() <= 6 && std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; });
-  int n = digits ? std::stoi(*v) : -1;
-  if (!digits || n < lo || n > hi) {
-    *bad = BadParam{fmt::format("{} must be an integer {}..{}", name, lo, hi)};
-    return std::nullopt;
-  }
-  return n;
-}
-
-std::optional<std::string> DomainParam(const httplib::Request& req, std::optional<BadParam>* bad) {
-  auto v = Param(req, "domain");
-  if (!v) return v;
-  bool ok = v->size() <= 253 && std::all_of(v->begin(), v->end(), [](char c) {
-              return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
-            });
-  if (!ok) *bad = BadParam{"domain must be a host name such as en.wikipedia.org"};
-  return v;
-}
-
-std::optional<std::string> LevelParam(const httplib::Request& req, std::optional<BadParam>* bad) {
-  auto v = Param(req, "level");
-  if (!v) return v;
-  std::string up = *v;
-  std::transform(up.begin(), up.end(), up.begin(), [](unsigned char c) { return std::toupper(c); });
-  if (up != "LOW" && up != "MEDIUM" && up != "HIGH") *bad = BadParam{"level must be LOW, MEDIUM or HIGH"};
-  return up;
-}
-
-// ----------------------------------------------------------------------------
-// Rows
-
-json CellJson(const Field& field, const Column& col, size_t r) {
-  if (col.IsNull(r)) return nullptr;
-  switch (col.type()) {
-    case TypeId::kBoolean: return col.GetBool(r);
-    case TypeId::kInt32: return col.GetInt32(r);
-    case TypeId::kInt64: return col.GetInt64(r);
-    case TypeId::kDouble: return col.GetDouble(r);
-    case TypeId::kTimestampTz: return FormatIso8601(col.GetInt64(r));
-    case TypeId::kBinary: return nullptr;  // payloads are not served
-    case TypeId::kString: {
-      std::string_view s = col.GetString(r);
-      // JSON-text columns are served as objects for API consumers.
-      if (field.name == "evidence" || field.name == "details") {
-        json parsed = json::parse(s, nullptr, false);
-        if (!parsed.is_discarded()) return parsed;
-      }
-      return std::string(s);
-    }
-  }
-  return nullptr;
-}
-
-json RowJson(const RecordBatch& b, size_t r) {
-  json o = json::object();
-  for (size_t c = 0; c < b.num_columns(); ++c) {
-    const Field& f = b.schema()->field(c);
-    if (f.name == "schema_version") continue;
-    o[f.name] = CellJson(f, b.column(c), r);
-  }
-  return o;
-}
-
-// Typed accessors by column name that tolerate a missing column (null).
-struct RowView {
-  const RecordBatch& b;
-  int Index(std::string_view name) const { return b.schema() ? b.schema()->FieldIndex(name) : -1; }
-  std::optional<std::string> Str(std::string_view name, size_t r) const {
-    int i = Index(name);
-    if (i < 0 || b.column(i).IsNull(r)) return std::nullopt;
-    return std::string(b.column(i).GetString(r));
-  }
-  std::optional<double> Num(std::string_view name, size_t r) const {
-    int i = Index(name);
-    if (i < 0 || b.column(i).IsNull(r)) return std::nullopt;
-    const Column& c = b.column(i);
-    switch (c.type()) {
-      case TypeId::kInt32: return c.GetInt32(r);
-      case TypeId::kInt64: case TypeId::kTimestampTz: return static_cast<double>(c.GetInt64(r));
-      case TypeId::kDouble: return c.GetDouble(r);
-      case TypeId::kBoolean: return c.GetBool(r) ? 1 : 0;
-      default: return std::nullopt;
-    }
-  }
-};
-
 std::string MimeType(const fs::path& p) {
   static const std::map<std::string, std::string> kTypes = {
       {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
@@ -198,22 +77,6 @@ std::string MimeType(const fs::path& p) {
 bool IsInside(const fs::path& root, const fs::path& p) {
   auto [r, q] = std::mismatch(root.begin(), root.end(), p.begin(), p.end());
   return r == root.end();
-}
-
-bool ConstantTimeEquals(const std::string& a, const std::string& b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % std::max<size_t>(1, b.size())]);
-  return diff == 0;
-}
-
-std::string RouteLabel(const std::string& path) {
-  static const std::set<std::string> kRoutes = {
-      "/api/summary", "/api/hourly", "/api/trending", "/api/contributors", "/api/risk", "/api/alerts",
-      "/api/dq", "/api/pipeline", "/api/live", "/api/live/snapshot", "/api/admin/batch", "/api/admin/maintain",
-      "/metrics", "/healthz", "/readyz"};
-  if (kRoutes.count(path)) return path;
-  if (path.rfind("/api/", 0) == 0) return "/api/other";
-  return "static";
 }
 
 }  // namespace
@@ -238,29 +101,21 @@ class HttpServer::Impl {
  public:
   Impl(ServerOptions options, AnalyticsStore* store, live::LiveAggregator* live, AlertSink* alerts,
        prometheus::Registry* registry, ServerCallbacks callbacks)
-      : opts_(std::move(options)), store_(store), live_(live), alerts_(alerts), registry_(registry),
-        cb_(std::move(callbacks)) {
-    if (registry_) {
+      : opts_(std::move(options)),
+        live_(live),
+        api_(ApiOptions{opts_.admin_token, ApiOptions().cache_bytes, opts_.max_sse_streams}, store, live, alerts,
+             registry, std::move(callbacks)) {
+    api_.set_sse_stream_counter([this] { return sse_active_.load(); });
+    if (registry) {
       requests_ = &prometheus::BuildCounter()
                        .Name("wikistream_http_requests_total")
                        .Help("HTTP requests served, by route and status code")
-                       .Register(*registry_);
-      sse_family_ = &prometheus::BuildGauge()
-                         .Name("wikistream_http_sse_streams")
-                         .Help("Open /api/live Server-Sent Events streams")
-                         .Register(*registry_);
-      sse_gauge_ = &sse_family_->Add({});
-      if (live_) {
-        live_rows_ = &prometheus::BuildCounter()
-                          .Name("wikistream_live_observed_rows_total")
-                          .Help("Accepted rows fed to the live aggregator")
-                          .Register(*registry_)
-                          .Add({});
-        alerts_raised_ = &prometheus::BuildCounter()
-                              .Name("wikistream_alerts_raised_total")
-                              .Help("Alerts raised (risk, dq, pipeline, ingest) by kind and severity")
-                              .Register(*registry_);
-      }
+                       .Register(*registry);
+      sse_gauge_ = &prometheus::BuildGauge()
+                        .Name("wikistream_http_sse_streams")
+                        .Help("Open /api/live Server-Sent Events streams")
+                        .Register(*registry)
+                        .Add({});
     }
   }
 
@@ -270,48 +125,22 @@ class HttpServer::Impl {
   void Stop();
   int port() const { return port_.load(); }
   std::string address() const { return opts_.address; }
+  const Api& api() const { return api_; }
 
  private:
   void Routes();
   void Count(const httplib::Request& req, const httplib::Response& res);
-
-  // Reads the rows of `table` for `date` (NotFound -> empty batch).
-  Result<RecordBatch> Rows(const std::string& table, const std::optional<std::string>& date);
-  // The requested date, else the newest date with data (nullopt if none).
-  Result<std::optional<std::string>> ResolveDate(const std::string& table, const std::optional<std::string>& date,
-                                                 std::vector<std::string>* all_dates = nullptr);
-  // The newest rows of a date-partitioned log table (ops, dq): the newest
-  // partitions until at least `limit` rows, at most kMaxDatesScanned.
-  Result<RecordBatch> Latest(const std::string& table, size_t limit);
-
-  void Summary(const httplib::Request& req, httplib::Response& res);
-  void Hourly(const httplib::Request& req, httplib::Response& res);
-  void Trending(const httplib::Request& req, httplib::Response& res);
-  void Contributors(const httplib::Request& req, httplib::Response& res);
-  void Risk(const httplib::Request& req, httplib::Response& res);
-  void Alerts(const httplib::Request& req, httplib::Response& res);
-  void Dq(const httplib::Request& req, httplib::Response& res);
-  void Pipeline(const httplib::Request& req, httplib::Response& res);
+  // Adapts a request to the API; static files when the API does not own the path.
+  void Dispatch(const httplib::Request& req, httplib::Response& res);
   void Live(const httplib::Request& req, httplib::Response& res);
-  void Metrics(const httplib::Request& req, httplib::Response& res);
-  void Admin(const httplib::Request& req, httplib::Response& res, const std::function<Result<std::string>()>& fn);
   void Static(const httplib::Request& req, httplib::Response& res);
 
   ServerOptions opts_;
-  AnalyticsStore* store_;
   live::LiveAggregator* live_;
-  AlertSink* alerts_;
-  prometheus::Registry* registry_;
-  ServerCallbacks cb_;
+  Api api_;
 
   prometheus::Family<prometheus::Counter>* requests_ = nullptr;
-  prometheus::Family<prometheus::Gauge>* sse_family_ = nullptr;
   prometheus::Gauge* sse_gauge_ = nullptr;
-  prometheus::Counter* live_rows_ = nullptr;
-  std::mutex live_rows_mu_;
-  uint64_t live_rows_reported_ = 0;
-  prometheus::Family<prometheus::Counter>* alerts_raised_ = nullptr;
-  std::map<std::pair<std::string, std::string>, uint64_t> alerts_reported_;
 
   httplib::Server svr_;
   std::thread listen_thread_;
@@ -410,7 +239,7 @@ void HttpServer::Impl::Stop() {
 
 void HttpServer::Impl::Count(const httplib::Request& req, const httplib::Response& res) {
   if (!requests_) return;
-  requests_->Add({{"route", RouteLabel(req.path)}, {"code", std::to_string(res.status)}}).Increment();
+  requests_->Add({{"route", api_.RouteLabel(req.path)}, {"code", std::to_string(res.status)}}).Increment();
 }
 
 void HttpServer::Impl::Routes() {
@@ -431,37 +260,8 @@ void HttpServer::Impl::Routes() {
     }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  svr_.Get("/api/summary", wrap(&Impl::Summary));
-  svr_.Get("/api/hourly", wrap(&Impl::Hourly));
-  svr_.Get("/api/trending", wrap(&Impl::Trending));
-  svr_.Get("/api/contributors", wrap(&Impl::Contributors));
-  svr_.Get("/api/risk", wrap(&Impl::Risk));
-  svr_.Get("/api/alerts", wrap(&Impl::Alerts));
-  svr_.Get("/api/dq", wrap(&Impl::Dq));
-  svr_.Get("/api/pipeline", wrap(&Impl::Pipeline));
-  svr_.Get("/api/live", wrap(&Impl::Live));
-  svr_.Get("/api/live/snapshot", [this](const httplib::Request&, httplib::Response& res) {
-    if (!live_) {
-      SendError(res, 503, "the live path is not running");
-      return;
-    }
-    res.set_header("Cache-Control", "no-store");
-    res.set_content(live_->SnapshotJson(), "application/json");
-  });
-  svr_.Get("/metrics", wrap(&Impl::Metrics));
-  auto probe = [](const std::function<Status()>& fn, httplib::Response& res) {
-    Status st = fn ? fn() : Status::OK();
-    if (st.ok()) {
-      SendJson(res, 200, json{{"status", "ok"}});
-    } else {
-      SendJson(res, 503, json{{"status", "unavailable"}, {"error", st.message()}});
-    }
-  };
-  svr_.Get("/healthz", [this, probe](const httplib::Request&, httplib::Response& res) { probe(cb_.health, res); });
-  svr_.Get("/readyz", [this, probe](const httplib::Request&, httplib::Response& res) { probe(cb_.ready, res); });
-  svr_.Post("/api/admin/batch", [this](const httplib::Request& req, httplib::Response& res) { Admin(req, res, cb_.run_batch); });
-  svr_.Post("/api/admin/maintain", [this](const httplib::Request& req, httplib::Response& res) { Admin(req, res, cb_.run_maintain); });
-  svr_.Get(R"(/.*)", wrap(&Impl::Static));
+  svr_.Get(R"(/.*)", wrap(&Impl::Dispatch));
+  svr_.Post(R"(/.*)", wrap(&Impl::Dispatch));
 
   // Every error leaves as JSON: fill in bodies httplib produced itself (404
   // for unrouted paths/methods, 413, 400 for malformed requests).
@@ -495,332 +295,47 @@ void HttpServer::Impl::Routes() {
   });
 }
 
-// ----------------------------------------------------------------------------
-// Data access
-
-Result<RecordBatch> HttpServer::Impl::Rows(const std::string& table, const std::optional<std::string>& date) {
-  if (!store_) return RecordBatch();
-  auto rows = store_->ReadTable(table, date);
-  if (!rows.ok() && rows.status().IsNotFound()) return RecordBatch();
-  return rows;
-}
-
-Result<std::optional<std::string>> HttpServer::Impl::ResolveDate(const std::string& table,
-                                                                 const std::optional<std::string>& date,
-                                                                 std::vector<std::string>* all_dates) {
-  if (!store_) return std::optional<std::string>();
-  if (date && !all_dates) return date;
-  auto dates = store_->Dates(table);
-  if (!dates.ok()) {
-    if (dates.status().IsNotFound()) return date;
-    return dates.status();
+void HttpServer::Impl::Dispatch(const httplib::Request& req, httplib::Response& res) {
+  if (req.path == "/api/live" && req.method == "GET") {
+    Live(req, res);
+    return;
   }
-  if (all_dates) *all_dates = *dates;
-  if (date) return date;
-  if (dates->empty()) return std::optional<std::string>();
-  return std::optional<std::string>(dates->back());
-}
-
-Result<RecordBatch> HttpServer::Impl::Latest(const std::string& table, size_t limit) {
-  if (!store_) return RecordBatch();
-  auto dates = store_->Dates(table);
-  if (!dates.ok()) {
-    if (dates.status().IsNotFound()) return RecordBatch();
-    return dates.status();
-  }
-  RecordBatch out;
-  int scanned = 0;
-  for (auto it = dates->rbegin(); it != dates->rend() && scanned < kMaxDatesScanned; ++it, ++scanned) {
-    WS_ASSIGN_OR_RETURN(RecordBatch part, Rows(table, *it));
-    if (!part.schema()) continue;
-    if (!out.schema()) {
-      out = std::move(part);
-    } else if (out.schema()->Equals(*part.schema())) {
-      out.Append(part);
+  ApiRequest in;
+  in.method = req.method;
+  in.path = req.path;
+  for (const auto& [k, v] : req.params) in.query.emplace_back(k, v);
+  in.if_none_match = req.get_header_value("If-None-Match");
+  in.accept_encoding = req.get_header_value("Accept-Encoding");
+  in.authorization = req.get_header_value("Authorization");
+  in.body = req.body;
+  std::optional<ApiResponse> out = api_.Handle(in);
+  if (!out) {
+    if (req.method == "GET" || req.method == "HEAD") {
+      Static(req, res);
     } else {
-      break;  // an older schema: the newest partitions are enough
+      SendError(res, 404, "not found");
     }
-    if (out.num_rows() >= limit) break;
+    return;
   }
-  return out;
-}
-
-// Sorted, filtered row indexes -> {"rows": [...]}.
-template <typename Keep, typename Less>
-json SelectRows(const RecordBatch& b, Keep keep, Less less, size_t limit) {
-  std::vector<size_t> idx;
-  for (size_t r = 0; r < b.num_rows(); ++r) {
-    if (keep(r)) idx.push_back(r);
+  res.status = out->status;
+  for (auto& [k, v] : out->headers) res.set_header(k, v);
+  if (out->body.empty()) {
+    if (!out->content_type.empty()) res.set_header("Content-Type", out->content_type);
+    return;
   }
-  std::stable_sort(idx.begin(), idx.end(), less);
-  json rows = json::array();
-  for (size_t i = 0; i < idx.size() && i < limit; ++i) rows.push_back(RowJson(b, idx[i]));
-  return rows;
-}
-
-#define WS_HTTP_PARAMS_OK(bad)            \
-  if (bad) {                              \
-    SendError(res, 400, (bad)->message);  \
-    return;                               \
+  if (out->status >= 400) {
+    // Errors are never compressed by the API; httplib's error handler only
+    // fills in bodies that are empty.
+    res.set_content(out->body, out->content_type);
+    return;
   }
-
-#define WS_HTTP_ASSIGN(lhs, expr)                                          \
-  auto WS_CONCAT(_r_, __LINE__) = (expr);                                  \
-  if (!WS_CONCAT(_r_, __LINE__).ok()) {                                    \
-    log::Error("http", "{}: {}", req.path, WS_CONCAT(_r_, __LINE__).status().ToString()); \
-    SendError(res, 500, WS_CONCAT(_r_, __LINE__).status().ToString());    \
-    return;                                                                \
-  }                                                                        \
-  lhs = std::move(WS_CONCAT(_r_, __LINE__)).value()
-
-json DateJson(const std::optional<std::string>& d) { return d ? json(*d) : json(nullptr); }
-
-void HttpServer::Impl::Summary(const httplib::Request& req, httplib::Response& res) {
-  std::optional<BadParam> bad;
-  auto date_param = DateParam(req, &bad);
-  WS_HTTP_PARAMS_OK(bad);
-  const std::string table = "gold.daily_analytics_summary";
-  std::vector<std::string> dates;
-  WS_HTTP_ASSIGN(auto date, ResolveDate(table, date_param, &dates));
-  json summary = nullptr;
-  if (date) {
-    WS_HTTP_ASSIGN(RecordBatch rows, Rows(table, date));
-    if (rows.num_rows() > 0) summary = RowJson(rows, 0);
-  }
-  SendJson(res, 200, json{{"date", DateJson(date)}, {"dates", dates}, {"summary", summary}});
-}
-
-void HttpServer::Impl::Hourly(const httplib::Request& req, httplib::Response& res) {
-  std::optional<BadParam> bad;
-  auto date_param = DateParam(req, &bad);
-  auto domain = DomainParam(req, &bad);
-  WS_HTTP_PARAMS_OK(bad);
-  const std::string table = "gold.hourly_stats";
-  WS_HTTP_ASSIGN(auto date, ResolveDate(table, date_param));
-  RecordBatch rows;
-  if (date) {
-    WS_HTTP_ASSIGN(rows, Rows(table, date));
-  }
-  RowView v{rows};
-  std::set<std::string> domains;
-  for (size_t r = 0; r < rows.num_rows(); ++r) {
-    if (auto d = v.Str("domain", r)) domains.insert(*d);
-  }
-  json out_rows = SelectRows(
-      rows, [&](size_t r) { return !domain || v.Str("domain", r) == domain; },
-      [&](size_t a, size_t b) {
-        auto ha = v.Num("stat_hour", a), hb = v.Num("stat_hour", b);
-        if (ha != hb) return ha < hb;
-        return v.Str("domain", a) < v.Str("domain", b);
-      },
-      SIZE_MAX);
-  SendJson(res, 200, json{{"date", DateJson(date)}, {"domain", DateJson(domain)}, {"domains", domains}, {"rows", out_rows}});
-}
-
-void HttpServer::Impl::Trending(const httplib::Request& req, httplib::Response& res) {
-  std::optional<BadParam> bad;
-  auto date_param = DateParam(req, &bad);
-  auto hour_param = IntParam(req, "hour", 0, 23, &bad);
-  auto domain = DomainParam(req, &bad);
-  auto limit = IntParam(req, "limit", 1, 1000, &bad);
-  WS_HTTP_PARAMS_OK(bad);
-  const std::string table = "gold.trending_pages";
-  WS_HTTP_ASSIGN(auto date, ResolveDate(table, date_param));
-  RecordBatch rows;
-  if (date) {
-    WS_HTTP_ASSIGN(rows, Rows(table, date));
-  }
-  RowView v{rows};
-  auto in_domain = [&](size_t r) { return !domain || v.Str("domain", r) == domain; };
-  // No hour: the newest hour with data.
-  std::optional<int> hour = hour_param;
-  if (!hour) {
-    for (size_t r = 0; r < rows.num_rows(); ++r) {
-      auto h = v.Num("stat_hour", r);
-      if (h && in_domain(r) && (!hour || *h > *hour)) hour = static_cast<int>(*h);
-    }
-  }
-  json out_rows = SelectRows(
-      rows, [&](size_t r) { return in_domain(r) && hour && v.Num("stat_hour", r) == static_cast<double>(*hour); },
-      [&](size_t a, size_t b) {
-        auto sa = v.Num("trend_score", a), sb = v.Num("trend_score", b);
-        if (sa != sb) return sa > sb;
-        auto ea = v.Num("edits", a), eb = v.Num("edits", b);
-        if (ea != eb) return ea > eb;
-        auto ta = v.Str("title", a), tb = v.Str("title", b);
-        if (ta != tb) return ta < tb;
-        return v.Str("domain", a) < v.Str("domain", b);
-      },
-      static_cast<size_t>(limit.value_or(20)));
-  SendJson(res, 200,
-           json{{"date", DateJson(date)}, {"hour", hour ? json(*hour) : json(nullptr)}, {"domain", DateJson(domain)}, {"rows", out_rows}});
-}
-
-void HttpServer::Impl::Contributors(const httplib::Request& req, httplib::Response& res) {
-  std::optional<BadParam> bad;
-  auto date_param = DateParam(req, &bad);
-  auto domain = DomainParam(req, &bad);
-  auto limit = IntParam(req, "limit", 1, 1000, &bad);
-  WS_HTTP_PARAMS_OK(bad);
-  const std::string table = "gold.top_contributors";
-  WS_HTTP_ASSIGN(auto date, ResolveDate(table, date_param));
-  RecordBatch rows;
-  if (date) {
-    WS_HTTP_ASSIGN(rows, Rows(table, date));
-  }
-  RowView v{rows};
-  json out_rows = SelectRows(
-      rows, [&](size_t r) { return !domain || v.Str("domain", r) == domain; },
-      [&](size_t a, size_t b) {
-        auto ea = v.Num("edits", a), eb = v.Num("edits", b);
-        if (ea != eb) return ea > eb;
-        auto ba = v.Num("bytes_added", a), bb = v.Num("bytes_added", b);
-        if (ba != bb) return ba > bb;
-        auto ua = v.Str("user_normalized", a), ub = v.Str("user_normalized", b);
-        if (ua != ub) return ua < ub;
-        return v.Str("domain", a) < v.Str("domain", b);
-      },
-      static_cast<size_t>(limit.value_or(50)));
-  SendJson(res, 200, json{{"date", DateJson(date)}, {"domain", DateJson(domain)}, {"rows", out_rows}});
-}
-
-void HttpServer::Impl::Risk(const httplib::Request& req, httplib::Response& res) {
-  std::optional<BadParam> bad;
-  auto date_param = DateParam(req, &bad);
-  auto level = LevelParam(req, &bad);
-  auto limit = IntParam(req, "limit", 1, 1000, &bad);
-  WS_HTTP_PARAMS_OK(bad);
-  const std::string table = "gold.risk_scores";
-  WS_HTTP_ASSIGN(auto date, ResolveDate(table, date_param));
-  RecordBatch rows;
-  if (date) {
-    WS_HTTP_ASSIGN(rows, Rows(table, date));
-  }
-  RowView v{rows};
-  json counts = {{"HIGH", 0}, {"MEDIUM", 0}, {"LOW", 0}};
-  for (size_t r = 0; r < rows.num_rows(); ++r) {
-    auto l = v.Str("risk_level", r);
-    if (l && counts.contains(*l)) counts[*l] = counts[*l].get<int64_t>() + 1;
-  }
-  json out_rows = SelectRows(
-      rows, [&](size_t r) { return !level || v.Str("risk_level", r) == level; },
-      [&](size_t a, size_t b) {
-        auto sa = v.Num("risk_score", a), sb = v.Num("risk_score", b);
-        if (sa != sb) return sa > sb;
-        auto ea = v.Num("total_edits", a), eb = v.Num("total_edits", b);
-        if (ea != eb) return ea > eb;
-        return v.Str("entity_id", a) < v.Str("entity_id", b);
-      },
-      static_cast<size_t>(limit.value_or(100)));
-  SendJson(res, 200, json{{"date", DateJson(date)}, {"level", DateJson(level)}, {"counts", counts}, {"rows", out_rows}});
-}
-
-void HttpServer::Impl::Alerts(const httplib::Request& req, httplib::Response& res) {
-  std::optional<BadParam> bad;
-  auto limit_param = IntParam(req, "limit", 1, 1000, &bad);
-  WS_HTTP_PARAMS_OK(bad);
-  const size_t limit = static_cast<size_t>(limit_param.value_or(50));
-  WS_HTTP_ASSIGN(RecordBatch rows, Latest("ops.alerts", limit));
-  // Recorded alerts plus the ones raised since the last batch commit.
-  std::vector<json> all;
-  std::set<std::string> ids;
-  for (size_t r = 0; r < rows.num_rows(); ++r) {
-    json j = RowJson(rows, r);
-    if (j.contains("alert_id") && j["alert_id"].is_string()) ids.insert(j["alert_id"].get<std::string>());
-    all.push_back(std::move(j));
-  }
-  if (alerts_) {
-    for (const Alert& a : alerts_->Recent(limit)) {
-      if (ids.count(a.alert_id)) continue;
-      json details = json::parse(a.details, nullptr, false);
-      all.push_back(json{{"alert_id", a.alert_id}, {"raised_at", FormatIso8601(a.raised_at_us)},
-                         {"alert_date", a.alert_date}, {"kind", a.kind}, {"severity", a.severity},
-                         {"subject", a.subject}, {"entity", a.entity},
-                         {"details", details.is_discarded() ? json(a.details) : details},
-                         {"delivered", a.delivered}, {"delivery_error", a.delivery_error}});
-    }
-  }
-  // ISO-8601 UTC text with a fixed format sorts chronologically.
-  std::stable_sort(all.begin(), all.end(), [](const json& a, const json& b) {
-    return a.value("raised_at", std::string()) > b.value("raised_at", std::string());
-  });
-  if (all.size() > limit) all.resize(limit);
-  SendJson(res, 200, json{{"rows", all}});
-}
-
-void HttpServer::Impl::Dq(const httplib::Request& req, httplib::Response& res) {
-  std::optional<BadParam> bad;
-  auto limit_param = IntParam(req, "limit", 1, 1000, &bad);
-  WS_HTTP_PARAMS_OK(bad);
-  const size_t limit = static_cast<size_t>(limit_param.value_or(100));
-  WS_HTTP_ASSIGN(RecordBatch rows, Latest("dq_audit.quality_results", limit));
-  RowView v{rows};
-  // The gate of each layer's latest run: passes iff no error check FAILED/ERROR.
-  struct Gate { std::string run_id; double ts = -1; bool passed = true; int64_t checks = 0, failed = 0, warnings = 0; };
-  std::map<std::string, Gate> gates;
-  for (size_t r = 0; r < rows.num_rows(); ++r) {
-    auto layer = v.Str("layer", r);
-    auto run = v.Str("run_id", r);
-    double ts = v.Num("run_timestamp", r).value_or(0);
-    if (!layer || !run) continue;
-    Gate& g = gates[*layer];
-    if (ts > g.ts || (ts == g.ts && *run > g.run_id)) g = Gate{*run, ts};
-  }
-  for (size_t r = 0; r < rows.num_rows(); ++r) {
-    auto layer = v.Str("layer", r);
-    auto run = v.Str("run_id", r);
-    if (!layer || !run || gates[*layer].run_id != *run) continue;
-    Gate& g = gates[*layer];
-    ++g.checks;
-    auto status = v.Str("status", r).value_or("");
-    auto severity = v.Str("severity", r).value_or("");
-    if (status == "WARNING") ++g.warnings;
-    if (status == "FAILED" || status == "ERROR") {
-      ++g.failed;
-      if (severity == "error") g.passed = false;
-    }
-  }
-  json gates_json = json::array();
-  for (const auto& [layer, g] : gates) {
-    gates_json.push_back({{"layer", layer}, {"run_id", g.run_id}, {"run_timestamp", FormatIso8601(static_cast<int64_t>(g.ts))},
-                          {"passed", g.passed}, {"checks", g.checks}, {"failed", g.failed}, {"warnings", g.warnings}});
-  }
-  json out_rows = SelectRows(
-      rows, [](size_t) { return true; },
-      [&](size_t a, size_t b) {
-        auto ta = v.Num("run_timestamp", a), tb = v.Num("run_timestamp", b);
-        if (ta != tb) return ta > tb;
-        auto la = v.Str("layer", a), lb = v.Str("layer", b);
-        if (la != lb) return la < lb;
-        return v.Str("check_name", a) < v.Str("check_name", b);
-      },
-      limit);
-  SendJson(res, 200, json{{"gates", gates_json}, {"rows", out_rows}});
-}
-
-void HttpServer::Impl::Pipeline(const httplib::Request& req, httplib::Response& res) {
-  std::optional<BadParam> bad;
-  auto limit_param = IntParam(req, "limit", 1, 1000, &bad);
-  WS_HTTP_PARAMS_OK(bad);
-  const size_t limit = static_cast<size_t>(limit_param.value_or(50));
-  WS_HTTP_ASSIGN(RecordBatch rows, Latest("ops.pipeline_runs", limit));
-  RowView v{rows};
-  json out_rows = SelectRows(
-      rows, [](size_t) { return true; },
-      [&](size_t a, size_t b) {
-        auto ta = v.Num("started_at", a), tb = v.Num("started_at", b);
-        if (ta != tb) return ta > tb;
-        return v.Str("run_id", a) > v.Str("run_id", b);
-      },
-      limit);
-  json status = nullptr;
-  if (cb_.pipeline_status) {
-    status = json::parse(cb_.pipeline_status(), nullptr, false);
-    if (status.is_discarded()) status = nullptr;
-  }
-  json live = nullptr;
-  if (live_) live = {{"observed_rows", live_->observed_rows()}, {"sse_streams", sse_active_.load()}};
-  SendJson(res, 200, json{{"status", status}, {"live", live}, {"rows", out_rows}});
+  // The API chose the encoding: a sized provider keeps httplib from
+  // compressing the body again.
+  auto body = std::make_shared<std::string>(std::move(out->body));
+  res.set_content_provider(body->size(), out->content_type,
+                           [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                             return sink.write(body->data() + offset, length);
+                           });
 }
 
 void HttpServer::Impl::Live(const httplib::Request& req, httplib::Response& res) {
@@ -880,61 +395,8 @@ void HttpServer::Impl::Live(const httplib::Request& req, httplib::Response& res)
       });
 }
 
-void HttpServer::Impl::Metrics(const httplib::Request&, httplib::Response& res) {
-  if (live_rows_) {
-    // The aggregator has no Prometheus dependency: catch the counter up at scrape time.
-    std::lock_guard<std::mutex> lock(live_rows_mu_);
-    const uint64_t observed = live_->observed_rows();
-    live_rows_->Increment(static_cast<double>(observed - live_rows_reported_));
-    live_rows_reported_ = observed;
-    // Every alert reaches the aggregator (the app wires AlertSink's listener
-    // to OnAlert), so it counts them for this series.
-    for (const auto& [key, n] : live_->AlertCounts()) {
-      uint64_t& reported = alerts_reported_[key];
-      alerts_raised_->Add({{"kind", key.first}, {"severity", key.second}}).Increment(static_cast<double>(n - reported));
-      reported = n;
-    }
-  }
-  std::string text;
-  if (registry_) text = prometheus::TextSerializer().Serialize(registry_->Collect());
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(text, "text/plain; version=0.0.4; charset=utf-8");
-}
-
-void HttpServer::Impl::Admin(const httplib::Request& req, httplib::Response& res,
-                             const std::function<Result<std::string>()>& fn) {
-  res.set_header("WWW-Authenticate", "Bearer realm=\"wikistream\"");
-  if (opts_.admin_token.empty()) {
-    SendError(res, 401, "admin endpoints are disabled: no admin token is configured");
-    return;
-  }
-  const std::string auth = req.get_header_value("Authorization");
-  const std::string prefix = "Bearer ";
-  if (auth.size() <= prefix.size() || auth.compare(0, prefix.size(), prefix) != 0 ||
-      !ConstantTimeEquals(auth.substr(prefix.size()), opts_.admin_token)) {
-    SendError(res, 401, auth.empty() ? "missing bearer token" : "wrong bearer token");
-    return;
-  }
-  if (!fn) {
-    SendError(res, 503, "this process does not run that task");
-    return;
-  }
-  Result<std::string> r = fn();
-  if (!r.ok()) {
-    SendError(res, 500, r.status().ToString());
-    return;
-  }
-  json body = json::parse(*r, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) body = json{{"result", *r}};
-  SendJson(res, 200, body);
-}
-
 void HttpServer::Impl::Static(const httplib::Request& req, httplib::Response& res) {
   const std::string& path = req.path;  // already percent-decoded by httplib
-  if (path.rfind("/api/", 0) == 0 || path == "/api") {
-    SendError(res, 404, "unknown API path " + path);
-    return;
-  }
   fs::path file;
   if (path == "/assets/chart.umd.js") {
     file = chart_js_;
@@ -999,6 +461,7 @@ HttpServer::~HttpServer() { Stop(); }
 Status HttpServer::Start() { return impl_->Start(); }
 void HttpServer::Stop() { impl_->Stop(); }
 int HttpServer::port() const { return impl_->port(); }
+const Api& HttpServer::api() const { return impl_->api(); }
 std::string HttpServer::url() const {
   const std::string host = impl_->address();
   const bool v6 = host.find(':') != std::string::npos;

@@ -1,5 +1,6 @@
-// HttpServer: the JSON API, the live SSE stream, /metrics and the dashboard
-// (reference: docs/serving.md).
+// HttpServer: carries the API (serve/api.h) over HTTP/1.1 with cpp-httplib,
+// plus what only a transport can do: the live SSE stream and the dashboard's
+// static files (reference: docs/serving.md).
 //
 // Contract:
 // - Start() binds (127.0.0.1:8080 by default; port 0 picks a free port,
@@ -30,6 +31,7 @@
 
 #include "wikistream/common/result.h"
 #include "wikistream/common/status.h"
+#include "wikistream/serve/api.h"
 
 namespace prometheus {
 class Registry;
@@ -63,19 +65,6 @@ struct ServerOptions {
 // Parses "HOST:PORT" (as --http takes it) into options.address/port.
 Status ParseHttpAddress(const std::string& text, ServerOptions* options);
 
-struct ServerCallbacks {
-  // POST /api/admin/batch and /api/admin/maintain: run (or trigger) the work
-  // and return a JSON object text describing the outcome. May block.
-  std::function<Result<std::string>()> run_batch;
-  std::function<Result<std::string>()> run_maintain;
-  // /healthz and /readyz: not OK -> 503 with the message. Unset = OK.
-  std::function<Status()> health;
-  std::function<Status()> ready;
-  // Extra JSON object merged into /api/pipeline as "status" (ingest loop,
-  // supervisor, scheduler state). Unset = null.
-  std::function<std::string()> pipeline_status;
-};
-
 class HttpServer {
  public:
   HttpServer(ServerOptions options, AnalyticsStore* store, live::LiveAggregator* live,
@@ -89,6 +78,8 @@ class HttpServer {
   int port() const;
   // "http://127.0.0.1:PORT"
   std::string url() const;
+  // The API the server carries (its routes are what the server answers).
+  const Api& api() const;
 
  private:
   class Impl;
