@@ -256,6 +256,7 @@ struct RouteDef {
   // committed); "" when none.
   std::function<std::string(Context&, const ApiRequest&)> etag_extra;
   json response;        // JSON Schema of a 200 body
+  std::string content_type = "application/json";  // of a 200 body
   Handler handler;
 };
 

@@ -150,6 +150,8 @@ json OpenApiDocument(const std::vector<RouteDef>& routes) {
     json ok = {{"description", "OK"}};
     if (r.stream) {
       ok["content"] = {{"text/event-stream", {{"schema", {{"type", "string"}}}}}};
+    } else if (r.content_type != "application/json") {
+      ok["content"] = {{r.content_type, {{"schema", {{"type", "string"}}}}}};
     } else {
       json content = {{"application/json", {{"schema", r.response}}}};
       if (r.csv) content["text/csv"] = {{"schema", {{"type", "string"}}}};

@@ -130,7 +130,7 @@ void AddSystemRoutes(std::vector<RouteDef>* routes) {
   RouteDef metrics;
   metrics.path = "/metrics";
   metrics.summary = "Prometheus text format 0.0.4";
-  metrics.response = {{"type", "string"}};
+  metrics.content_type = "text/plain; version=0.0.4";
   metrics.handler = [metrics_state](Context& ctx, const ApiRequest&) { return Metrics(ctx, *metrics_state); };
   routes->push_back(metrics);
 

@@ -1,124 +1,134 @@
-// Drives the dashboard in headless Chromium (playwright-core + Debian's
-// /usr/bin/chromium) against a server started by the serve gtest.
+// The dashboard over the serve test's fixture warehouse and a live
+// aggregator it keeps feeding (tests/serve/dashboard_test.cc).
 // Usage: node dashboard_check.mjs URL
-// Exit 0 when: the page loads without console errors or page errors, the
-// live tiles show numbers from the SSE stream, the charts render, and the
-// batch panels are filled from the API. Otherwise prints why and exits 1.
-import { chromium } from 'playwright-core';
+// Exit 0 when every view draws without console errors or failed requests,
+// fills from the fixture, keeps its state in the URL, shows server text as
+// text, follows keyboard input, fits a phone, and has no serious or
+// critical axe-core violation in either theme. Otherwise prints why, exit 1.
+import {
+  PAGES, axe, charts, fitsWidth, launch, openPage, renders, tableRows, tabStops, view, waitDrawn,
+} from './dashboard_lib.mjs';
 
-const url = process.argv[2];
-if (!url) {
+const base = (process.argv[2] || '').replace(/\/$/, '');
+if (!base) {
   console.error('usage: dashboard_check.mjs URL');
   process.exit(2);
 }
-
 const problems = [];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'],
-});
+const report = {};
+const browser = await launch();
 try {
-  const page = await browser.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('requestfailed', (req) => {
-    // The SSE request is aborted when the page closes; anything else is a bug.
-    if (!req.url().endsWith('/api/live')) problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`);
-  });
-  page.on('response', (res) => {
-    if (res.status() >= 400) problems.push(`HTTP ${res.status()} for ${res.url()}`);
-  });
+  const page = await openPage(browser, problems);
 
-  await page.goto(url, { waitUntil: 'load', timeout: 20000 });
-  await page.waitForFunction(() => window.Chart !== undefined, null, { timeout: 10000 });
-
-  // Live tiles: the gtest keeps observing events, so the numbers become > 0.
-  await page.waitForFunction(() => {
-    const n = (id) => Number((document.getElementById(id)?.textContent || '').replace(/,/g, ''));
-    return n('live-minute-total') > 0 && n('live-hour-total') > 0 && n('live-today-total') > 0;
-  }, null, { timeout: 15000 });
-  const live = await page.evaluate(() => ({
-    eps: document.getElementById('live-eps').textContent,
-    minute: document.getElementById('live-minute-total').textContent,
-    bot: document.getElementById('live-bot').textContent,
-    anon: document.getElementById('live-anon').textContent,
-    regions: document.querySelectorAll('#live-regions li').length,
-    trending: document.querySelectorAll('#live-trending li').length,
-    alerts: [...document.querySelectorAll('#live-alerts li')].map((li) => li.textContent),
-    frames: window.wikistream.liveFrames,
-    status: document.getElementById('status').dataset.state,
-  }));
-  if (!/^[0-9.]+$/.test(live.eps)) problems.push(`events/s tile is not a number: ${live.eps}`);
-  if (live.regions !== 5) problems.push(`expected 5 region bars, got ${live.regions}`);
-  if (live.trending < 1) problems.push('live trending list is empty');
-  if (live.status !== 'live') problems.push(`status is ${live.status}`);
-  // The gtest's events include a HIGH-risk user: the alert reaches the tile.
-  await page.waitForFunction(() => [...document.querySelectorAll('#live-alerts li')].some((li) => li.textContent.includes('HIGH')),
-    null, { timeout: 15000 }).catch(() => problems.push('no HIGH alert in the recent alerts tile'));
-
-  // Charts: Chart.js instances with data, drawn on non-blank canvases.
-  await page.waitForFunction(() => window.wikistream.batchLoaded === true, null, { timeout: 10000 });
-  const charts = await page.evaluate(() => {
-    const info = (id) => {
-      const canvas = document.getElementById(id);
-      const chart = window.Chart.getChart(canvas);
-      if (!chart) return { exists: false };
-      const ctx = canvas.getContext('2d');
-      const img = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-      let painted = 0;
-      for (let i = 3; i < img.length; i += 4) if (img[i] !== 0) painted += 1;
-      const points = chart.data.datasets.reduce((n, d) => n + d.data.filter((v) => v > 0).length, 0);
-      return { exists: true, datasets: chart.data.datasets.length, points, painted, width: canvas.width };
-    };
-    return { live: info('live-chart'), hourly: info('hourly-chart') };
-  });
-  for (const [name, c] of Object.entries(charts)) {
-    if (!c.exists) problems.push(`${name} chart missing`);
-    else if (c.points < 1 || c.painted < 100 || c.width < 50) problems.push(`${name} chart not rendered: ${JSON.stringify(c)}`);
+  // Every view draws and fills from the fixture (newest date 2024-08-22).
+  await view(page, base, '#/overview?from=2024-08-21&to=2024-08-22');
+  const days = await tableRows(page, 'overview-table');
+  if (days.length !== 2 || days[1][1] !== '2,000') problems.push(`overview days: ${JSON.stringify(days)}`);
+  const overviewCharts = await charts(page);
+  for (const c of overviewCharts) {
+    if (!c.exists || c.painted < 100 || c.axes < 2 || !c.legend) problems.push(`overview chart ${c.id}: ${JSON.stringify(c)}`);
   }
-  if (charts.hourly.datasets !== 2) problems.push(`hourly chart should have 2 wikis, has ${charts.hourly.datasets}`);
+  report.overviewCharts = overviewCharts.length;
 
-  const batch = await page.evaluate(() => ({
-    total: document.getElementById('summary-total').textContent,
-    date: document.getElementById('batch-date').textContent,
-    risk: [...document.querySelectorAll('#risk-table tbody tr')].map((tr) => tr.textContent),
-    trending: document.querySelectorAll('#trending-table tbody tr').length,
-    contributors: document.querySelectorAll('#contributors-table tbody tr').length,
-    dq: document.querySelectorAll('#dq-table tbody tr').length,
-    gates: document.getElementById('dq-gates').textContent,
-    pipeline: document.querySelectorAll('#pipeline-table tbody tr').length,
-    dates: [...document.querySelectorAll('#date-select option')].map((o) => o.value),
-  }));
-  if (batch.total !== '2,000') problems.push(`summary total is ${batch.total}`);
-  if (batch.date !== '2024-08-22') problems.push(`batch date is ${batch.date}`);
-  if (batch.risk.length !== 3 || !batch.risk[0].includes('Vandal') || !batch.risk[0].includes('velocity')) {
-    problems.push(`risk table: ${JSON.stringify(batch.risk)}`);
+  await view(page, base, '#/risk?from=2024-08-22&to=2024-08-22');
+  const risk = await tableRows(page, 'risk-table');
+  if (risk.length !== 3 || !risk[0][1].includes('Vandal') || !risk[0].join(' ').includes('velocity')) problems.push(`risk table: ${JSON.stringify(risk)}`);
+  // State in the URL: a level filter chosen with the keyboard.
+  await page.focus('#f-level');
+  let before = await renders(page);
+  await page.selectOption('#f-level', 'HIGH');
+  await waitDrawn(page, before);
+  if (!page.url().includes('level=HIGH')) problems.push(`level not in the URL: ${page.url()}`);
+  if ((await tableRows(page, 'risk-table')).length !== 1) problems.push('level filter did not filter');
+  if (!(await page.evaluate(() => document.activeElement && document.activeElement.id === 'f-level'))) problems.push('focus lost after a filter change');
+  // A shared link shows the same view.
+  const shared = page.url();
+  const second = await openPage(browser, problems);
+  await second.goto(shared);
+  await waitDrawn(second, -1);
+  if ((await tableRows(second, 'risk-table')).length !== 1) problems.push('a shared link did not restore the view');
+  await second.context().close();
+
+  // The user page holds gold's evidence.
+  before = await renders(page);
+  await page.click('#risk-table a.user-link');
+  await waitDrawn(page, before);
+  const scores = await tableRows(page, 'user-scores');
+  if (!scores.length || !scores[scores.length - 1].join(' ').includes('HIGH')) problems.push(`user scores: ${JSON.stringify(scores)}`);
+  const userWikis = await tableRows(page, 'user-wikis-table');
+  if (userWikis.length !== 2) problems.push(`user wikis: ${JSON.stringify(userWikis)}`);
+
+  await view(page, base, '#/trending?date=2024-08-22');
+  const trending = await tableRows(page, 'trending-table');
+  if (trending.length !== 4 || trending[0][0] !== '1') problems.push(`trending: ${JSON.stringify(trending)}`);
+  before = await renders(page);
+  await page.click('#trending-table a.page-link');
+  await waitDrawn(page, before);
+  if ((await tableRows(page, 'page-trending')).length !== 1) problems.push('page view lacks its trending hour');
+
+  await view(page, base, '#/contributors?from=2024-08-22&to=2024-08-22&user_type=bot');
+  const bots = await tableRows(page, 'contributors-table');
+  if (bots.length !== 1 || !bots[0].join(' ').includes('BotX')) problems.push(`bot filter: ${JSON.stringify(bots)}`);
+  await view(page, base, '#/wikis?from=2024-08-21&to=2024-08-22&region=europe');
+  const wikis = await tableRows(page, 'wikis-table');
+  if (wikis.length !== 1 || wikis[0][0] !== 'de.wikipedia.org') problems.push(`wikis: ${JSON.stringify(wikis)}`);
+  await view(page, base, '#/quality');
+  const gates = await page.textContent('#dq-gates');
+  if (!gates.includes('gold gate FAILED')) problems.push(`gates: ${gates}`);
+  if ((await tableRows(page, 'cycles-table')).length !== 1) problems.push('cycle history is empty');
+
+  // Live: the numbers rise, a HIGH alert arrives, markup stays text.
+  await view(page, base, '#/live');
+  await page.waitForFunction(() => Number((document.getElementById('live-minute-total')?.textContent || '').replace(/,/g, '')) > 0,
+    null, { timeout: 15000 }).catch(() => problems.push('live tiles stayed at zero'));
+  await page.waitForFunction(() => (document.getElementById('live-alerts')?.textContent || '').includes('HIGH'), null, { timeout: 15000 })
+    .catch(() => problems.push('no HIGH alert on the live view'));
+  const injected = await page.evaluate(() => document.querySelectorAll('#main img').length);
+  const shownAsText = await page.evaluate(() => document.getElementById('live-trending').textContent.includes('<img'));
+  if (injected !== 0 || !shownAsText) problems.push(`server text handling: ${injected} img, shown as text ${shownAsText}`);
+  const liveChart = (await charts(page)).find((c) => c.id === 'live-chart');
+  if (!liveChart || liveChart.points < 1) problems.push(`live chart: ${JSON.stringify(liveChart)}`);
+
+  // Keyboard: the skip link, every nav link and the theme toggle are tab
+  // stops that show focus; Enter on a nav link opens its view.
+  await view(page, base, '#/overview?from=2024-08-21&to=2024-08-22');
+  const stops = await tabStops(page, 16);
+  if (!stops.length || stops[0].text !== 'Skip to content') problems.push(`first tab stop: ${JSON.stringify(stops[0])}`);
+  const navStops = stops.filter((s) => s.tag === 'A').map((s) => s.text);
+  for (const name of ['Overview', 'Wikis', 'Risk', 'Trending', 'Contributors', 'Live']) {
+    if (!navStops.includes(name)) problems.push(`nav link ${name} is not a tab stop`);
   }
-  if (batch.trending !== 4) problems.push(`trending rows: ${batch.trending}`);
-  if (batch.contributors !== 3) problems.push(`contributor rows: ${batch.contributors}`);
-  if (batch.dq !== 3 || !batch.gates.includes('gold gate FAILED')) problems.push(`dq: ${batch.dq} ${batch.gates}`);
-  if (batch.pipeline !== 2) problems.push(`pipeline rows: ${batch.pipeline}`);
-  if (batch.dates.join(',') !== '2024-08-22,2024-08-21') problems.push(`dates: ${batch.dates}`);
+  if (stops.some((s) => !s.outline)) problems.push(`a tab stop shows no focus outline: ${JSON.stringify(stops.find((s) => !s.outline))}`);
+  await page.focus('nav a[data-page="wikis"]');
+  before = await renders(page);
+  await page.keyboard.press('Enter');
+  await waitDrawn(page, before);
+  if (!page.url().includes('#/wikis')) problems.push('Enter on the Wikis link did not open it');
+  report.tabStops = stops.length;
 
-  // Choosing another date reloads the batch panels.
-  await page.selectOption('#date-select', '2024-08-21');
-  await page.waitForFunction(() => document.getElementById('summary-total').textContent === '1,000', null, { timeout: 10000 })
-    .catch(() => problems.push('date change did not reload the summary'));
-
-  // Text from the server is never interpreted as HTML.
-  const injected = await page.evaluate(() => document.querySelectorAll('#live-trending img, #risk-table img').length);
-  if (injected !== 0) problems.push('server text was rendered as HTML');
-  console.log(JSON.stringify({ live, charts, batch }));
+  // Accessibility in both themes, and a phone's width.
+  report.axe = {};
+  for (const theme of ['light', 'dark']) {
+    if (theme === 'dark') await page.click('#theme-toggle');
+    for (const p of PAGES) {
+      await view(page, base, `#/${p}`);
+      report.axe[`${theme}/${p}`] = (await axe(page, `${theme} ${p}`, problems)).serious;
+    }
+  }
+  const phone = await openPage(browser, problems, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  for (const p of PAGES) {
+    await view(phone, base, `#/${p}`);
+    if (!(await fitsWidth(phone))) problems.push(`${p} is wider than a phone`);
+  }
+  await phone.context().close();
+  console.log(JSON.stringify(report));
 } catch (err) {
-  problems.push(`exception: ${err.message}`);
+  problems.push(`exception: ${err.stack || err.message}`);
 } finally {
   await browser.close();
 }
 if (problems.length) {
-  console.error(problems.join('\n'));
+  console.error([...new Set(problems)].join('\n'));
   process.exit(1);
 }
 console.log('dashboard ok');

@@ -2,6 +2,8 @@
 // ops rows built from JSON objects with the pipeline's real table schemas.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -19,7 +21,19 @@ inline void AppendJsonRow(format::RecordBatch& b, const nlohmann::json& row) {
     format::Column& col = b.column(c);
     auto it = row.find(f.name);
     if (it == row.end() || it->is_null()) {
-      col.AppendNull();
+      // The pipeline never writes null into a required column: a fixture
+      // row that leaves one out gets that type's zero.
+      if (!f.required) {
+        col.AppendNull();
+        continue;
+      }
+      switch (f.type) {
+        case format::TypeId::kBoolean: col.AppendBool(false); break;
+        case format::TypeId::kInt32: col.AppendInt32(0); break;
+        case format::TypeId::kInt64: case format::TypeId::kTimestampTz: col.AppendInt64(0); break;
+        case format::TypeId::kDouble: col.AppendDouble(0); break;
+        case format::TypeId::kString: case format::TypeId::kBinary: col.AppendString(""); break;
+      }
       continue;
     }
     switch (f.type) {
@@ -116,6 +130,50 @@ inline void FillFixtureStore(InMemoryAnalyticsStore& store) {
                     {"rows_out", 10}, {"run_date", "2024-08-22"}},
                    {{"run_id", "p2"}, {"cycle_id", "c1"}, {"stage", "gold"}, {"attempt", 1}, {"status", "FAILED"},
                     {"started_at", "2024-08-22T10:00:02Z"}, {"error", "gate failed"}, {"run_date", "2024-08-22"}}}));
+}
+
+// More days and the tables the drill-downs read: risk_scores of 2024-08-21,
+// silver events of Vandal and Busy on both days (Vandal edits en and de,
+// Busy only en), and two DLQ events.
+inline void FillDrillDownFixture(InMemoryAnalyticsStore& store) {
+  using nlohmann::json;
+  auto add = [&](const std::string& table, const format::SchemaPtr& schema, const json& rows) {
+    format::RecordBatch b(schema);
+    for (const auto& r : rows) AppendJsonRow(b, r);
+    Status st = store.Append(table, b);
+    if (!st.ok()) throw std::runtime_error(st.ToString());
+  };
+  add(warehouse::RiskScoresTable().full_name(), warehouse::RiskScoresTable().schema,
+      json::array({{{"stat_date", "2024-08-21"}, {"entity_id", "Vandal"}, {"entity_type", "user"}, {"total_edits", 12},
+                    {"peak_hour_edits", 12}, {"risk_score", 10}, {"risk_level", "LOW"}, {"velocity_points", 10},
+                    {"alert_triggered", false}, {"user_type", "registered"},
+                    {"evidence", R"({"factors":["velocity"],"peak_hour_edits":12})"}},
+                   {{"stat_date", "2024-08-21"}, {"entity_id", "203.0.113.9"}, {"entity_type", "user"}, {"total_edits", 30},
+                    {"peak_hour_edits", 30}, {"risk_score", 45}, {"risk_level", "MEDIUM"}, {"user_type", "ip"},
+                    {"alert_triggered", false}, {"evidence", R"({"factors":["velocity","anonymous"]})"}}}));
+  json silver = json::array();
+  int n = 0;
+  auto event = [&](const std::string& date, int hour, const std::string& user, const std::string& domain,
+                   const std::string& title, int delta) {
+    const std::string ts = fmt::format("{}T{:02d}:{:02d}:00Z", date, hour, n % 60);
+    silver.push_back({{"event_id", "s-" + std::to_string(++n)}, {"event_type", "edit"}, {"domain", domain},
+                      {"region", domain == "en.wikipedia.org" ? "americas" : "europe"}, {"title", title},
+                      {"user_normalized", user}, {"user_type", "registered"}, {"is_bot", false},
+                      {"is_anonymous", false}, {"length_delta", delta}, {"is_large_deletion", delta < -5000},
+                      {"event_timestamp", ts}, {"event_date", date}, {"event_hour", hour}});
+  };
+  for (int i = 0; i < 6; ++i) event("2024-08-22", 10, "Vandal", "en.wikipedia.org", "Page_10_1", -6000);
+  for (int i = 0; i < 3; ++i) event("2024-08-22", 9, "Vandal", "de.wikipedia.org", "Seite", 100);
+  for (int i = 0; i < 4; ++i) event("2024-08-21", 8, "Vandal", "en.wikipedia.org", "Page_10_1", 50);
+  for (int i = 0; i < 5; ++i) event("2024-08-22", 10, "Busy", "en.wikipedia.org", "Other", 10);
+  add(warehouse::SilverTable().full_name(), warehouse::SilverTable().schema, silver);
+  add("bronze.dlq_events", warehouse::bronze::DlqEventsSchema(),
+      json::array({{{"dlq_id", "d1"}, {"received_at", "2024-08-22T10:00:00Z"}, {"received_date", "2024-08-22"},
+                    {"source", "replay"}, {"error_code", "invalid_json"}, {"error_message", "not JSON"},
+                    {"payload", "{"}, {"payload_bytes", 1}, {"payload_truncated", false}},
+                   {{"dlq_id", "d2"}, {"received_at", "2024-08-22T10:01:00Z"}, {"received_date", "2024-08-22"},
+                    {"source", "replay"}, {"error_code", "too_large"}, {"error_message", "big"},
+                    {"payload", "x"}, {"payload_bytes", 2000000}, {"payload_truncated", true}}}));
 }
 
 // Accepted bronze rows for the live aggregator.
