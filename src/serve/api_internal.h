@@ -298,7 +298,7 @@ json OpenApiDocument(const std::vector<RouteDef>& routes);
 // An AlertSink alert as an ops.alerts row (api_alerts.cc).
 json AlertJson(const Alert& alert);
 
-// Region of a wiki by its domain (TABLES.md's domain table).
+// Region of a wiki by its domain (docs/tables.md's domain table).
 std::string_view RegionOfDomain(std::string_view domain);
 
 }  // namespace ws::serve::api

@@ -70,7 +70,7 @@ json RowSchema(const std::string& table) {
     }
   }
   json s = ObjectSchema(props, required);
-  s["description"] = "A row of " + table + " (TABLES.md).";
+  s["description"] = "A row of " + table + " (docs/tables.md).";
   return s;
 }
 
@@ -107,7 +107,7 @@ ParamDoc DomainParamDoc() {
 ParamDoc RegionParamDoc() {
   return {"region",
           {{"type", "string"}, {"enum", {"asia_pacific", "europe", "americas", "middle_east", "other"}}},
-          "Wikis of one region (TABLES.md's domain table).", false, "europe"};
+          "Wikis of one region (docs/tables.md's domain table).", false, "europe"};
 }
 ParamDoc UserTypeParamDoc() {
   return {"user_type", {{"type", "string"}, {"pattern", "^(bot|registered|ip|temporary|unknown|human|anonymous)(,(bot|registered|ip|temporary|unknown|human|anonymous))*$"}},

@@ -62,7 +62,7 @@ json OverviewDay(const std::string& date) {
   return day;
 }
 
-// The four parts of platform_health_score (TABLES.md), from the day's summary.
+// The four parts of platform_health_score (docs/tables.md), from the day's summary.
 void HealthComponents(const RowView& v, size_t r, json* day) {
   const double high = v.Num("high_risk_user_count", r).value_or(0);
   const double medium = v.Num("medium_risk_user_count", r).value_or(0);

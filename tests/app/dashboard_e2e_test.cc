@@ -1,6 +1,7 @@
 // The dashboard and API over the real binary: a warehouse filled by one
-// replay, then `wikistream run` with a paced replay and the HTTP server on a
-// free port, checked in headless Chromium and over HTTP.
+// replay of three days, then `wikistream run` with a paced replay of a
+// fourth day and the HTTP server on a free port, checked in headless
+// Chromium (tests/interop/dashboard_replay_check.mjs) and over HTTP.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -9,12 +10,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <thread>
 
 #include "testing/test_util.h"
+#include "wikistream/common/time.h"
 
 namespace ws::app {
 namespace {
@@ -57,19 +60,64 @@ int WaitForPort(const std::string& log) {
   return -1;
 }
 
-TEST(DashboardEndToEndTest, LiveAndBatchPanelsOverARealRun) {
+// Moves every event of generator output by `seconds` (its `timestamp` and
+// `meta.dt`; broken lines stay broken), so that several runs of the
+// generator (which always starts at 2026-01-01T00:00Z) make several days.
+std::string ShiftEvents(const std::string& ndjson, int64_t seconds) {
+  std::string out;
+  out.reserve(ndjson.size());
+  size_t pos = 0;
+  while (pos < ndjson.size()) {
+    size_t end = ndjson.find('\n', pos);
+    if (end == std::string::npos) end = ndjson.size();
+    std::string line = ndjson.substr(pos, end - pos);
+    const std::string ts_key = "\"timestamp\":";
+    if (size_t at = line.find(ts_key); at != std::string::npos) {
+      const size_t from = at + ts_key.size();
+      size_t to = from;
+      while (to < line.size() && std::isdigit(static_cast<unsigned char>(line[to]))) ++to;
+      if (to > from) line.replace(from, to - from, std::to_string(std::stoll(line.substr(from, to - from)) + seconds));
+    }
+    const std::string dt_key = "\"dt\":\"";
+    if (size_t at = line.find(dt_key); at != std::string::npos) {
+      const size_t from = at + dt_key.size();
+      const size_t to = line.find('"', from);
+      auto micros = to == std::string::npos ? std::nullopt : ParseIso8601Micros(line.substr(from, to - from));
+      if (micros) line.replace(from, to - from, FormatIso8601Millis(*micros + seconds * kMicrosPerSecond));
+    }
+    out += line;
+    out += '\n';
+    pos = end + 1;
+  }
+  return out;
+}
+
+// `generate count --seed seed`, moved by `seconds`, appended to `path`.
+void Generate(int count, int seed, int64_t seconds, const std::string& path) {
+  std::string out;
+  ASSERT_EQ(RunCommand(WikistreamBinary().string() + " generate " + std::to_string(count) + " --seed " +
+                           std::to_string(seed) + " 2>/dev/null",
+                       &out),
+            0);
+  std::ofstream(path, std::ios::app) << ShiftEvents(out, seconds);
+}
+
+TEST(DashboardEndToEndTest, EveryViewOverARealRunOfSeveralDays) {
   TempDir dir;
   std::string wh = dir.str() + "/wh";
   std::string history = dir.str() + "/history.ndjson", live = dir.str() + "/live.ndjson";
   std::string out;
-  // Enough events for heavy users to reach HIGH (the generator's burst users).
-  ASSERT_EQ(RunCommand("{ " + WikistreamBinary().string() + " generate 30000 --seed 5 > " + history + "; }", &out), 0);
-  ASSERT_EQ(RunCommand("{ " + WikistreamBinary().string() + " generate 40000 --seed 6 > " + live + "; }", &out), 0);
+  // Three days (2026-01-01..03, at 00:00, 05:00 and 10:00 UTC) and a fourth
+  // for the paced run, each with enough events for the generator's heavy
+  // users to reach HIGH.
+  constexpr int64_t kDay = 86400, kHour = 3600;
+  for (int k = 0; k < 3; ++k) Generate(30000, 5 + k, k * kDay + k * 5 * kHour, history);
+  Generate(40000, 9, 3 * kDay + 12 * kHour, live);
   ASSERT_EQ(RunCommand(WikistreamBinary().string() + " run --once --source replay:" + history + " --warehouse " + wh),
             0);
 
   std::string log = dir.str() + "/run.log";
-  pid_t pid = Start({"run", "--source", "replay:" + live, "--speed", "20", "--warehouse", wh, "--http",
+  pid_t pid = Start({"run", "--source", "replay:" + live, "--speed", "10", "--warehouse", wh, "--http",
                      "127.0.0.1:0", "--batch-interval", "3", "--admin-token", "s3cret"},
                     log);
   int port = WaitForPort(log);
@@ -119,11 +167,14 @@ TEST(DashboardEndToEndTest, LiveAndBatchPanelsOverARealRun) {
     EXPECT_NE(metrics->body.find("\n" + name), std::string::npos) << name << " is not exported";
   }
 
-  std::string screenshot = (BuildDir() / "dashboard-e2e.png").string();
-  int rc = RunCommand("node " + (SourceDir() / "tests/interop/dashboard_replay_check.mjs").string() + " http://127.0.0.1:" +
-                          std::to_string(port) + "/ " + screenshot,
+  // Screenshots of every view land in the build folder.
+  const std::string screens = (BuildDir() / "dashboard-screens").string();
+  int rc = RunCommand("timeout 400 node " + (SourceDir() / "tests/interop/dashboard_replay_check.mjs").string() +
+                          " http://127.0.0.1:" + std::to_string(port) + " " + screens + " 2026-01-01 2026-01-03",
                       &out);
   EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("dashboard over a real run ok"), std::string::npos) << out;
+  EXPECT_TRUE(std::filesystem::exists(screens + "/overview.png"));
 
   kill(pid, SIGTERM);
   int status = 0;

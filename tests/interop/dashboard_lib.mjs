@@ -134,6 +134,13 @@ export function parseCsv(text) {
   return rows;
 }
 
+// JSON text with object keys sorted (the order of keys carries no meaning).
+function canonical(v) {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
 // The CSV rows equal the JSON rows, column by column.
 export function csvEqualsJson(csv, rows) {
   const [header, ...body] = parseCsv(csv);
@@ -143,7 +150,7 @@ export function csvEqualsJson(csv, rows) {
       const v = rows[i][header[c]];
       const cell = body[i][c];
       if (v === undefined) return `JSON row ${i} lacks column ${header[c]}`;
-      const same = v === null ? cell === '' : typeof v === 'object' ? JSON.stringify(JSON.parse(cell)) === JSON.stringify(v)
+      const same = v === null ? cell === '' : typeof v === 'object' ? canonical(JSON.parse(cell)) === canonical(v)
         : typeof v === 'number' ? Number(cell) === v : String(v) === cell;
       if (!same) return `row ${i} column ${header[c]}: CSV ${cell} vs JSON ${JSON.stringify(v)}`;
     }
