@@ -35,11 +35,14 @@ try {
   await page.waitForFunction(() => Number((document.getElementById('live-today-total')?.textContent || '').replace(/[^0-9.]/g, '')) > 0,
     null, { timeout: 20000 })
     .catch(() => problems.push('live total stayed at zero'));
+  // Wait for a rise rather than sampling after a fixed pause: on a loaded
+  // machine the page may take seconds to poll again.
   const first = num(await page.textContent('#live-today-total'));
-  await page.waitForTimeout(2500);
+  await page.waitForFunction((start) => Number((document.getElementById('live-today-total')?.textContent || '').replace(/[^0-9.]/g, '')) > start,
+    first, { timeout: 20000 }).catch(() => {});
   const second = num(await page.textContent('#live-today-total'));
   if (!(second > first)) problems.push(`live total did not rise while the replay ran: ${first} -> ${second}`);
-  await page.waitForFunction(() => (document.getElementById('live-alerts')?.textContent || '').includes('HIGH'), null, { timeout: 30000 })
+  await page.waitForFunction(() => (document.getElementById('live-alerts')?.textContent || '').includes('HIGH'), null, { timeout: 60000 })
     .catch(() => problems.push('no HIGH alert in the live alert feed'));
   report.live = { first, second };
 
