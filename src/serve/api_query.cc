@@ -4,7 +4,8 @@
 #include "api_internal.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
-#include "wikistream/model/domains.h"
+#include "wikistream/model/region.h"
+#include "wikistream/model/risk_level.h"
 
 namespace ws::serve {
 
@@ -120,9 +121,7 @@ std::optional<std::string> Params::Domain() {
 std::optional<std::string> Params::Region() {
   auto v = Raw("region");
   if (!v) return v;
-  for (std::string_view r : model::kRegions) {
-    if (*v == r) return v;
-  }
+  if (model::ParseRegion(*v)) return v;
   Fail("region must be one of asia_pacific, europe, americas, middle_east, other");
   return std::nullopt;
 }
@@ -158,7 +157,7 @@ std::optional<std::string> Params::Level(const char* name) {
   if (!v) return v;
   std::string up = *v;
   std::transform(up.begin(), up.end(), up.begin(), [](unsigned char c) { return std::toupper(c); });
-  if (up != "LOW" && up != "MEDIUM" && up != "HIGH") {
+  if (!model::ParseRiskLevel(up)) {
     Fail(fmt::format("{} must be LOW, MEDIUM or HIGH", name));
     return std::nullopt;
   }
@@ -456,7 +455,7 @@ json PageOfList(std::vector<json> list, const Paging& page) {
               {"next_offset", end < total ? json(end) : json(nullptr)}};
 }
 
-std::string_view RegionOfDomain(std::string_view domain) { return model::RegionOf(domain).region; }
+std::string_view RegionOfDomain(std::string_view domain) { return model::Name(model::RegionOf(domain).region); }
 
 }  // namespace api
 }  // namespace ws::serve

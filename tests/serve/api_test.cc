@@ -298,11 +298,10 @@ TEST_F(ApiTest, UserPageHoldsTheEvidence) {
   a.alert_id = "live-9";
   a.raised_at_us = *ParseIso8601Micros("2024-08-22T10:06:00Z");
   a.alert_date = "2024-08-22";
-  a.kind = "risk";
-  a.severity = "HIGH";
+  a.kind = model::AlertKind::kRisk;
+  a.severity = model::AlertSeverity::kHigh;
   a.entity = "Vandal";
   a.details = "{}";
-  a.dedup_key = "k";
   ASSERT_TRUE(sink_.Raise(a));
   json j = GetJson("/api/risk/user?user=Vandal&from=2024-08-21&to=2024-08-22");
   ASSERT_EQ(j["scores"].size(), 2u);
