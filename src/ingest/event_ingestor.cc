@@ -7,6 +7,7 @@
 #include <limits>
 #include <optional>
 
+#include "wikistream/common/hash.h"
 #include "wikistream/common/time.h"
 #include "wikistream/model/event_type.h"
 #include "wikistream/warehouse/bronze_schema.h"
@@ -27,19 +28,10 @@ using simdjson::dom::element_type;
 
 // ---- deterministic DLQ ids ----
 
-inline uint64_t Mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
 // Two independent 64-bit lanes over 8-byte words: a payload of hundreds of
 // MB (too_large) still hashes at memory speed.
 struct Hash128 {
-  uint64_t a = 0x9e3779b97f4a7c15ULL, b = 0x243f6a8885a308d3ULL;
+  uint64_t a = kGoldenGamma, b = 0x243f6a8885a308d3ULL;
   void Add(std::string_view s) {
     AddWord(s.size());
     size_t i = 0;
@@ -176,8 +168,8 @@ std::string DlqIdFor(std::string_view source_name, std::string_view position, st
   h.Add(source_name);
   h.Add(position);
   h.Add(payload);
-  uint64_t hi = Mix(h.a ^ Mix(h.b));
-  uint64_t lo = Mix(h.b + 0x9e3779b97f4a7c15ULL * Mix(h.a));
+  uint64_t hi = Mix64(h.a ^ Mix64(h.b));
+  uint64_t lo = Mix64(h.b + kGoldenGamma * Mix64(h.a));
   hi = (hi & ~uint64_t{0xF000}) | 0x8000;                         // version 8 (custom)
   lo = (lo & ~(uint64_t{0xC} << 60)) | (uint64_t{0x8} << 60);     // RFC variant
   static constexpr char kHex[] = "0123456789abcdef";

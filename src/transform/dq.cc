@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "wikistream/common/flat_hash_set.h"
+#include "wikistream/common/hash.h"
 
 #include "wikistream/common/time.h"
 #include "wikistream/model/event_type.h"

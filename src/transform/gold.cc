@@ -9,6 +9,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "wikistream/common/hash.h"
 #include "wikistream/common/time.h"
 #include "wikistream/model/event_type.h"
 #include "wikistream/model/region.h"
@@ -33,95 +34,13 @@ using warehouse::TrendingPagesTable;
 
 namespace {
 
-uint64_t Mix(uint64_t x) {  // splitmix64 finalizer
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
-
-// Open-addressing tables keyed by 64-bit composites of dense ids: one probe
-// sequence per row instead of a node allocation, which is what keeps gold
-// over ~1M rows well under a second. Key UINT64_MAX is reserved.
-class FlatMap64 {
- public:
-  FlatMap64() { Rehash(1024); }
-  // The value for key, inserting `value` if absent; second = inserted.
-  std::pair<int32_t, bool> FindOrInsert(uint64_t key, int32_t value) {
-    size_t i = Mix(key) & mask_;
-    while (keys_[i] != kEmpty) {
-      if (keys_[i] == key) return {values_[i], false};
-      i = (i + 1) & mask_;
-    }
-    keys_[i] = key;
-    values_[i] = value;
-    if (++size_ * 10 > keys_.size() * 7) Rehash(keys_.size() * 2);
-    return {value, true};
-  }
-
- private:
-  static constexpr uint64_t kEmpty = UINT64_MAX;
-  void Rehash(size_t capacity) {
-    std::vector<uint64_t> old_keys(capacity, kEmpty);
-    std::vector<int32_t> old_values(capacity);
-    old_keys.swap(keys_);
-    old_values.swap(values_);
-    mask_ = capacity - 1;
-    for (size_t j = 0; j < old_keys.size(); ++j) {
-      if (old_keys[j] == kEmpty) continue;
-      size_t i = Mix(old_keys[j]) & mask_;
-      while (keys_[i] != kEmpty) i = (i + 1) & mask_;
-      keys_[i] = old_keys[j];
-      values_[i] = old_values[j];
-    }
-  }
-  std::vector<uint64_t> keys_;
-  std::vector<int32_t> values_;
-  size_t mask_ = 0, size_ = 0;
-};
-
-// The distinct-pair sets are gold's largest structures (one entry per
-// distinct (group, user) or (group, title) pair of a day): keys only.
-class FlatSet64 {
- public:
-  FlatSet64() { Rehash(1024); }
-  bool Insert(uint64_t key) {
-    size_t i = Mix(key) & mask_;
-    while (keys_[i] != kEmpty) {
-      if (keys_[i] == key) return false;
-      i = (i + 1) & mask_;
-    }
-    keys_[i] = key;
-    if (++size_ * 10 > keys_.size() * 7) Rehash(keys_.size() * 2);
-    return true;
-  }
-
- private:
-  static constexpr uint64_t kEmpty = UINT64_MAX;
-  void Rehash(size_t capacity) {
-    std::vector<uint64_t> old(capacity, kEmpty);
-    old.swap(keys_);
-    mask_ = capacity - 1;
-    for (uint64_t k : old) {
-      if (k == kEmpty) continue;
-      size_t i = Mix(k) & mask_;
-      while (keys_[i] != kEmpty) i = (i + 1) & mask_;
-      keys_[i] = k;
-    }
-  }
-  std::vector<uint64_t> keys_;
-  size_t mask_ = 0, size_ = 0;
-};
-
 // Strings of the input are interned to dense ids once per row so that every
 // aggregation below works on integers. Each distinct string is copied once
 // into the interner's own blocks, so the silver rows can be freed after Add.
 class Interner {
  public:
   Interner() : table_(1024, -1), mask_(1023) {}
-  static uint64_t HashOf(std::string_view s) { return std::hash<std::string_view>{}(s); }
+  static uint64_t HashOf(std::string_view s) { return HashString(s); }
   int32_t Id(std::string_view s) { return Id(s, HashOf(s)); }
   // `h` must be HashOf(s): callers that already hashed s to pick a pass reuse it.
   int32_t Id(std::string_view s, uint64_t h) {
@@ -197,7 +116,7 @@ uint64_t Pair(uint64_t group, uint32_t value) { return (group << 32) | value; }
 // low bits of the same hashes, so the pass is taken from re-mixed bits:
 // otherwise one pass's strings would crowd a fraction of every table.
 int PassOf(uint64_t hash, int passes) {
-  return static_cast<int>((Mix(hash ^ 0x9e3779b97f4a7c15ULL) >> 32) % static_cast<uint64_t>(passes));
+  return static_cast<int>((Mix64(hash ^ kGoldenGamma) >> 32) % static_cast<uint64_t>(passes));
 }
 
 // The counters hourly_stats and daily_analytics_summary share. Every field
@@ -499,7 +418,7 @@ void GoldPass::Add(const RecordBatch& silver) {
     if (has_title) {
       title_name = c_title.GetString(r);
       title_hash = Interner::HashOf(title_name);
-      page_in = one_pass || PassOf(title_hash ^ Mix(domains_.Hash(domain)), passes_) == pass_;
+      page_in = one_pass || PassOf(title_hash ^ Mix64(domains_.Hash(domain)), passes_) == pass_;
     }
     if (!counters && !user_in && !page_in) continue;
 

@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "wikistream/common/flat_hash_set.h"
+#include "wikistream/common/hash.h"
 #include "wikistream/model/region.h"
 #include "wikistream/model/user.h"
 #include "wikistream/transform/rules.h"

@@ -40,7 +40,7 @@
 
 #include "wikistream/alerts/alert_sink.h"
 #include "wikistream/batch/stage_runner.h"
-#include "wikistream/common/id_key_set.h"
+#include "wikistream/common/hash.h"
 #include "wikistream/model/stage.h"
 #include "wikistream/warehouse/warehouse.h"
 

@@ -22,7 +22,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "wikistream/common/id_key_set.h"
+#include "wikistream/common/hash.h"
 #include "wikistream/common/result.h"
 #include "wikistream/common/status.h"
 

@@ -1,4 +1,4 @@
-#include "wikistream/common/id_key_set.h"
+#include "wikistream/common/hash.h"
 
 #include <utility>
 
@@ -29,15 +29,6 @@ bool ParseUuid(std::string_view s, IdKey* key) {
   return true;
 }
 
-uint64_t Mix(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdULL;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ULL;
-  x ^= x >> 33;
-  return x;
-}
-
 // Two independent 64-bit FNV-1a streams, finalised: collisions among the
 // non-UUID ids of one hour are practically impossible.
 IdKey HashKey(std::string_view s) {
@@ -48,10 +39,10 @@ IdKey HashKey(std::string_view s) {
   }
   // Set a bit a UUID v4 never has in this position so hashed and parsed keys
   // cannot collide with each other.
-  return IdKey{Mix(a) | (1ULL << 63), Mix(b ^ s.size())};
+  return IdKey{Mix64(a) | (1ULL << 63), Mix64(b ^ s.size())};
 }
 
-size_t Slot(const IdKey& k, size_t mask) { return static_cast<size_t>(Mix(k.hi ^ (k.lo * 0x9e3779b97f4a7c15ULL))) & mask; }
+size_t Slot(const IdKey& k, size_t mask) { return static_cast<size_t>(Mix64(k.hi ^ (k.lo * kGoldenGamma))) & mask; }
 
 }  // namespace
 
