@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "wikistream/common/coding.h"
 #include "wikistream/format/avro.h"
 
 namespace ws::format {
@@ -15,14 +16,7 @@ constexpr char kMagic[4] = {'O', 'b', 'j', 1};
 // Nesting limit for schemas and values, so hostile input cannot exhaust the stack.
 constexpr int kMaxDepth = 64;
 
-void PutVarLong(int64_t v, std::string* out) {
-  uint64_t z = (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);  // zig-zag
-  while (z >= 0x80) {
-    out->push_back(static_cast<char>((z & 0x7f) | 0x80));
-    z >>= 7;
-  }
-  out->push_back(static_cast<char>(z));
-}
+void PutVarLong(int64_t v, std::string* out) { PutVarint64(out, ZigZagEncode64(v)); }
 
 void PutBytes(std::string_view b, std::string* out) {
   PutVarLong(static_cast<int64_t>(b.size()), out);
@@ -30,17 +24,9 @@ void PutBytes(std::string_view b, std::string* out) {
 }
 
 Status GetVarLong(std::string_view data, size_t* pos, int64_t* v) {
-  uint64_t z = 0;
-  int shift = 0;
-  while (true) {
-    if (*pos >= data.size()) return Status::Corruption("avro: truncated varint");
-    uint8_t b = static_cast<uint8_t>(data[(*pos)++]);
-    if (shift >= 64 || (shift == 63 && (b & 0x7e))) return Status::Corruption("avro: varint too long");
-    z |= static_cast<uint64_t>(b & 0x7f) << shift;
-    if (!(b & 0x80)) break;
-    shift += 7;
-  }
-  *v = static_cast<int64_t>(z >> 1) ^ -static_cast<int64_t>(z & 1);
+  uint64_t z;
+  if (!GetVarint64(data, pos, &z)) return Status::Corruption("avro: truncated varint or one over 64 bits");
+  *v = ZigZagDecode64(z);
   return Status::OK();
 }
 

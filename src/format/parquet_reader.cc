@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "thrift_parquet.h"
+#include "wikistream/common/coding.h"
 
 namespace ws::format {
 
@@ -55,16 +56,10 @@ class RleDecoder {
  private:
   uint64_t mask() const { return bw_ >= 32 ? 0xFFFFFFFFull : ((1ull << bw_) - 1); }
   bool Varint(uint64_t* out) {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
-      uint8_t b = *p_++;
-      v |= static_cast<uint64_t>(b & 0x7F) << shift;
-      if (!(b & 0x80)) {
-        *out = v;
-        return true;
-      }
-    }
-    return false;
+    const uint8_t* next = GetVarint64Ptr(p_, end_, out);
+    if (!next) return false;
+    p_ = next;
+    return true;
   }
   bool NextRun() {
     uint64_t header;
@@ -183,16 +178,10 @@ class DeltaBinaryPackedDecoder {
 
  private:
   bool Uleb(uint64_t* out) {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64 && p_ < end_; shift += 7) {
-      uint8_t b = *p_++;
-      v |= static_cast<uint64_t>(b & 0x7F) << shift;
-      if (!(b & 0x80)) {
-        *out = v;
-        return true;
-      }
-    }
-    return false;
+    const uint8_t* next = GetVarint64Ptr(p_, end_, out);
+    if (!next) return false;
+    p_ = next;
+    return true;
   }
   const uint8_t* p_;
   const uint8_t* end_;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "thrift_parquet.h"
+#include "wikistream/common/coding.h"
 
 namespace ws::format {
 
@@ -25,14 +26,6 @@ constexpr size_t kSliceRows = 4096;
 // Parquet chunk statistics of strings longer than this are truncated (and
 // marked inexact), so a 1 MiB payload never ends up in the footer.
 constexpr size_t kMaxStatBytes = 64;
-
-void PutVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
 
 template <typename T>
 void AppendLE(T v, std::string* out) {
@@ -54,7 +47,7 @@ void RleEncode(const T* v, size_t n, int bw, std::string* out) {
   auto flush_bitpacked = [&] {
     if (bp_count == 0) return;
     size_t groups = bp_count / 8;
-    PutVarint((groups << 1) | 1, out);
+    PutVarint64(out, (groups << 1) | 1);
     uint64_t acc = 0;
     int bits = 0;
     for (size_t k = 0; k < bp_count; ++k) {
@@ -75,7 +68,7 @@ void RleEncode(const T* v, size_t n, int bw, std::string* out) {
     while (j < n && v[j] == x) ++j;
     if (j - i >= 8) {
       flush_bitpacked();
-      PutVarint(static_cast<uint64_t>(j - i) << 1, out);
+      PutVarint64(out, static_cast<uint64_t>(j - i) << 1);
       for (int b = 0; b < value_bytes; ++b) out->push_back(static_cast<char>(static_cast<uint64_t>(x) >> (8 * b)));
       i = j;
     } else {

@@ -17,13 +17,7 @@ void CompactWriter::StructEnd() {
   last_id_.pop_back();
 }
 
-void CompactWriter::Varint(uint64_t v) {
-  while (v >= 0x80) {
-    out_->push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out_->push_back(static_cast<char>(v));
-}
+void CompactWriter::Varint(uint64_t v) { PutVarint64(out_, v); }
 
 void CompactWriter::FieldHeader(int16_t id, CType type) {
   int16_t& last = last_id_.back();
@@ -32,24 +26,24 @@ void CompactWriter::FieldHeader(int16_t id, CType type) {
     out_->push_back(static_cast<char>((delta << 4) | type));
   } else {
     out_->push_back(static_cast<char>(type));
-    Varint(ZigZag32(id));
+    Varint(ZigZagEncode32(id));
   }
   last = id;
 }
 
 void CompactWriter::FieldI32(int16_t id, int32_t v) {
   FieldHeader(id, kI32);
-  Varint(ZigZag32(v));
+  Varint(ZigZagEncode32(v));
 }
 
 void CompactWriter::FieldI16(int16_t id, int16_t v) {
   FieldHeader(id, kI16);
-  Varint(ZigZag32(v));
+  Varint(ZigZagEncode32(v));
 }
 
 void CompactWriter::FieldI64(int16_t id, int64_t v) {
   FieldHeader(id, kI64);
-  Varint(ZigZag64(v));
+  Varint(ZigZagEncode64(v));
 }
 
 void CompactWriter::FieldBool(int16_t id, bool v) { FieldHeader(id, v ? kBoolTrue : kBoolFalse); }
@@ -88,17 +82,13 @@ void CompactReader::Fail(std::string message) {
 
 uint64_t CompactReader::Varint() {
   uint64_t v = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (p_ >= end_) {
-      Fail("truncated varint");
-      return 0;
-    }
-    uint8_t b = *p_++;
-    v |= static_cast<uint64_t>(b & 0x7F) << shift;
-    if ((b & 0x80) == 0) return v;
+  const uint8_t* next = GetVarint64Ptr(p_, end_, &v);
+  if (!next) {
+    Fail("truncated varint or one over 64 bits");
+    return 0;
   }
-  Fail("varint too long");
-  return 0;
+  p_ = next;
+  return v;
 }
 
 void CompactReader::StructBegin() {
@@ -130,7 +120,7 @@ bool CompactReader::NextField(int16_t* id, CType* type) {
     *id = static_cast<int16_t>(cur_last_ + delta);
   } else {
     uint64_t z = Varint();
-    *id = static_cast<int16_t>((z >> 1) ^ (~(z & 1) + 1));
+    *id = static_cast<int16_t>(ZigZagDecode64(z));
   }
   if (*type > kStruct) {
     Fail(fmt::format("unknown field type {}", static_cast<int>(*type)));
@@ -146,13 +136,11 @@ int32_t CompactReader::ReadI32() {
     Fail("i32 out of range");
     return 0;
   }
-  uint32_t u = static_cast<uint32_t>(z);
-  return static_cast<int32_t>((u >> 1) ^ (~(u & 1) + 1));
+  return ZigZagDecode32(static_cast<uint32_t>(z));
 }
 
 int64_t CompactReader::ReadI64() {
-  uint64_t z = Varint();
-  return static_cast<int64_t>((z >> 1) ^ (~(z & 1) + 1));
+  return ZigZagDecode64(Varint());
 }
 
 std::string_view CompactReader::ReadBinary() {

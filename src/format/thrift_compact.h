@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "wikistream/common/coding.h"
 #include "wikistream/common/status.h"
 
 namespace ws::format::thrift {
@@ -53,15 +54,13 @@ class CompactWriter {
   void FieldListBegin(int16_t id, CType elem_type, size_t size);
 
   // List elements.
-  void ElemI32(int32_t v) { Varint(ZigZag32(v)); }
+  void ElemI32(int32_t v) { Varint(ZigZagEncode32(v)); }
   void ElemBinary(std::string_view v);
   void ElemStructBegin() { StructBegin(); }
 
  private:
   void FieldHeader(int16_t id, CType type);
   void Varint(uint64_t v);
-  static uint64_t ZigZag32(int32_t v) { return static_cast<uint32_t>((v << 1) ^ (v >> 31)); }
-  static uint64_t ZigZag64(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 
   std::string* out_;
   std::vector<int16_t> last_id_;
