@@ -113,7 +113,7 @@ void BM_ParquetWriteBronze(benchmark::State& state) {
     auto stats = WriteParquetFile(DefaultFileSystem(), path, rows, options);
     benchmark::DoNotOptimize(stats.ok());
   }
-  (void)DefaultFileSystem()->Remove(path);
+  DefaultFileSystem()->RemoveLeftover(path);
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(rows.num_rows()));
 }
 BENCHMARK(BM_ParquetWriteBronze)->Arg(1)->Arg(-1)->Arg(-5)->Unit(benchmark::kMillisecond);

@@ -458,7 +458,7 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
   }
   auto discard_files = [&] {
     if (files && files->ok()) {
-      for (const DataFile& f : **files) (void)warehouse_->fs()->Remove(f.path);
+      for (const DataFile& f : **files) warehouse_->fs()->RemoveLeftover(f.path);
     }
   };
   if (!recorded.ok()) {

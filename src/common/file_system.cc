@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "wikistream/common/logging.h"
 #include "wikistream/common/uuid.h"
 
 namespace ws {
@@ -31,7 +32,11 @@ std::string ParentDir(const std::string& path) {
 class PosixWritableFile : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
-  ~PosixWritableFile() override { Close(); }
+  ~PosixWritableFile() override {
+    // Only a file abandoned on an error path is still open here; its writer
+    // already reports that error.
+    if (Status s = Close(); !s.ok()) log::Warn("fs", "closing abandoned {}: {}", path_, s.ToString());
+  }
 
   Status Append(std::string_view data) override {
     if (fd_ < 0) return Status::IOError("append to closed file " + path_);
@@ -277,7 +282,7 @@ Status FileSystem::WriteFileDurably(const std::string& path, std::string_view da
   if (s.ok()) s = closed;
   if (!s.ok()) {
     // A half-written file must not be mistaken for a complete one later.
-    (void)Remove(path);
+    RemoveLeftover(path);
     return s;
   }
   return SyncDir(ParentDir(path));
@@ -292,10 +297,15 @@ Status FileSystem::ReplaceFileAtomically(const std::string& path, std::string_vi
   if (s.ok()) s = closed;
   if (s.ok()) s = Rename(tmp, path);
   if (!s.ok()) {
-    (void)Remove(tmp);
+    RemoveLeftover(tmp);
     return s;
   }
   return SyncDir(ParentDir(path));
+}
+
+void FileSystem::RemoveLeftover(const std::string& path) {
+  Status s = Remove(path);
+  if (!s.ok() && !s.IsNotFound()) log::Warn("fs", "could not remove the leftover {}: {}", path, s.ToString());
 }
 
 FileSystem* DefaultFileSystem() {

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "wikistream/common/coding.h"
+#include "wikistream/common/logging.h"
 #include "wikistream/format/avro.h"
 
 namespace ws::format {
@@ -431,7 +432,11 @@ Result<std::unique_ptr<AvroFileWriter>> AvroFileWriter::Open(std::unique_ptr<Wri
 }
 
 AvroFileWriter::~AvroFileWriter() {
-  if (file_ && !closed_) file_->Close();
+  // Only a writer abandoned on an error path is still open here: the file is
+  // incomplete whatever Close says, and the caller reports its own error.
+  if (file_ && !closed_) {
+    if (Status s = file_->Close(); !s.ok()) log::Warn("avro", "closing an abandoned writer: {}", s.ToString());
+  }
 }
 
 Status AvroFileWriter::Append(const AvroValue& record) {

@@ -85,9 +85,11 @@ std::optional<Status> IngestLoop::CommitNow(bool force_position) {
     landed = Settle(writer_->FinishCommit(), started);
     if (!landed->ok()) return landed;  // its rows are back in the buffer: the next commit point retries
   }
-  // Nothing is in flight now, so starting cannot fail: whether this batch
-  // lands is known when it is finished.
-  (void)writer_->StartCommit(source_->ResumePosition());
+  // Nothing is in flight now, so starting only seals and starts writing:
+  // whether this batch lands is known when it is finished. Should starting
+  // fail anyway, it is settled as a failed commit.
+  Result<BronzeCommitInfo> start = writer_->StartCommit(source_->ResumePosition());
+  if (!start.ok()) return Settle(start, started);
   return landed;
 }
 

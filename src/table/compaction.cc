@@ -25,7 +25,7 @@ Result<DataFile> Table::WriteDataFile(const PartitionValues& partition, const Re
     return writer->Close();
   }();
   if (!written.ok()) {
-    (void)fs->Remove(path);
+    fs->RemoveLeftover(path);
     return written.status().WithContext("write data file");
   }
   DataFile f;
@@ -49,8 +49,8 @@ Result<CommitResult> Table::Compact(const PartitionValues& partition, int64_t ta
   std::vector<DataFile> outputs;
   auto cleanup = [&](std::unique_ptr<ParquetWriter>* writer, const std::string& open_path) {
     writer->reset();
-    for (const auto& f : outputs) (void)fs->Remove(f.path);
-    if (!open_path.empty()) (void)fs->Remove(open_path);
+    for (const auto& f : outputs) fs->RemoveLeftover(f.path);
+    if (!open_path.empty()) fs->RemoveLeftover(open_path);
   };
 
   // Row group by row group, so memory stays at one row group whatever the
@@ -125,7 +125,7 @@ Result<CommitResult> Table::Compact(const PartitionValues& partition, int64_t ta
     // Nothing references the new files (unless the outcome is unknown);
     // remove them now rather than leaving orphans.
     if (result.status().code() != Status::Code::kUnavailable) {
-      for (const auto& f : outputs) (void)fs->Remove(f.path);
+      for (const auto& f : outputs) fs->RemoveLeftover(f.path);
     }
     return result.status();
   }

@@ -165,7 +165,7 @@ Result<std::vector<DataFile>> Warehouse::WriteDataFiles(Table& table, const std:
     };
     Result<DataFileStats> stats = write();
     if (!stats.ok()) {
-      (void)fs_->Remove(path);
+      fs_->RemoveLeftover(path);
       return stats.status();
     }
     DataFile f;

@@ -78,6 +78,11 @@ class FileSystem {
   Status WriteFileDurably(const std::string& path, std::string_view data, bool no_clobber);
   // Writes to path + ".tmp-<uuid>", syncs, renames over `path`, syncs the dir.
   Status ReplaceFileAtomically(const std::string& path, std::string_view data);
+  // Removes a file an operation wrote but failed to complete, on that
+  // operation's error path. The caller returns its own, first error; a file
+  // that cannot be removed is logged, not returned: nothing references it, so
+  // it is an orphan that `maintain` removes later (absent is fine).
+  void RemoveLeftover(const std::string& path);
 };
 
 // The local POSIX file system. Returns a process-wide instance.

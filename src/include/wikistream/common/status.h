@@ -4,7 +4,9 @@
 // one-line human message (no trailing newline) suitable for printing to a
 // user as-is. Exceptions are reserved for bugs and start-up failures; every
 // expected failure (bad input, I/O error, commit conflict, unreachable peer)
-// travels as a Status or a Result<T>.
+// travels as a Status or a Result<T>. Both are [[nodiscard]] (and the build
+// makes dropping one an error): a caller handles the result, logs it, or says
+// in a comment why it may be ignored.
 #pragma once
 
 #include <string>
@@ -13,7 +15,7 @@
 
 namespace ws {
 
-class Status {
+class [[nodiscard]] Status {
  public:
   enum class Code {
     kOk = 0,
