@@ -278,7 +278,7 @@ Result<ManifestFile> WriteManifest(FileSystem* fs, const std::string& path, cons
     }
     AvroValue data_file = AvroValue::Record({
         AvroValue::Int(0),
-        AvroValue::String(f.path),
+        AvroValue::String(ToLocationUri(f.path)),
         AvroValue::String("PARQUET"),
         std::move(partition),
         AvroValue::Long(f.stats.record_count),
@@ -367,7 +367,7 @@ Result<ManifestEntries> ReadManifest(FileSystem* fs, const ManifestFile& info, c
     DataFile& f = e.file;
     const AvroValue* path = FieldOf(*df_schema, *df, "file_path");
     if (!path) return Status::Corruption("manifest entry without file_path in " + info.path);
-    f.path = path->bytes;
+    f.path = FromLocationUri(path->bytes);
     const AvroValue* content = FieldOf(*df_schema, *df, "content");
     if (content && content->integer != 0) continue;  // delete files: we never write them
     const AvroValue* part = FieldOf(*df_schema, *df, "partition");
@@ -434,7 +434,7 @@ Status WriteManifestList(FileSystem* fs, const std::string& path, int64_t snapsh
       }));
     }
     WS_RETURN_IF_ERROR(writer->Append(AvroValue::Record({
-        AvroValue::String(m.path),
+        AvroValue::String(ToLocationUri(m.path)),
         AvroValue::Long(m.length),
         AvroValue::Int(m.spec_id),
         AvroValue::Int(m.content),
@@ -465,7 +465,7 @@ Result<std::vector<ManifestFile>> ReadManifestList(FileSystem* fs, const std::st
     ManifestFile m;
     const AvroValue* p = FieldOf(s, rec, "manifest_path");
     if (!p) return Status::Corruption("manifest list entry without manifest_path: " + path);
-    m.path = p->bytes;
+    m.path = FromLocationUri(p->bytes);
     m.length = IntOr(FieldOf(s, rec, "manifest_length"), 0);
     m.spec_id = static_cast<int32_t>(IntOr(FieldOf(s, rec, "partition_spec_id"), 0));
     m.content = static_cast<int32_t>(IntOr(FieldOf(s, rec, "content"), 0));

@@ -53,7 +53,7 @@ std::string ParentDir(const std::string& path) {
   return pos == std::string::npos ? "." : path.substr(0, pos);
 }
 
-std::string Normal(const std::string& p) { return std::filesystem::path(p).lexically_normal().string(); }
+std::string Normal(const std::string& p) { return NormalizeLocation(p); }
 
 int64_t SummaryInt(const SnapshotInfo* s, const char* key) {
   if (!s) return 0;
@@ -495,9 +495,16 @@ Result<CommitResult> Table::Commit(const CommitRequest& req) {
       continue;
     }
     if (swap.ok() && hook) swap = hook("after-swap");
+    if (swap.code() == Status::Code::kUnavailable) {
+      // The backend could not settle the outcome (the catalog is unreachable,
+      // or the session that sent the swap may still apply it): reading now
+      // could miss a swap that lands later, so say so instead of guessing.
+      return Status::Unavailable(fmt::format("commit to {}.{} has an unknown outcome ({}); commit id {}", ns_, name_,
+                                             swap.message(), commit_id));
+    }
     if (!swap.ok()) {
-      // Outcome unknown: the swap may or may not have happened. The catalog
-      // decides; our attempt landed iff a snapshot carries its commit id.
+      // Outcome unknown but settled: the swap may or may not have happened.
+      // The catalog decides; our attempt landed iff a snapshot carries its commit id.
       auto resolved = LoadState(catalog_, ns_, name_);
       if (!resolved.ok()) {
         return Status::Unavailable(fmt::format("commit to {}.{} has an unknown outcome ({}); commit id {}", ns_, name_,

@@ -17,6 +17,20 @@
 
 namespace ws::table {
 
+// --- locations ---------------------------------------------------------------
+// Metadata, manifest lists, manifests and the catalog row hold locations as
+// URIs, as the Iceberg spec requires; the FileSystem and the in-memory state
+// use the FileSystem's paths. A local path "/d/x" is stored as "file:///d/x"
+// (the rest of the string literally: no percent-decoding, as Hadoop's Path,
+// PyIceberg and DuckDB read it); URIs of other stores (s3://b/k) are their
+// own paths. Bare paths written by older versions read as they are.
+
+bool HasUriScheme(const std::string& location);        // "s3://...", "file:/..."
+std::string ToLocationUri(const std::string& path);     // "/d/x" -> "file:///d/x"; URIs unchanged
+std::string FromLocationUri(const std::string& location);  // "file:///d/x", "file:/d/x" -> "/d/x"
+// lexically_normal for paths; for URIs only the part after "scheme://authority".
+std::string NormalizeLocation(const std::string& location);
+
 struct PartitionField {
   int32_t source_id = 0;
   int32_t field_id = 0;  // from 1000

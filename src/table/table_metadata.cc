@@ -80,7 +80,7 @@ std::string MetadataToJson(const Table::State& s) {
   json j;
   j["format-version"] = 2;
   j["table-uuid"] = s.table_uuid;
-  j["location"] = s.location;
+  j["location"] = ToLocationUri(s.location);
   j["last-sequence-number"] = s.last_sequence_number;
   j["last-updated-ms"] = s.last_updated_ms;
   j["last-column-id"] = s.last_column_id;
@@ -105,7 +105,7 @@ std::string MetadataToJson(const Table::State& s) {
     js["sequence-number"] = sn.sequence_number;
     js["timestamp-ms"] = sn.timestamp_ms;
     js["summary"] = sn.summary;
-    js["manifest-list"] = sn.manifest_list;
+    js["manifest-list"] = ToLocationUri(sn.manifest_list);
     js["schema-id"] = sn.schema_id;
     snaps.push_back(std::move(js));
   }
@@ -114,7 +114,7 @@ std::string MetadataToJson(const Table::State& s) {
   for (const auto& [ts, id] : s.snapshot_log) slog.push_back({{"timestamp-ms", ts}, {"snapshot-id", id}});
   j["snapshot-log"] = std::move(slog);
   json mlog = json::array();
-  for (const auto& [ts, file] : s.metadata_log) mlog.push_back({{"timestamp-ms", ts}, {"metadata-file", file}});
+  for (const auto& [ts, file] : s.metadata_log) mlog.push_back({{"timestamp-ms", ts}, {"metadata-file", ToLocationUri(file)}});
   j["metadata-log"] = std::move(mlog);
   j["statistics"] = json::array();
   // Compact: the file is rewritten on every commit and grows with the snapshot count.
@@ -152,7 +152,7 @@ Result<std::shared_ptr<Table::State>> MetadataFromJson(const std::string& text, 
   try {
     if (j.at("format-version").get<int>() != 2) return Status::NotSupported("only format-version 2: " + location);
     s->table_uuid = j.at("table-uuid").get<std::string>();
-    s->location = j.at("location").get<std::string>();
+    s->location = FromLocationUri(j.at("location").get<std::string>());
     s->last_sequence_number = j.at("last-sequence-number").get<int64_t>();
     s->last_updated_ms = j.at("last-updated-ms").get<int64_t>();
     s->last_column_id = j.at("last-column-id").get<int32_t>();
@@ -209,7 +209,7 @@ Result<std::shared_ptr<Table::State>> MetadataFromJson(const std::string& text, 
         if (js.contains("summary")) sn.summary = js["summary"].get<std::map<std::string, std::string>>();
         auto op = sn.summary.find("operation");
         sn.operation = op == sn.summary.end() ? "" : op->second;
-        sn.manifest_list = js.at("manifest-list").get<std::string>();
+        sn.manifest_list = FromLocationUri(js.at("manifest-list").get<std::string>());
         sn.schema_id = js.value("schema-id", 0);
         s->snapshots.push_back(std::move(sn));
       }
@@ -221,7 +221,8 @@ Result<std::shared_ptr<Table::State>> MetadataFromJson(const std::string& text, 
     }
     if (j.contains("metadata-log")) {
       for (const auto& e : j["metadata-log"]) {
-        s->metadata_log.emplace_back(e.at("timestamp-ms").get<int64_t>(), e.at("metadata-file").get<std::string>());
+        s->metadata_log.emplace_back(e.at("timestamp-ms").get<int64_t>(),
+                                     FromLocationUri(e.at("metadata-file").get<std::string>()));
       }
     }
   } catch (const json::exception& e) {

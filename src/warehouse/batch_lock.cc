@@ -1,25 +1,15 @@
 #include "wikistream/warehouse/batch_lock.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 namespace ws::warehouse {
 
-Result<std::unique_ptr<BatchLock>> BatchLock::Acquire(const std::string& warehouse_dir, bool wait) {
-  std::string path = warehouse_dir + "/.batch.lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IOError("cannot open " + path);
-  if (::flock(fd, wait ? LOCK_EX : (LOCK_EX | LOCK_NB)) != 0) {
-    ::close(fd);
-    return Status::Conflict("another batch is running against " + warehouse_dir);
+Result<std::unique_ptr<BatchLock>> BatchLock::Acquire(const std::string& warehouse_dir, bool wait,
+                                                      const std::string& catalog_uri) {
+  auto lock = table::AcquireCatalogLock(catalog_uri, warehouse_dir, "batch", wait);
+  if (!lock.ok()) {
+    if (lock.status().IsConflict()) return Status::Conflict("another batch is running against " + warehouse_dir);
+    return lock.status();
   }
-  return std::unique_ptr<BatchLock>(new BatchLock(fd));
-}
-
-BatchLock::~BatchLock() {
-  ::flock(fd_, LOCK_UN);
-  ::close(fd_);
+  return std::unique_ptr<BatchLock>(new BatchLock(std::move(*lock)));
 }
 
 }  // namespace ws::warehouse

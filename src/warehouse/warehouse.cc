@@ -70,14 +70,22 @@ std::string PartitionText(const Column& column, size_t row) {
   }
 }
 
-Result<std::unique_ptr<Warehouse>> Warehouse::Open(FileSystem* fs, const std::string& dir, bool create) {
-  if (!create) {
+Result<std::unique_ptr<Warehouse>> Warehouse::Open(FileSystem* fs, const std::string& dir, bool create,
+                                                   const table::CatalogOptions& catalog_options) {
+  const bool default_catalog = catalog_options.uri.empty();
+  if (!create && default_catalog) {
     WS_ASSIGN_OR_RETURN(bool exists, fs->Exists(dir + "/catalog.db"));
     if (!exists) return Status::NotFound("no warehouse at " + dir + " (catalog.db is missing)");
-  } else {
+  } else if (create) {
     WS_RETURN_IF_ERROR(fs->CreateDirs(dir));
   }
-  WS_ASSIGN_OR_RETURN(auto catalog, Catalog::Open(fs, dir));
+  WS_ASSIGN_OR_RETURN(auto catalog, Catalog::Open(fs, dir, catalog_options));
+  if (!create && !default_catalog) {
+    WS_ASSIGN_OR_RETURN(auto registered, catalog->ListTables());
+    if (registered.empty()) {
+      return Status::NotFound("no warehouse in catalog " + catalog->backend()->Describe() + " (no table registered)");
+    }
+  }
   std::unique_ptr<Warehouse> w(new Warehouse(fs, dir, std::move(catalog)));
   for (const TableSpec& spec : AllTableSpecs()) {
     Result<std::shared_ptr<Table>> t = create ? w->catalog_->CreateTableIfNotExists(spec.ns, spec.name, spec.schema,

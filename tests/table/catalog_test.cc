@@ -89,7 +89,8 @@ TEST_F(TableTest, CreateRegistersInSqlCatalogLayout) {
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wikistream");
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 1)), "bronze");
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 2)), "raw_events");
-  EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 3)), table_->metadata_location());
+  // The row holds a URI; the API speaks the file system's paths.
+  EXPECT_EQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 3)), "file://" + table_->metadata_location());
   EXPECT_EQ(sqlite3_step(st), SQLITE_DONE);
   sqlite3_finalize(st);
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT namespace FROM iceberg_namespace_properties WHERE catalog_name='wikistream'",
@@ -377,7 +378,7 @@ TEST_F(TableTest, MetadataJsonHasSpecRequiredFields) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
   EXPECT_EQ(j["format-version"], 2);
-  EXPECT_EQ(j["location"], dir_.str() + "/bronze/raw_events");
+  EXPECT_EQ(j["location"], "file://" + dir_.str() + "/bronze/raw_events");
   EXPECT_EQ(j["last-column-id"], 4);
   EXPECT_EQ(j["last-partition-id"], 1001);
   EXPECT_EQ(j["schemas"][0]["type"], "struct");
@@ -395,7 +396,9 @@ TEST_F(TableTest, MetadataJsonHasSpecRequiredFields) {
   EXPECT_EQ(snap["summary"]["operation"], "append");
   EXPECT_EQ(j["refs"]["main"]["type"], "branch");
   EXPECT_EQ(j["refs"]["main"]["snapshot-id"], j["current-snapshot-id"]);
-  EXPECT_EQ(j["metadata-log"][0]["metadata-file"], dir_.str() + "/bronze/raw_events/metadata/v1.metadata.json");
+  EXPECT_EQ(j["metadata-log"][0]["metadata-file"], "file://" + dir_.str() + "/bronze/raw_events/metadata/v1.metadata.json");
+  EXPECT_EQ(snap["manifest-list"].get<std::string>().rfind("file://" + dir_.str() + "/bronze/raw_events/metadata/snap-", 0),
+            0u);
   EXPECT_LT(j["current-snapshot-id"].get<int64_t>(), int64_t{1} << 53);
 }
 

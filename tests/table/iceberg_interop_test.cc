@@ -80,10 +80,17 @@ TEST(IcebergInteropTest, AvscAndDuckDbReadWhatWeWrote) {
     ASSERT_TRUE(files.ok());
     std::set<std::string> theirs;
     for (const auto& p : s["live_files"]) theirs.insert(p.get<std::string>());
-    EXPECT_EQ(theirs, Paths(*files));
+    std::set<std::string> ours;
+    for (const auto& p : Paths(*files)) ours.insert("file://" + p);
+    EXPECT_EQ(theirs, ours);
   }
   EXPECT_EQ(j["snapshots"][2]["records"], 137);
   EXPECT_EQ(j["duckdb_rows"], 137);
+  // Every location an outside reader meets is a URI (the spec requires it).
+  ASSERT_GT(j["locations"].size(), 10u);
+  for (const auto& loc : j["locations"]) {
+    EXPECT_EQ(loc.get<std::string>().rfind("file:///", 0), 0u) << loc;
+  }
 
   const auto& l = j["list_field_ids"];
   EXPECT_EQ(l["manifest_path"], 500);

@@ -1,23 +1,26 @@
-// Catalog: the warehouse's table registry, an SQLite database in the layout
-// of Iceberg's SQL/JDBC catalog (so PyIceberg's SqlCatalog and Java's
-// JdbcCatalog open it): DIR/catalog.db with tables iceberg_tables
-// (catalog_name, table_namespace, table_name, metadata_location,
-// previous_metadata_location, iceberg_type) and iceberg_namespace_properties
-// (catalog_name, namespace, property_key, property_value); catalog_name is
-// "wikistream".
+// Catalog: the warehouse's table registry in the layout of Iceberg's
+// SQL/JDBC catalog (so Spark's and Trino's JDBC catalogs and PyIceberg's
+// SqlCatalog open it): tables iceberg_tables (catalog_name, table_namespace,
+// table_name, metadata_location, previous_metadata_location, iceberg_type)
+// and iceberg_namespace_properties (catalog_name, namespace, property_key,
+// property_value); catalog_name is "wikistream". Where the rows live is the
+// backend's business (catalog_backend.h): SQLite at WAREHOUSE/catalog.db by
+// default, another SQLite file, or PostgreSQL, chosen by CatalogOptions::uri.
 //
 // Contract: the catalog row's metadata_location is the single source of truth
 // for a table's current state; it only changes by compare-and-swap
-// (SwapMetadataLocation), so several threads and several processes may commit
-// to one warehouse. Thread-safe. Table metadata and data files go through the
-// FileSystem given to Open; the SQLite file itself is SQLite's business
-// (journal_mode=WAL, busy timeout).
+// (SwapMetadataLocation), so several threads and several processes (on
+// several hosts, with PostgreSQL) may commit to one warehouse. Thread-safe.
+// Table metadata and data files go through the FileSystem given to Open.
+// Locations are stored as URIs (file:///..., s3://...); this API and Table
+// speak the FileSystem's paths, so a local warehouse reads "/dir/..." here
+// and "file:///dir/..." in the metadata. Rows and files of older warehouses
+// holding bare paths are read as they are.
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,17 +28,10 @@
 #include "wikistream/common/file_system.h"
 #include "wikistream/common/result.h"
 #include "wikistream/format/schema.h"
+#include "wikistream/table/catalog_backend.h"
 #include "wikistream/table/table.h"
 
-struct sqlite3;
-
 namespace ws::table {
-
-struct TableIdentifier {
-  std::string ns;
-  std::string name;
-  bool operator==(const TableIdentifier&) const = default;
-};
 
 struct CatalogOptions {
   // Test hook called at named steps of a commit: "before-swap" (the swap is
@@ -43,13 +39,22 @@ struct CatalogOptions {
   // here makes the commit's outcome unknown to the committer).
   std::function<Status(std::string_view step)> commit_hook;
   int64_t busy_timeout_ms = 10000;
+  // The catalog URI (catalog_backend.h): "" = SQLite at WAREHOUSE/catalog.db,
+  // "sqlite:PATH", "postgresql://USER[:PASS]@HOST[:PORT]/DB".
+  std::string uri;
+  // PostgreSQL: how long an operation keeps reconnecting after a lost link.
+  int64_t reconnect_timeout_ms = 30000;
+
+  CatalogBackendOptions backend_options() const;
 };
 
 class Catalog {
  public:
   static constexpr const char* kCatalogName = "wikistream";
 
-  static Result<std::unique_ptr<Catalog>> Open(FileSystem* fs, const std::string& warehouse_dir,
+  // `warehouse`: a local directory (relative, absolute or file:///) or a
+  // URI of another store that `fs` serves (s3://bucket/prefix).
+  static Result<std::unique_ptr<Catalog>> Open(FileSystem* fs, const std::string& warehouse,
                                                CatalogOptions options = {});
   ~Catalog();
 
@@ -65,11 +70,13 @@ class Catalog {
   FileSystem* fs() const { return fs_; }
   const std::string& warehouse() const { return warehouse_; }
   const CatalogOptions& options() const { return options_; }
+  CatalogBackend* backend() const { return backend_.get(); }
   std::string TableLocation(const std::string& ns, const std::string& name) const;
 
   // Low level (used by Table): NotFound if the table is not registered.
   Result<std::string> CurrentMetadataLocation(const std::string& ns, const std::string& name);
-  // Conflict if the row no longer points at `expected`.
+  // Conflict if the row no longer points at `expected`; see CatalogBackend::Swap
+  // for the other outcomes.
   Status SwapMetadataLocation(const std::string& ns, const std::string& name, const std::string& expected,
                               const std::string& desired);
 
@@ -78,15 +85,12 @@ class Catalog {
   ManifestCache* manifest_cache() const { return cache_.get(); }
 
  private:
-  Catalog(FileSystem* fs, std::string warehouse, CatalogOptions options);
-  Status Init();
-  Status Exec(const char* sql);
+  Catalog(FileSystem* fs, std::string warehouse, CatalogOptions options, std::unique_ptr<CatalogBackend> backend);
 
   FileSystem* fs_;
   std::string warehouse_;
   CatalogOptions options_;
-  std::mutex mu_;  // guards db_
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<CatalogBackend> backend_;
   std::unique_ptr<ManifestCache> cache_;
 };
 

@@ -2,7 +2,8 @@
 // row-level I/O every stage shares (partitioned Parquet writes, projected
 // reads of data files).
 //
-// Contract: Open() opens (creating when asked) DIR/catalog.db and every table
+// Contract: Open() opens (creating when asked) the catalog (DIR/catalog.db
+// unless another is named) and every table
 // of docs/tables.md, creating missing ones with their schema and identity
 // partitioning; tables are addressed as "namespace.table". WriteDataFiles
 // splits rows by the table's partition columns and writes one Parquet+zstd
@@ -46,8 +47,11 @@ format::SchemaPtr ProjectSchema(const format::Schema& schema, const std::vector<
 
 class Warehouse {
  public:
-  // create=false fails with NotFound when DIR has no catalog (read-only users).
-  static Result<std::unique_ptr<Warehouse>> Open(FileSystem* fs, const std::string& dir, bool create);
+  // create=false fails with NotFound when DIR has no catalog (read-only
+  // users). `catalog_options.uri` chooses the catalog (table/catalog_backend.h;
+  // "" = DIR/catalog.db).
+  static Result<std::unique_ptr<Warehouse>> Open(FileSystem* fs, const std::string& dir, bool create,
+                                                 const table::CatalogOptions& catalog_options = {});
 
   table::Catalog* catalog() const { return catalog_.get(); }
   FileSystem* fs() const { return fs_; }
