@@ -41,6 +41,8 @@ const std::vector<OptionSpec>& AllOptions() {
   static const std::vector<OptionSpec> kOptions = {
       {"source", "eventstreams | replay:PATH | synthetic[:N] | kafka://BROKERS[/TOPIC]", &Config::source},
       {"warehouse", "Warehouse directory (catalog.db + Iceberg tables)", &Config::warehouse},
+      {"catalog", "Catalog: sqlite:PATH or postgresql://USER[:PASS]@HOST[:PORT]/DB (default: WAREHOUSE/catalog.db)",
+       &Config::catalog},
       {"http", "HTTP listen address host:port; port 0 picks a free port; 'off' disables", &Config::http},
       {"speed", "Replay pacing by meta.dt: N x real time; 0 = as fast as possible", &Config::speed},
       {"eventstreams-url", "EventStreams recentchange endpoint", &Config::eventstreams_url},
@@ -314,7 +316,7 @@ int Main(int argc, char** argv) {
 
   auto* run = app.add_subcommand("run", "Everything in one process: source -> bronze -> silver -> DQ -> gold, "
                                         "live dashboard and API");
-  AddOptions(run, &config, {"source", "warehouse", "http", "speed", "eventstreams-url", "contact", "since",
+  AddOptions(run, &config, {"source", "warehouse", "catalog", "http", "speed", "eventstreams-url", "contact", "since",
                             "commit-interval", "commit-max-events", "batch-interval", "domains", "alert-webhook",
                             "admin-token", "kafka-group", "threads", "seed", "log-level", "web-root",
                             "stage-timeout", "stage-attempts"});
@@ -329,13 +331,13 @@ int Main(int argc, char** argv) {
   produce->add_flag("--once", config.once, "Stop at the end of a finite source");
 
   auto* bronze = app.add_subcommand("bronze", "One bronze consumer of a Kafka consumer group -> bronze tables");
-  AddOptions(bronze, &config, {"source", "warehouse", "commit-interval", "commit-max-events", "domains",
+  AddOptions(bronze, &config, {"source", "warehouse", "catalog", "commit-interval", "commit-max-events", "domains",
                                "kafka-group", "log-level"});
   add_kafka_property(bronze);
   bronze->add_flag("--once", config.once, "Exit once the assigned partitions are drained");
 
   auto* batch = app.add_subcommand("batch", "One silver -> DQ -> gold cycle; exit 1 if a gate or stage failed");
-  AddOptions(batch, &config, {"warehouse", "alert-webhook", "threads", "log-level", "stage-timeout",
+  AddOptions(batch, &config, {"warehouse", "catalog", "alert-webhook", "threads", "log-level", "stage-timeout",
                               "stage-attempts"});
   CLI::App* single_stages[3];
   const char* stage_names[3] = {"silver", "dq", "gold"};
@@ -344,22 +346,22 @@ int Main(int argc, char** argv) {
                                "Run the gold stage only (silver -> gold tables, with its gate)"};
   for (int i = 0; i < 3; ++i) {
     single_stages[i] = app.add_subcommand(stage_names[i], stage_help[i]);
-    AddOptions(single_stages[i], &config, {"warehouse", "alert-webhook", "log-level", "stage-timeout"});
+    AddOptions(single_stages[i], &config, {"warehouse", "catalog", "alert-webhook", "log-level", "stage-timeout"});
   }
 
   auto* serve = app.add_subcommand("serve", "Dashboard and API over an existing warehouse");
-  AddOptions(serve, &config, {"warehouse", "http", "admin-token", "log-level", "web-root", "batch-interval"});
+  AddOptions(serve, &config, {"warehouse", "catalog", "http", "admin-token", "log-level", "web-root", "batch-interval"});
 
   auto* tables = app.add_subcommand("tables", "List the warehouse's tables");
-  AddOptions(tables, &config, {"warehouse", "log-level"});
+  AddOptions(tables, &config, {"warehouse", "catalog", "log-level"});
 
   std::string table_name;
   auto* snapshots = app.add_subcommand("snapshots", "List the snapshots of one table (namespace.table)");
   snapshots->add_option("table", table_name, "Table name, e.g. bronze.raw_events")->required();
-  AddOptions(snapshots, &config, {"warehouse", "log-level"});
+  AddOptions(snapshots, &config, {"warehouse", "catalog", "log-level"});
 
   auto* maintain = app.add_subcommand("maintain", "Compact small files, expire old snapshots, delete orphan files");
-  AddOptions(maintain, &config, {"warehouse", "log-level"});
+  AddOptions(maintain, &config, {"warehouse", "catalog", "log-level"});
 
   int64_t count = 0;
   auto* generate = app.add_subcommand("generate", "Write N synthetic recentchange events as NDJSON to stdout");

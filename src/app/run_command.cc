@@ -134,7 +134,7 @@ int RunPipeline(const Config& config) {
     if (Status h = serve::ParseHttpAddress(config.http, &probe); !h.ok()) return Fail("--http: " + h.message(), 2);
   }
 
-  auto warehouse_r = Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/true);
+  auto warehouse_r = Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/true, runtime::CatalogOf(config));
   if (!warehouse_r.ok()) return Fail("cannot open warehouse " + config.warehouse + ": " + warehouse_r.status().message());
   std::unique_ptr<Warehouse> warehouse = std::move(warehouse_r).value();
   warehouse->set_encode_threads(WorkerThreads(config));
@@ -176,7 +176,7 @@ int RunPipeline(const Config& config) {
   bool last_cycle_ok = true;
   auto run_cycle = [&]() -> CycleReport {
     std::lock_guard<std::mutex> lock(batch_mu);
-    auto lock_file = BatchLock::Acquire(config.warehouse, /*wait=*/true);
+    auto lock_file = BatchLock::Acquire(config.warehouse, /*wait=*/true, config.catalog);
     int64_t t0 = MonotonicMicros();
     CycleReport report = cycle.Run();
     double seconds = static_cast<double>(MonotonicMicros() - t0) / 1e6;
@@ -268,7 +268,7 @@ int RunPipeline(const Config& config) {
     cb.run_batch = [&]() -> Result<std::string> { return run_cycle().Summary(); };
     cb.run_maintain = [&]() -> Result<std::string> {
       std::lock_guard<std::mutex> lock(batch_mu);
-      auto lock_file = BatchLock::Acquire(config.warehouse, /*wait=*/true);
+      auto lock_file = BatchLock::Acquire(config.warehouse, /*wait=*/true, config.catalog);
       if (!lock_file.ok()) return lock_file.status();
       return MaintainWarehouse(warehouse.get());
     };
@@ -422,7 +422,7 @@ int RunBronzeConsumer(const Config& config) {
   if (config.domains != "default" && !DomainFilter::Parse(config.domains, &domains, &error)) {
     return Fail("--domains: " + error, 2);
   }
-  auto warehouse = Warehouse::Open(DefaultFileSystem(), config.warehouse, true);
+  auto warehouse = Warehouse::Open(DefaultFileSystem(), config.warehouse, true, runtime::CatalogOf(config));
   if (!warehouse.ok()) return Fail("cannot open warehouse: " + warehouse.status().message());
   (*warehouse)->set_encode_threads(WorkerThreads(config));
   auto session = StartSession(config, warehouse->get(), domains, nullptr);

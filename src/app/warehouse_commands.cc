@@ -44,7 +44,7 @@ int Fail(const std::string& message, int code = 1) {
 
 Result<std::unique_ptr<Warehouse>> OpenExisting(const Config& config) {
   WS_ASSIGN_OR_RETURN(std::unique_ptr<Warehouse> warehouse,
-                      Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/false));
+                      Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/false, runtime::CatalogOf(config)));
   warehouse->set_encode_threads(WorkerThreads(config));
   return warehouse;
 }
@@ -63,7 +63,7 @@ int RunBatch(const Config& config, const std::string& stage) {
   // an error, not a new empty warehouse.
   auto warehouse = OpenExisting(config);
   if (!warehouse.ok()) return Fail(warehouse.status().message());
-  auto lock = BatchLock::Acquire(config.warehouse, /*wait=*/false);
+  auto lock = BatchLock::Acquire(config.warehouse, /*wait=*/false, config.catalog);
   if (!lock.ok()) return Fail(lock.status().message());
   AlertSink alerts(config.alert_webhook);
   if (Status s = LoadRaisedAlertKeys(warehouse->get(), &alerts, FormatDate(NowMicros() - 2LL * 86400 * 1000000));
@@ -102,14 +102,14 @@ int RunServe(const Config& config) {
   so.web_root = DefaultWebRoot(config);
   serve::ServerCallbacks cb;
   cb.run_batch = [&]() -> Result<std::string> {
-    auto lock = BatchLock::Acquire(config.warehouse, false);
+    auto lock = BatchLock::Acquire(config.warehouse, false, config.catalog);
     if (!lock.ok()) return lock.status();
     std::atomic<bool> stop{false};
     BatchCycle cycle(warehouse->get(), &alerts, BatchOptions{}, &stop);
     return cycle.Run().Summary();
   };
   cb.run_maintain = [&]() -> Result<std::string> {
-    auto lock = BatchLock::Acquire(config.warehouse, false);
+    auto lock = BatchLock::Acquire(config.warehouse, false, config.catalog);
     if (!lock.ok()) return lock.status();
     return MaintainWarehouse(warehouse->get());
   };
@@ -173,7 +173,7 @@ int RunMaintain(const Config& config) {
   auto warehouse = OpenExisting(config);
   if (!warehouse.ok()) return Fail(warehouse.status().message());
   // Maintenance rewrites files: keep batch cycles out meanwhile.
-  auto lock = BatchLock::Acquire(config.warehouse, /*wait=*/true);
+  auto lock = BatchLock::Acquire(config.warehouse, /*wait=*/true, config.catalog);
   if (!lock.ok()) return Fail(lock.status().message());
   auto r = MaintainWarehouse(warehouse->get());
   if (!r.ok()) return Fail(r.status().ToString());

@@ -14,6 +14,12 @@ namespace ws::runtime {
 
 using source::MakeEventStreamsUserAgent;
 
+table::CatalogOptions CatalogOf(const Config& config) {
+  table::CatalogOptions options;
+  options.uri = config.catalog;
+  return options;
+}
+
 int WorkerThreads(const Config& config) {
   if (config.threads > 0) return config.threads;
   unsigned n = std::thread::hardware_concurrency();

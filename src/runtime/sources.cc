@@ -72,8 +72,8 @@ Result<std::string> MergeCommittedKafkaPositions(const std::vector<std::string>&
 
 namespace {
 
-Result<std::string> CommittedKafkaPositions(const std::string& warehouse_dir) {
-  WS_ASSIGN_OR_RETURN(auto warehouse, warehouse::Warehouse::Open(DefaultFileSystem(), warehouse_dir, false));
+Result<std::string> CommittedKafkaPositions(const std::string& warehouse_dir, const table::CatalogOptions& catalog) {
+  WS_ASSIGN_OR_RETURN(auto warehouse, warehouse::Warehouse::Open(DefaultFileSystem(), warehouse_dir, false, catalog));
   WS_ASSIGN_OR_RETURN(auto raw, warehouse->table("bronze.raw_events"));
   WS_RETURN_IF_ERROR(raw->Refresh());
   return MergeCommittedKafkaPositions(
@@ -122,9 +122,10 @@ Result<std::unique_ptr<Source>> OpenSource(const Config& config) {
   // (Capped below librdkafka's max.poll.interval.ms, 300 s by default.)
   const auto settle = std::chrono::milliseconds(
       std::min<int64_t>(static_cast<int64_t>(config.commit_interval_s * 1000) + 1000, 240000));
-  ko.refresh_positions = [warehouse_dir, settle]() -> Result<std::string> {
+  const table::CatalogOptions catalog = CatalogOf(config);
+  ko.refresh_positions = [warehouse_dir, catalog, settle]() -> Result<std::string> {
     std::this_thread::sleep_for(settle);
-    return CommittedKafkaPositions(warehouse_dir);
+    return CommittedKafkaPositions(warehouse_dir, catalog);
   };
   WS_ASSIGN_OR_RETURN(auto src, KafkaSource::Open(ko));
   return std::unique_ptr<Source>(std::move(src));

@@ -12,12 +12,17 @@
 #include <map>
 #include <string>
 
+#include "wikistream/table/catalog.h"
+
 namespace ws::runtime {
 
 struct Config {
   // Where events come from: eventstreams | replay:PATH | synthetic[:N] | kafka://BROKERS[/TOPIC]
   std::string source = "eventstreams";
   std::string warehouse = "./warehouse";
+  // Where the warehouse's catalog lives: "" = WAREHOUSE/catalog.db; sqlite:PATH;
+  // postgresql://USER[:PASS]@HOST[:PORT]/DB (docs/catalog.md).
+  std::string catalog;
   std::string http = "127.0.0.1:8080";  // "off" disables; port 0 picks a free port
   bool once = false;
   bool http_given = false;  // --http (or its env/config key) was set explicitly
@@ -42,6 +47,9 @@ struct Config {
   double stage_timeout_s = 300;
   int stage_attempts = 3;
 };
+
+// The catalog settings of --catalog.
+table::CatalogOptions CatalogOf(const Config& config);
 
 // --threads, with 0 meaning one per core.
 int WorkerThreads(const Config& config);
