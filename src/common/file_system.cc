@@ -241,6 +241,7 @@ class FaultInjectedWritableFile : public WritableFile {
       : fs_(fs), path_(std::move(path)), base_(std::move(base)) {}
 
   Status Append(std::string_view data) override {
+    if (!base_) return Status::IOError("append to closed file " + path_);
     bool short_write = false;
     Status s = fs_->MaybeFail(path_, &short_write);
     if (short_write) {
@@ -252,12 +253,21 @@ class FaultInjectedWritableFile : public WritableFile {
     return base_->Append(data);
   }
   Status Sync() override {
+    if (!base_) return Status::IOError("sync of closed file " + path_);
     bool short_write = false;
     WS_RETURN_IF_ERROR(fs_->MaybeFail(path_, &short_write));
     return base_->Sync();
   }
-  Status Close() override { return base_->Close(); }
-  uint64_t Size() const override { return base_->Size(); }
+  Status Close() override {
+    // A crashed process closes nothing: drop the file unclosed, so a store
+    // that publishes on close (an object store) publishes nothing.
+    if (fs_->crashed()) {
+      base_.reset();
+      return Status::IOError("simulated crash: close " + path_);
+    }
+    return base_ ? base_->Close() : Status::OK();
+  }
+  uint64_t Size() const override { return base_ ? base_->Size() : 0; }
 
  private:
   FaultInjectionFileSystem* fs_;
@@ -281,8 +291,10 @@ Status FileSystem::WriteFileDurably(const std::string& path, std::string_view da
   Status closed = file->Close();
   if (s.ok()) s = closed;
   if (!s.ok()) {
-    // A half-written file must not be mistaken for a complete one later.
-    RemoveLeftover(path);
+    // A half-written file must not be mistaken for a complete one later. But
+    // AlreadyExists from Sync/Close (an object store's conditional PUT lost
+    // the race) means the name holds someone else's file: leave it.
+    if (s.code() != Status::Code::kAlreadyExists) RemoveLeftover(path);
     return s;
   }
   return SyncDir(ParentDir(path));
@@ -327,6 +339,11 @@ void FaultInjectionFileSystem::Disarm() {
   std::lock_guard<std::mutex> lock(mu_);
   fail_at_ = -1;
   crashed_ = false;
+}
+
+bool FaultInjectionFileSystem::crashed() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return crashed_;
 }
 
 Status FaultInjectionFileSystem::MaybeFail(const std::string& path, bool* short_write) {

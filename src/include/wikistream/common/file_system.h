@@ -1,7 +1,9 @@
 // FileSystem: the one interface every byte WikiStream persists goes through.
 //
-// Contract: paths are plain local paths (object storage later implements the
-// same interface). Every method returns a Status instead of throwing.
+// Contract: paths are plain local paths here; other stores implement the same
+// interface with their own paths (ws::storage::S3FileSystem: "s3://bucket/key",
+// whose header says what each method means on an object store). Every method
+// returns a Status instead of throwing.
 // Durability: data is durable only after WritableFile::Sync() returned OK and
 // the containing directory was synced with SyncDir() (for new names).
 // CreateNoClobber fails with AlreadyExists if the name exists, which is how
@@ -76,8 +78,10 @@ class FileSystem {
   // Writes `data` to a fresh name and makes it durable: create (no clobber
   // when `no_clobber`), append, sync, close, sync the parent directory.
   Status WriteFileDurably(const std::string& path, std::string_view data, bool no_clobber);
-  // Writes to path + ".tmp-<uuid>", syncs, renames over `path`, syncs the dir.
-  Status ReplaceFileAtomically(const std::string& path, std::string_view data);
+  // Replaces `path` so that readers see the old or the new content, never a
+  // mix. Here: writes path + ".tmp-<uuid>", syncs, renames over `path`, syncs
+  // the dir. Stores without an atomic rename override it (object stores: one PUT).
+  virtual Status ReplaceFileAtomically(const std::string& path, std::string_view data);
   // Removes a file an operation wrote but failed to complete, on that
   // operation's error path. The caller returns its own, first error; a file
   // that cannot be removed is logged, not returned: nothing references it, so
@@ -107,6 +111,7 @@ class FaultInjectionFileSystem : public FileSystem {
   void Disarm();            // no fault fires from now on; also lifts a crash
   int64_t operations() const { return ops_.load(); }  // mutating ops seen so far
   bool fired() const { return fired_.load(); }
+  bool crashed();  // a kCrash fault fired and was not lifted
 
   Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> CreateNoClobber(const std::string& path) override;
