@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "wikistream/common/file_system.h"
@@ -55,6 +56,12 @@ Result<SourceSpec> ParseSourceSpec(const std::string& spec) {
   return s;
 }
 
+std::string PositionName(const SourceSpec& spec) {
+  std::string name(Name(spec.kind));
+  if (spec.kind == model::SourceKind::kReplay) name += ":" + std::filesystem::path(spec.path).filename().string();
+  return name;
+}
+
 // Every position the Kafka consumers of the group committed with their rows
 // (oldest first), merged per partition: each consumer's commits carry only
 // its own partitions.
@@ -85,6 +92,40 @@ Result<std::string> CommittedKafkaPositions(const std::string& warehouse_dir, co
 Result<std::string> ResumePositionFor(const Source& source, const ingest::BronzeWriter& writer) {
   if (source.kind() != model::SourceKind::kKafka) return writer.resume_position();
   return MergeCommittedKafkaPositions(writer.AllPositions());
+}
+
+Result<model::DomainFilter> TargetDomains(const Config& config) {
+  model::DomainFilter domains;
+  std::string error;
+  if (config.domains != "default" && !model::DomainFilter::Parse(config.domains, &domains, &error)) {
+    return Status::InvalidArgument("--domains: " + error);
+  }
+  return domains;
+}
+
+ingest::IngestLoopOptions IngestLoopOptionsFor(const Config& config, const model::DomainFilter& domains) {
+  ingest::IngestLoopOptions o;
+  o.commit_interval_s = config.commit_interval_s;
+  o.commit_max_events = config.commit_max_events;
+  o.threads = WorkerThreads(config);
+  // A second core writes one commit's files while the next polls are parsed.
+  o.pipelined_commits = o.threads > 1;
+  o.domains = domains;
+  return o;
+}
+
+Result<std::unique_ptr<IngestSession>> OpenIngestSession(std::unique_ptr<Source> source,
+                                                         warehouse::Warehouse* warehouse,
+                                                         const std::string& position_name,
+                                                         ingest::IngestLoopOptions options) {
+  auto session = std::make_unique<IngestSession>();
+  session->source = std::move(source);
+  const bool fenced = session->source->kind() != model::SourceKind::kKafka;
+  WS_ASSIGN_OR_RETURN(session->writer, ingest::BronzeWriter::Open(warehouse, position_name, fenced));
+  WS_ASSIGN_OR_RETURN(std::string position, ResumePositionFor(*session->source, *session->writer));
+  if (!position.empty()) WS_RETURN_IF_ERROR(session->source->Resume(position));
+  session->loop = std::make_unique<ingest::IngestLoop>(session->source.get(), session->writer.get(), std::move(options));
+  return session;
 }
 
 Result<std::unique_ptr<Source>> OpenSource(const Config& config) {

@@ -1,0 +1,85 @@
+#include "wikistream/runtime/batch_runner.h"
+
+#include "wikistream/common/logging.h"
+#include "wikistream/common/time.h"
+#include "wikistream/warehouse/batch_lock.h"
+#include "wikistream/warehouse/maintenance.h"
+#include "wikistream/warehouse/ops_tables.h"
+
+namespace ws::runtime {
+
+using warehouse::BatchLock;
+
+namespace {
+
+// Alerts dated up to two days back can still be raised again (a late risk
+// score for yesterday); older keys cannot recur.
+constexpr int64_t kRaisedKeysLookbackUs = 2 * kMicrosPerDay;
+
+}  // namespace
+
+batch::BatchOptions BatchOptionsFor(const Config& config) {
+  batch::BatchOptions o;
+  o.stage_attempts = config.stage_attempts;
+  o.stage_timeout_s = config.stage_timeout_s;
+  o.threads = WorkerThreads(config);
+  return o;
+}
+
+BatchRunner::BatchRunner(const Config& config, warehouse::Warehouse* warehouse, const std::atomic<bool>* stop)
+    : warehouse_dir_(config.warehouse),
+      warehouse_(warehouse),
+      options_(BatchOptionsFor(config)),
+      alerts_(std::make_unique<alerts::AlertSink>(config.alert_webhook)) {
+  if (Status s = batch::LoadRaisedAlertKeys(warehouse, alerts_.get(), FormatDate(NowMicros() - kRaisedKeysLookbackUs));
+      !s.ok()) {
+    log::Warn("batch", "could not read ops.alerts (alerts already raised may be raised again): {}", s.ToString());
+  }
+  cycle_ = std::make_unique<batch::BatchCycle>(warehouse, alerts_.get(), options_, stop);
+}
+
+BatchRunner::~BatchRunner() {
+  if (!closed_) alerts_->Shutdown();
+}
+
+namespace {
+
+// Both locks for one piece of batch work: this process's, then the warehouse's.
+Result<std::unique_ptr<BatchLock>> Lock(std::mutex& mu, std::unique_lock<std::mutex>* held,
+                                        const std::string& dir, LockWait wait) {
+  *held = std::unique_lock<std::mutex>(mu, std::defer_lock);
+  if (wait == LockWait::kWait) {
+    held->lock();
+  } else if (!held->try_lock()) {
+    return Status::Conflict("a batch cycle or maintenance is already running in this process");
+  }
+  return BatchLock::Acquire(dir, wait == LockWait::kWait);
+}
+
+}  // namespace
+
+Result<batch::CycleReport> BatchRunner::Run(std::optional<model::StageName> only, LockWait wait) {
+  std::unique_lock<std::mutex> held;
+  WS_ASSIGN_OR_RETURN(auto lock, Lock(mu_, &held, warehouse_dir_, wait));
+  return cycle_->Run(only);
+}
+
+Result<std::string> BatchRunner::Maintain(LockWait wait) {
+  std::unique_lock<std::mutex> held;
+  WS_ASSIGN_OR_RETURN(auto lock, Lock(mu_, &held, warehouse_dir_, wait));
+  return warehouse::MaintainWarehouse(warehouse_);
+}
+
+Status BatchRunner::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return Status::OK();
+  closed_ = true;
+  alerts_->Shutdown();
+  // Alerts raised after the last cycle recorded them (by the live path, the
+  // ingest supervisor, or still in webhook delivery then) land now.
+  std::vector<model::Alert> pending = alerts_->TakePending();
+  if (pending.empty()) return Status::OK();
+  return warehouse::AppendAlerts(warehouse_, pending);
+}
+
+}  // namespace ws::runtime
