@@ -1,0 +1,147 @@
+// Test doubles for the runtime: a clock whose time moves only when the test
+// says so, and a source that plays a script of payloads.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "wikistream/common/time.h"
+#include "wikistream/runtime/clock.h"
+#include "wikistream/source/source.h"
+
+namespace ws::runtime::testing {
+
+// Time stands still until Advance(). WaitFor blocks (in real time) until
+// its wake condition holds or the fake time reaches its deadline; Advance
+// returns once every waiter whose deadline passed has run on and is waiting
+// again (or has not come back within a few seconds: the caller's
+// expectation then fails on its own).
+class FakeClock : public Clock {
+ public:
+  explicit FakeClock(int64_t wall_start_us) : wall_start_us_(wall_start_us) {}
+
+  int64_t NowMicros() const override { return wall_start_us_ + elapsed_.load(); }
+  int64_t MonotonicMicros() const override { return elapsed_.load(); }
+
+  bool WaitFor(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, int64_t micros,
+               const std::function<bool()>& wake) override {
+    const int64_t deadline = elapsed_.load() + micros;
+    int id;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      id = next_id_++;
+      waiters_[id] = {deadline, &cv};
+      waits_.push_back(micros);
+    }
+    while (!wake() && elapsed_.load() < deadline) cv.wait_for(lock, std::chrono::milliseconds(1));
+    std::lock_guard<std::mutex> g(mu_);
+    waiters_.erase(id);
+    return wake();
+  }
+
+  // Moves time on by `micros`, then waits until `settled` threads wait
+  // again with a deadline in the future.
+  void Advance(int64_t micros, int settled = 1) {
+    elapsed_ += micros;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      for (auto& [id, w] : waiters_) w.cv->notify_all();
+    }
+    for (int i = 0; i < 5000; ++i) {
+      if (Settled(settled)) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
+  // Advance in steps of `step` up to `micros` in total.
+  void AdvanceBy(int64_t micros, int64_t step, int settled = 1) {
+    for (int64_t done = 0; done < micros; done += step) Advance(step, settled);
+  }
+
+  // Every wait asked for, in order (micros).
+  std::vector<int64_t> waits() const {
+    std::lock_guard<std::mutex> g(mu_);
+    return waits_;
+  }
+  bool HasWaiterFor(int64_t micros) const {
+    std::lock_guard<std::mutex> g(mu_);
+    for (const auto& [id, w] : waiters_) {
+      if (w.deadline - elapsed_.load() == micros) return true;
+    }
+    return false;
+  }
+
+ private:
+  struct Waiter {
+    int64_t deadline;
+    std::condition_variable* cv;
+  };
+  bool Settled(int n) const {
+    std::lock_guard<std::mutex> g(mu_);
+    int waiting = 0;
+    for (const auto& [id, w] : waiters_) {
+      if (w.deadline <= elapsed_.load()) return false;
+      ++waiting;
+    }
+    return waiting >= n;
+  }
+
+  const int64_t wall_start_us_;
+  std::atomic<int64_t> elapsed_{0};
+  mutable std::mutex mu_;
+  std::map<int, Waiter> waiters_;
+  std::vector<int64_t> waits_;
+  int next_id_ = 0;
+};
+
+// Plays `payloads` in order, `batch` per Poll, but none at or past
+// `*released` (the test releases more as it goes); its position is the
+// index of the next one. With `ends`, EndOfStream after the last; else it
+// then waits like a quiet live stream (Timeout) until stopped.
+class ScriptedSource : public source::Source {
+ public:
+  ScriptedSource(std::vector<std::string> payloads, bool ends, const std::atomic<size_t>* released, size_t batch,
+                 std::string name = "eventstreams")
+      : payloads_(std::move(payloads)), ends_(ends), released_(released), batch_(batch), name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  Status Resume(const std::string& position) override {
+    next_ = std::stoul(position);
+    return Status::OK();
+  }
+  Status Poll(std::vector<source::SourceRecord>* out, size_t max_records, std::chrono::milliseconds) override {
+    if (stopped_.load()) return Status::Cancelled("stopped");
+    if (next_ >= payloads_.size() && ends_) return Status::EndOfStream();
+    const size_t end = std::min(payloads_.size(), released_->load());
+    if (next_ >= end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return Status::Timeout("quiet");
+    }
+    for (size_t i = 0; i < std::min(max_records, batch_) && next_ < end; ++i, ++next_) {
+      source::SourceRecord r;
+      r.payload = payloads_[next_];
+      r.received_at_us = ws::NowMicros();
+      r.position = std::to_string(next_ + 1);
+      out->push_back(std::move(r));
+    }
+    return Status::OK();
+  }
+  std::string ResumePosition() const override { return std::to_string(next_); }
+  void Stop() override { stopped_ = true; }
+
+ private:
+  std::vector<std::string> payloads_;
+  bool ends_;
+  const std::atomic<size_t>* released_;
+  size_t batch_;
+  std::string name_;
+  size_t next_ = 0;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace ws::runtime::testing
