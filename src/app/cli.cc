@@ -349,8 +349,11 @@ int Main(int argc, char** argv) {
     AddOptions(single_stages[i], &config, {"warehouse", "catalog", "alert-webhook", "log-level", "stage-timeout"});
   }
 
+  // serve runs a cycle only when asked (POST /api/admin/batch); scheduled
+  // cycles come from `run` or from `batch` under a scheduler.
   auto* serve = app.add_subcommand("serve", "Dashboard and API over an existing warehouse");
-  AddOptions(serve, &config, {"warehouse", "catalog", "http", "admin-token", "log-level", "web-root", "batch-interval"});
+  AddOptions(serve, &config, {"warehouse", "catalog", "http", "admin-token", "alert-webhook", "threads", "log-level",
+                              "web-root", "stage-timeout", "stage-attempts"});
 
   auto* tables = app.add_subcommand("tables", "List the warehouse's tables");
   AddOptions(tables, &config, {"warehouse", "catalog", "log-level"});

@@ -6,10 +6,10 @@
 
 #include "wikistream/app/commands.h"
 #include "wikistream/app/shutdown.h"
-#include "wikistream/batch/batch_cycle.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
 #include "wikistream/live/live_aggregator.h"
+#include "wikistream/runtime/batch_runner.h"
 #include "wikistream/runtime/config.h"
 #include "wikistream/serve/http_server.h"
 #include "wikistream/serve/warehouse_analytics_store.h"
@@ -17,16 +17,13 @@
 #include "wikistream/warehouse/batch_lock.h"
 #include "wikistream/warehouse/maintenance.h"
 #include "wikistream/warehouse/warehouse.h"
+#include "wiring.h"
 
 namespace ws::app {
 
-using alerts::AlertSink;
-using batch::BatchCycle;
-using batch::BatchOptions;
-using batch::CycleReport;
-using batch::LoadRaisedAlertKeys;
+using runtime::BatchRunner;
 using runtime::Config;
-using runtime::DefaultWebRoot;
+using runtime::LockWait;
 using runtime::WorkerThreads;
 using serve::WarehouseAnalyticsStore;
 using source::WriteSyntheticNdjson;
@@ -36,11 +33,6 @@ using warehouse::MaintainWarehouse;
 using warehouse::Warehouse;
 
 namespace {
-
-int Fail(const std::string& message, int code = 1) {
-  std::fprintf(stderr, "wikistream: %s\n", message.c_str());
-  return code;
-}
 
 Result<std::unique_ptr<Warehouse>> OpenExisting(const Config& config) {
   WS_ASSIGN_OR_RETURN(std::unique_ptr<Warehouse> warehouse,
@@ -63,67 +55,55 @@ int RunBatch(const Config& config, const std::string& stage) {
   // an error, not a new empty warehouse.
   auto warehouse = OpenExisting(config);
   if (!warehouse.ok()) return Fail(warehouse.status().message());
-  auto lock = BatchLock::Acquire(config.warehouse, /*wait=*/false, config.catalog);
-  if (!lock.ok()) return Fail(lock.status().message());
-  AlertSink alerts(config.alert_webhook);
-  if (Status s = LoadRaisedAlertKeys(warehouse->get(), &alerts, FormatDate(NowMicros() - 2LL * 86400 * 1000000));
-      !s.ok()) {
-    // Without the keys an alert already in ops.alerts may be raised again; the cycle itself is unaffected.
-    log::Warn("batch", "could not read ops.alerts: {}", s.ToString());
-  }
   std::atomic<bool> stop{false};
+  BatchRunner runner(config, warehouse->get(), &stop);
   int id = shutdown.OnRequest([&] { stop = true; });
-  BatchOptions options;
-  options.stage_attempts = config.stage_attempts;
-  options.stage_timeout_s = config.stage_timeout_s;
-  options.threads = WorkerThreads(config);
-  BatchCycle cycle(warehouse->get(), &alerts, options, &stop);
-  CycleReport report = cycle.Run(stage == "all" ? std::nullopt : model::ParseStageName(stage));
-  alerts.Shutdown();
+  auto report = runner.Run(stage == "all" ? std::nullopt : model::ParseStageName(stage), LockWait::kFail);
+  if (Status s = runner.Close(); !s.ok()) log::Warn("batch", "alerts: {}", s.ToString());
   shutdown.Remove(id);
-  std::printf("%s\n", report.Summary().c_str());
-  return report.ok ? 0 : 1;
+  if (!report.ok()) return Fail(report.status().message());
+  std::printf("%s\n", report->Summary().c_str());
+  return report->ok ? 0 : 1;
 }
 
 int RunServe(const Config& config) {
+  // serve is its HTTP server: "off" would leave nothing to do.
+  if (config.http == "off") return Fail("serve --http off: serve needs an address (host:port) to listen on", 2);
+  auto so = ServerOptionsFor(config);
+  if (!so.ok()) return Fail(so.status().message(), 2);
   ShutdownSignal& shutdown = ShutdownSignal::Instance();
   shutdown.Install();
   auto warehouse = OpenExisting(config);
   if (!warehouse.ok()) return Fail(warehouse.status().message());
-  AlertSink alerts("");
-  live::LiveAggregator live_state(live::LiveOptions{}, &alerts);
+  std::atomic<bool> stop{false};
+  // The same alerts and batch options as `run` and `batch`: an admin cycle
+  // knows every alert already raised and posts new ones to --alert-webhook.
+  BatchRunner runner(config, warehouse->get(), &stop);
+  int id = shutdown.OnRequest([&] { stop = true; });
+  live::LiveAggregator live_state(live::LiveOptions{}, &runner.alerts());
   prometheus::Registry registry;
   WarehouseAnalyticsStore store(warehouse->get());
-  serve::ServerOptions so;
-  if (Status s = serve::ParseHttpAddress(config.http == "off" ? "127.0.0.1:8080" : config.http, &so); !s.ok()) {
-    return Fail("--http: " + s.message(), 2);
-  }
-  so.admin_token = config.admin_token;
-  so.web_root = DefaultWebRoot(config);
   serve::ServerCallbacks cb;
-  cb.run_batch = [&]() -> Result<std::string> {
-    auto lock = BatchLock::Acquire(config.warehouse, false, config.catalog);
-    if (!lock.ok()) return lock.status();
-    std::atomic<bool> stop{false};
-    BatchCycle cycle(warehouse->get(), &alerts, BatchOptions{}, &stop);
-    return cycle.Run().Summary();
+  cb.run_batch = [&runner]() -> Result<std::string> {
+    WS_ASSIGN_OR_RETURN(batch::CycleReport report, runner.Run(std::nullopt, LockWait::kFail));
+    return report.Summary();
   };
-  cb.run_maintain = [&]() -> Result<std::string> {
-    auto lock = BatchLock::Acquire(config.warehouse, false, config.catalog);
-    if (!lock.ok()) return lock.status();
-    return MaintainWarehouse(warehouse->get());
-  };
+  cb.run_maintain = [&runner] { return runner.Maintain(LockWait::kFail); };
   cb.health = [] { return Status::OK(); };
   cb.ready = [] { return Status::OK(); };
   cb.pipeline_status = [] { return std::string(R"({"source":null,"mode":"serve"})"); };
-  serve::HttpServer server(so, &store, &live_state, &alerts, &registry, cb);
-  if (Status s = server.Start(); !s.ok()) return Fail("cannot start HTTP server on " + config.http + ": " + s.message());
+  serve::HttpServer server(*so, &store, &live_state, &runner.alerts(), &registry, cb);
+  if (Status s = server.Start(); !s.ok()) {
+    shutdown.Remove(id);
+    return Fail("cannot start HTTP server on " + config.http + ": " + s.message());
+  }
   log::Info("serve", "serving {} at {}", config.warehouse, server.url());
   while (!shutdown.WaitFor(std::chrono::seconds(1))) {
   }
   server.Stop();
   live_state.CloseAllSubscriptions();
-  alerts.Shutdown();
+  if (Status s = runner.Close(); !s.ok()) log::Warn("serve", "alerts: {}", s.ToString());
+  shutdown.Remove(id);
   return 0;
 }
 

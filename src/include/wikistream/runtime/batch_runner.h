@@ -52,6 +52,7 @@ class BatchRunner {
 
  private:
   std::string warehouse_dir_;
+  std::string catalog_uri_;  // the batch lock lives in the catalog's database
   warehouse::Warehouse* warehouse_;
   batch::BatchOptions options_;
   std::unique_ptr<alerts::AlertSink> alerts_;
