@@ -65,6 +65,8 @@ const std::vector<OptionSpec>& AllOptions() {
       {"web-root", "Directory of the dashboard's static files", &Config::web_root},
       {"stage-timeout", "Seconds a batch stage may run before it is failed", &Config::stage_timeout_s},
       {"stage-attempts", "Attempts per batch stage (with backoff) before the cycle fails", &Config::stage_attempts},
+      {"once", "Consume the source to its end (replay/synthetic), commit, run one batch cycle and exit",
+       &Config::once},
   };
   return kOptions;
 }
@@ -251,14 +253,20 @@ std::string FindConfigPath(int argc, char** argv) {
   return env ? env : "";
 }
 
+// A bool option is a flag (`--once`); its environment variable and config
+// key take true/false, 1/0, yes/no.
 void AddOptions(CLI::App* cmd, Config* config, std::initializer_list<const char*> names) {
   for (const char* name : names) {
     const OptionSpec* spec = FindOption(name);
     std::visit(
         [&](auto member) {
-          cmd->add_option(fmt::format("--{}", spec->name), config->*member, spec->help)
-              ->envname(EnvName(spec->name))
-              ->capture_default_str();
+          using T = std::decay_t<decltype(config->*member)>;
+          const std::string flag = fmt::format("--{}", spec->name);
+          if constexpr (std::is_same_v<T, bool>) {
+            cmd->add_flag(flag, config->*member, spec->help)->envname(EnvName(spec->name));
+          } else {
+            cmd->add_option(flag, config->*member, spec->help)->envname(EnvName(spec->name))->capture_default_str();
+          }
         },
         spec->field);
   }
@@ -319,22 +327,22 @@ int Main(int argc, char** argv) {
   AddOptions(run, &config, {"source", "warehouse", "catalog", "http", "speed", "eventstreams-url", "contact", "since",
                             "commit-interval", "commit-max-events", "batch-interval", "domains", "alert-webhook",
                             "admin-token", "kafka-group", "threads", "seed", "log-level", "web-root",
-                            "stage-timeout", "stage-attempts"});
+                            "stage-timeout", "stage-attempts", "once"});
   add_kafka_property(run);
-  run->add_flag("--once", config.once,
-                "Consume the source to its end (replay/synthetic), commit, run one batch cycle and exit");
 
   auto* produce = app.add_subcommand("produce", "Source -> Kafka topics raw-events / dlq-events");
-  AddOptions(produce, &config, {"kafka", "source", "speed", "eventstreams-url", "contact", "since", "domains",
-                                "seed", "log-level", "position-file"});
+  // No --domains: the producer forwards every payload as received; the
+  // bronze consumers apply the ingest rules, the domain filter included.
+  AddOptions(produce, &config, {"kafka", "source", "speed", "eventstreams-url", "contact", "since", "seed",
+                                "log-level", "position-file"});
   add_kafka_property(produce);
-  produce->add_flag("--once", config.once, "Stop at the end of a finite source");
+  produce->add_flag("--once", config.once, "Stop at the end of a finite source (produce always does)")
+      ->envname(EnvName("once"));
 
   auto* bronze = app.add_subcommand("bronze", "One bronze consumer of a Kafka consumer group -> bronze tables");
   AddOptions(bronze, &config, {"source", "warehouse", "catalog", "commit-interval", "commit-max-events", "domains",
                                "kafka-group", "log-level"});
   add_kafka_property(bronze);
-  bronze->add_flag("--once", config.once, "Exit once the assigned partitions are drained");
 
   auto* batch = app.add_subcommand("batch", "One silver -> DQ -> gold cycle; exit 1 if a gate or stage failed");
   AddOptions(batch, &config, {"warehouse", "catalog", "alert-webhook", "threads", "log-level", "stage-timeout",

@@ -139,6 +139,48 @@ TEST(CliTest, FlagBeatsEnvironmentInEveryCommand) {
   EXPECT_NE(out.find("DEBUG"), std::string::npos) << out;
 }
 
+// --once is an option like any other: flag, WIKISTREAM_ONCE or `once = true`
+// in a config file (docs/operations.md). A synthetic:N run without it would
+// keep serving; with it, it ends with the one-line --once report.
+TEST(CliTest, OnceComesFromFlagEnvironmentOrConfigFile) {
+  TempDir dir;
+  WriteFile(dir.path() / "once.ini", "once = yes\n");
+  const std::string run = Bin() + " run --source synthetic:30 --log-level error --warehouse " + dir.str();
+  for (const std::string& cmd : {"timeout 120 " + run + "/flag --once", "WIKISTREAM_ONCE=1 timeout 120 " + run + "/env",
+                                 "timeout 120 " + run + "/file --config " + dir.str() + "/once.ini"}) {
+    std::string out;
+    EXPECT_EQ(RunCommand(cmd, &out), 0) << cmd << "\n" << out;
+    EXPECT_NE(out.find("30 events polled"), std::string::npos) << cmd << "\n" << out;
+  }
+  std::string out;
+  WriteFile(dir.path() / "bad.ini", "once = maybe\n");
+  EXPECT_EQ(RunCommand(Bin() + " run --config " + dir.str() + "/bad.ini", &out), 2);
+  EXPECT_NE(out.find("bad.ini:1:"), std::string::npos) << out;
+}
+
+// Options a command would ignore are not accepted: serve has no schedule
+// (--batch-interval), produce forwards every domain (--domains), and serve is
+// its HTTP server (--http off). serve takes what its admin batch needs.
+TEST(CliTest, OptionsACommandWouldIgnoreAreUsageErrors) {
+  TempDir dir;
+  std::string out;
+  EXPECT_EQ(RunCommand(Bin() + " serve --batch-interval 5 --warehouse " + dir.str(), &out), 2);
+  EXPECT_NE(out.find("--batch-interval"), std::string::npos) << out;
+  EXPECT_EQ(CountLines(out), 1) << out;
+  out.clear();
+  EXPECT_EQ(RunCommand(Bin() + " produce --domains all --kafka 127.0.0.1:1", &out), 2);
+  EXPECT_NE(out.find("--domains"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunCommand(Bin() + " serve --http off --warehouse " + dir.str(), &out), 2);
+  EXPECT_NE(out.find("serve --http off"), std::string::npos) << out;
+  EXPECT_EQ(CountLines(out), 1) << out;
+  out.clear();
+  ASSERT_EQ(RunCommand(Bin() + " serve --help", &out), 0);
+  for (const char* o : {"--alert-webhook", "--threads", "--stage-timeout", "--stage-attempts"}) {
+    EXPECT_NE(out.find(o), std::string::npos) << o;
+  }
+}
+
 // --kafka-property KEY=VALUE reaches librdkafka; every mistake is caught
 // before any connection, as one line naming where the value came from.
 TEST(CliTest, KafkaPropertyMistakesAreOneLineUsageErrors) {
