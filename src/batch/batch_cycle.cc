@@ -628,6 +628,21 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
     const Column& date = risk.column("stat_date");
     const Column& score = risk.column("risk_score");
     const Column& evidence = risk.column("evidence");
+    // The dates recomputed here may be older than the keys the process
+    // loaded at start (a replay's, or yesterday's late events), and another
+    // process may have recorded alerts since: ops.alerts, read under the
+    // batch lock, says which of those dates' alerts were already raised.
+    std::string oldest;
+    for (size_t r = 0; r < risk.num_rows(); ++r) {
+      if (triggered.GetBool(r) && (oldest.empty() || date.GetString(r) < oldest)) oldest = date.GetString(r);
+    }
+    // Gold is committed: a read failure must not fail the stage (its retry
+    // would find nothing to recompute and raise nothing).
+    if (!oldest.empty()) {
+      if (Status s = LoadRaisedAlertKeys(warehouse_, alerts_, oldest); !s.ok()) {
+        log::Warn("gold", "could not read ops.alerts (an alert already raised may be raised again): {}", s.ToString());
+      }
+    }
     for (size_t r = 0; r < risk.num_rows(); ++r) {
       if (!triggered.GetBool(r)) continue;
       Alert a;

@@ -4,16 +4,15 @@
 #include "wikistream/batch/batch_cycle.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
 #include <set>
 #include <tuple>
 #include <thread>
 
 #include "testing/test_util.h"
+#include "testing/webhook_receiver.h"
 #include "wikistream/common/time.h"
 #include "wikistream/ingest/bronze_writer.h"
 #include "wikistream/ingest/event_ingestor.h"
@@ -79,34 +78,7 @@ std::multiset<std::string> EventIds(Warehouse* wh, const std::string& table) {
   return ids;
 }
 
-class WebhookReceiver {
- public:
-  WebhookReceiver() {
-    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mu_);
-      bodies_.push_back(req.body);
-      res.status = 200;
-    });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  ~WebhookReceiver() {
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
-  std::vector<std::string> bodies() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return bodies_;
-  }
-
- private:
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
-  std::mutex mu_;
-  std::vector<std::string> bodies_;
-};
+using ws::testing::WebhookReceiver;
 
 BatchOptions FastOptions() {
   BatchOptions o;
