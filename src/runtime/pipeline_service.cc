@@ -14,13 +14,6 @@ using batch::CycleReport;
 using ingest::IngestLoopStats;
 using model::Alert;
 
-namespace {
-
-// The one identity of an ingest alert: kind, the source, the date.
-std::string IngestAlertKey(const Alert& a) { return a.kind + "|" + a.entity + "|" + a.alert_date; }
-
-}  // namespace
-
 PipelineService::PipelineService(PipelineServiceOptions options, PipelineServiceDeps deps)
     : options_(std::move(options)), deps_(std::move(deps)) {
   if (!deps_.clock) deps_.clock = SystemClock();
@@ -76,15 +69,14 @@ void PipelineService::IngestDone(Status status, bool gave_up) {
 void PipelineService::RaiseRestartAlert(const Status& error, int failures, bool giving_up) {
   if (!deps_.alerts) return;
   Alert a;
-  a.kind = "ingest";
-  a.severity = "CRITICAL";
+  a.kind = model::AlertKind::kIngest;
+  a.severity = model::AlertSeverity::kCritical;
   a.entity = source_name_;  // the source kind
   a.raised_at_us = deps_.clock->NowMicros();
   a.alert_date = FormatDate(a.raised_at_us);
   a.subject = std::string(giving_up ? "ingest loop failed and gave up: " : "ingest loop failed and is restarting: ") +
               error.ToString();
   a.details = nlohmann::json{{"error", error.ToString()}, {"restarts", failures}}.dump();
-  a.dedup_key = IngestAlertKey(a);
   deps_.alerts->Raise(std::move(a));
 }
 
@@ -146,13 +138,12 @@ void PipelineService::CheckStall(const IngestLoopStats& stats) {
   }
   if (!options_.live_source || !deps_.alerts || now - last_activity_us_ <= options_.stall_after_us) return;
   Alert a;
-  a.kind = "ingest";
-  a.severity = "WARNING";
+  a.kind = model::AlertKind::kIngest;
+  a.severity = model::AlertSeverity::kWarning;
   a.entity = options_.source_label;
   a.raised_at_us = deps_.clock->NowMicros();
   a.alert_date = FormatDate(a.raised_at_us);
-  a.dedup_key = IngestAlertKey(a);
-  if (deps_.alerts->WasRaised(a.dedup_key)) return;
+  if (deps_.alerts->WasRaised(model::AlertKey(a))) return;
   a.subject = fmt::format("ingest stalled: no events received for {} minutes", options_.stall_after_us / 60000000);
   a.details = nlohmann::json{{"last_event_at", last_event_seen_us_ ? FormatIso8601(last_event_seen_us_) : ""}}.dump();
   deps_.alerts->Raise(std::move(a));

@@ -121,7 +121,7 @@ class PipelineServiceTest : public ::testing::Test {
   void FillDisk() { fs_.FailAt(1, FaultKind::kCrash); }
   void FreeDisk() { fs_.Disarm(); }
 
-  std::vector<model::Alert> AlertsOf(const std::string& kind) {
+  std::vector<model::Alert> AlertsOf(model::AlertKind kind) {
     std::vector<model::Alert> out;
     for (auto& a : alerts_.Recent(100)) {
       if (a.kind == kind) out.push_back(a);
@@ -159,9 +159,9 @@ TEST_F(PipelineServiceTest, RestartsAFailedLoopFromTheCommittedPositionWithBacko
   // Five failed commits in a row end the loop; the supervisor waits 2 s...
   ASSERT_TRUE(Eventually([&] { return clock_.HasWaiterFor(2 * kSecond); }));
   EXPECT_FALSE(service.ingest_healthy());
-  auto ingest_alerts = AlertsOf("ingest");
+  auto ingest_alerts = AlertsOf(model::AlertKind::kIngest);
   ASSERT_EQ(ingest_alerts.size(), 1u);
-  EXPECT_EQ(ingest_alerts[0].severity, "CRITICAL");
+  EXPECT_EQ(ingest_alerts[0].severity, model::AlertSeverity::kCritical);
   EXPECT_EQ(ingest_alerts[0].entity, "eventstreams");
   EXPECT_EQ(ingest_alerts[0].alert_date, "2024-08-22");
   // ... then 4 s, 8 s for each further failure in a row (the disk is still full).
@@ -171,7 +171,7 @@ TEST_F(PipelineServiceTest, RestartsAFailedLoopFromTheCommittedPositionWithBacko
   ASSERT_TRUE(Eventually([&] { return clock_.HasWaiterFor(8 * kSecond); }));
   EXPECT_EQ(sources_opened_.load(), 3);
   // One alert per source and day, however often it restarts.
-  EXPECT_EQ(AlertsOf("ingest").size(), 1u);
+  EXPECT_EQ(AlertsOf(model::AlertKind::kIngest).size(), 1u);
   // Space is back: the next session resumes at the committed position and
   // lands every event exactly once.
   FreeDisk();
@@ -229,21 +229,21 @@ TEST_F(PipelineServiceTest, AQuietLiveSourceRaisesOneStallAlertPerDay) {
   std::future<PipelineService::Outcome> run = std::async(std::launch::async, [&] { return service.Run(); });
   ASSERT_TRUE(Eventually([&] { return clock_.HasWaiterFor(kSecond); }));
   clock_.AdvanceBy(300 * kSecond, kSecond);  // 23:55:00: not yet
-  EXPECT_TRUE(AlertsOf("ingest").empty());
+  EXPECT_TRUE(AlertsOf(model::AlertKind::kIngest).empty());
   clock_.AdvanceBy(2 * kSecond, kSecond);  // 23:55:02: stalled for more than 5 minutes
-  auto alerts = AlertsOf("ingest");
+  auto alerts = AlertsOf(model::AlertKind::kIngest);
   ASSERT_EQ(alerts.size(), 1u);
-  EXPECT_EQ(alerts[0].severity, "WARNING");
+  EXPECT_EQ(alerts[0].severity, model::AlertSeverity::kWarning);
   EXPECT_EQ(alerts[0].entity, "eventstreams");
   EXPECT_EQ(alerts[0].alert_date, "2024-08-22");
   clock_.AdvanceBy(4 * 60 * kSecond, kSecond);  // 23:59:02: still the same day
-  EXPECT_EQ(AlertsOf("ingest").size(), 1u);
+  EXPECT_EQ(AlertsOf(model::AlertKind::kIngest).size(), 1u);
   clock_.AdvanceBy(2 * 60 * kSecond, kSecond);  // 00:01:02 of a new day: one more
-  alerts = AlertsOf("ingest");
+  alerts = AlertsOf(model::AlertKind::kIngest);
   ASSERT_EQ(alerts.size(), 2u);
   EXPECT_EQ(alerts[0].alert_date, "2024-08-23");  // newest first
   clock_.AdvanceBy(3600 * kSecond, 10 * kSecond);
-  EXPECT_EQ(AlertsOf("ingest").size(), 2u);
+  EXPECT_EQ(AlertsOf(model::AlertKind::kIngest).size(), 2u);
   service.Stop();
   EXPECT_EQ(run.get().exit_code, 0);
 }
@@ -257,7 +257,7 @@ TEST_F(PipelineServiceTest, AFiniteSourceIsNotLiveAndNeverStalls) {
   std::future<PipelineService::Outcome> run = std::async(std::launch::async, [&] { return service.Run(); });
   ASSERT_TRUE(Eventually([&] { return clock_.HasWaiterFor(kSecond); }));
   clock_.AdvanceBy(3600 * kSecond, 10 * kSecond);
-  EXPECT_TRUE(AlertsOf("ingest").empty());
+  EXPECT_TRUE(AlertsOf(model::AlertKind::kIngest).empty());
   service.Stop();
   EXPECT_EQ(run.get().exit_code, 0);
 }

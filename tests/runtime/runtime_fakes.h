@@ -107,9 +107,9 @@ class FakeClock : public Clock {
 class ScriptedSource : public source::Source {
  public:
   ScriptedSource(std::vector<std::string> payloads, bool ends, const std::atomic<size_t>* released, size_t batch,
-                 std::string name = "eventstreams")
-      : payloads_(std::move(payloads)), ends_(ends), released_(released), batch_(batch), name_(std::move(name)) {}
-  std::string name() const override { return name_; }
+                 model::SourceKind kind = model::SourceKind::kEventStreams)
+      : payloads_(std::move(payloads)), ends_(ends), released_(released), batch_(batch), kind_(kind) {}
+  model::SourceKind kind() const override { return kind_; }
   Status Resume(const std::string& position) override {
     next_ = std::stoul(position);
     return Status::OK();
@@ -139,7 +139,7 @@ class ScriptedSource : public source::Source {
   bool ends_;
   const std::atomic<size_t>* released_;
   size_t batch_;
-  std::string name_;
+  model::SourceKind kind_;
   size_t next_ = 0;
   std::atomic<bool> stopped_{false};
 };
