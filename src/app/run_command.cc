@@ -75,7 +75,7 @@ int RunPipeline(const Config& config) {
   if (Status s = CheckRunArguments(config, *spec); !s.ok()) return Fail(s.message(), 2);
   const bool http = HttpWanted(config);
 
-  auto warehouse_r = Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/true, runtime::CatalogOf(config));
+  auto warehouse_r = runtime::OpenWarehouse(config, /*create=*/true);
   if (!warehouse_r.ok()) return Fail("cannot open warehouse " + config.warehouse + ": " + warehouse_r.status().message());
   std::unique_ptr<Warehouse> warehouse = std::move(warehouse_r).value();
   warehouse->set_encode_threads(WorkerThreads(config));
@@ -170,7 +170,7 @@ int RunBronzeConsumer(const Config& config) {
   if (!domains.ok()) return Fail(domains.status().message(), 2);
   auto spec = ParseSourceSpec(config.source);
   if (!spec.ok()) return Fail(spec.status().message(), 2);
-  auto warehouse = Warehouse::Open(DefaultFileSystem(), config.warehouse, true, runtime::CatalogOf(config));
+  auto warehouse = runtime::OpenWarehouse(config, /*create=*/true);
   if (!warehouse.ok()) return Fail("cannot open warehouse: " + warehouse.status().message());
   (*warehouse)->set_encode_threads(WorkerThreads(config));
   auto source = OpenSource(config);

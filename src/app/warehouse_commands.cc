@@ -36,7 +36,7 @@ namespace {
 
 Result<std::unique_ptr<Warehouse>> OpenExisting(const Config& config) {
   WS_ASSIGN_OR_RETURN(std::unique_ptr<Warehouse> warehouse,
-                      Warehouse::Open(DefaultFileSystem(), config.warehouse, /*create=*/false, runtime::CatalogOf(config)));
+                      runtime::OpenWarehouse(config, /*create=*/false));
   warehouse->set_encode_threads(WorkerThreads(config));
   return warehouse;
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "wikistream/source/eventstreams_source.h"
+#include "wikistream/storage/open_file_system.h"
 
 #ifndef WIKISTREAM_VERSION
 #define WIKISTREAM_VERSION "dev"
@@ -18,6 +19,11 @@ table::CatalogOptions CatalogOf(const Config& config) {
   table::CatalogOptions options;
   options.uri = config.catalog;
   return options;
+}
+
+Result<std::unique_ptr<warehouse::Warehouse>> OpenWarehouse(const Config& config, bool create) {
+  WS_ASSIGN_OR_RETURN(storage::OpenedFileSystem store, storage::OpenFileSystem(config.warehouse));
+  return warehouse::Warehouse::Open(std::move(store.fs), store.path, create, CatalogOf(config));
 }
 
 int WorkerThreads(const Config& config) {

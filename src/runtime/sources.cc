@@ -79,8 +79,8 @@ Result<std::string> MergeCommittedKafkaPositions(const std::vector<std::string>&
 
 namespace {
 
-Result<std::string> CommittedKafkaPositions(const std::string& warehouse_dir, const table::CatalogOptions& catalog) {
-  WS_ASSIGN_OR_RETURN(auto warehouse, warehouse::Warehouse::Open(DefaultFileSystem(), warehouse_dir, false, catalog));
+Result<std::string> CommittedKafkaPositions(const Config& config) {
+  WS_ASSIGN_OR_RETURN(auto warehouse, OpenWarehouse(config, /*create=*/false));
   WS_ASSIGN_OR_RETURN(auto raw, warehouse->table("bronze.raw_events"));
   WS_RETURN_IF_ERROR(raw->Refresh());
   return MergeCommittedKafkaPositions(
@@ -159,14 +159,12 @@ Result<std::unique_ptr<Source>> OpenSource(const Config& config) {
   // makes the new owner start exactly after the old owner's last row, so a
   // rebalance neither re-reads nor skips. (A killed owner's uncommitted
   // records are simply read again: they were never in the table.)
-  const std::string warehouse_dir = config.warehouse;
   // (Capped below librdkafka's max.poll.interval.ms, 300 s by default.)
   const auto settle = std::chrono::milliseconds(
       std::min<int64_t>(static_cast<int64_t>(config.commit_interval_s * 1000) + 1000, 240000));
-  const table::CatalogOptions catalog = CatalogOf(config);
-  ko.refresh_positions = [warehouse_dir, catalog, settle]() -> Result<std::string> {
+  ko.refresh_positions = [config, settle]() -> Result<std::string> {
     std::this_thread::sleep_for(settle);
-    return CommittedKafkaPositions(warehouse_dir, catalog);
+    return CommittedKafkaPositions(config);
   };
   WS_ASSIGN_OR_RETURN(auto src, KafkaSource::Open(ko));
   return std::unique_ptr<Source>(std::move(src));

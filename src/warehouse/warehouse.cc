@@ -100,6 +100,13 @@ Result<std::unique_ptr<Warehouse>> Warehouse::Open(FileSystem* fs, const std::st
   return w;
 }
 
+Result<std::unique_ptr<Warehouse>> Warehouse::Open(std::shared_ptr<FileSystem> fs, const std::string& dir, bool create,
+                                                   const table::CatalogOptions& catalog_options) {
+  WS_ASSIGN_OR_RETURN(auto warehouse, Open(fs.get(), dir, create, catalog_options));
+  warehouse->owned_fs_ = std::move(fs);
+  return warehouse;
+}
+
 Result<std::shared_ptr<Table>> Warehouse::table(std::string_view qualified) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = tables_.find(qualified);

@@ -10,9 +10,12 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
+#include "wikistream/common/result.h"
 #include "wikistream/table/catalog.h"
+#include "wikistream/warehouse/warehouse.h"
 
 namespace ws::runtime {
 
@@ -50,6 +53,11 @@ struct Config {
 
 // The catalog settings of --catalog.
 table::CatalogOptions CatalogOf(const Config& config);
+
+// Opens the warehouse at --warehouse (a path, file:// or s3:// URI: the store
+// comes from storage::OpenFileSystem) with the catalog of --catalog. Every
+// command that reads or writes tables opens it here, so they agree on both.
+Result<std::unique_ptr<warehouse::Warehouse>> OpenWarehouse(const Config& config, bool create);
 
 // --threads, with 0 meaning one per core.
 int WorkerThreads(const Config& config);

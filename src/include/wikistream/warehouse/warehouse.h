@@ -53,6 +53,11 @@ class Warehouse {
   static Result<std::unique_ptr<Warehouse>> Open(FileSystem* fs, const std::string& dir, bool create,
                                                  const table::CatalogOptions& catalog_options = {});
 
+  // The same, keeping `fs` alive as long as the warehouse (a store opened
+  // from the warehouse's URI, e.g. an S3FileSystem, has no other owner).
+  static Result<std::unique_ptr<Warehouse>> Open(std::shared_ptr<FileSystem> fs, const std::string& dir, bool create,
+                                                 const table::CatalogOptions& catalog_options = {});
+
   table::Catalog* catalog() const { return catalog_.get(); }
   FileSystem* fs() const { return fs_; }
   const std::string& dir() const { return dir_; }
@@ -84,6 +89,7 @@ class Warehouse {
       : fs_(fs), dir_(std::move(dir)), catalog_(std::move(catalog)) {}
 
   FileSystem* fs_;
+  std::shared_ptr<FileSystem> owned_fs_;  // set when the warehouse owns its store
   int encode_threads_ = 1;
   std::string dir_;
   std::unique_ptr<table::Catalog> catalog_;
