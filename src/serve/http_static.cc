@@ -1,0 +1,109 @@
+// The dashboard's files: from web_root (canonical, no way out of it) and the
+// chart library.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "http_internal.h"
+#include "wikistream/common/logging.h"
+
+namespace ws::serve {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kMaxStaticFileBytes = 16 << 20;
+
+std::string MimeType(const fs::path& p) {
+  static const std::map<std::string, std::string> kTypes = {
+      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+      {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
+      {".ico", "image/x-icon"}, {".map", "application/json"}, {".txt", "text/plain; charset=utf-8"}};
+  auto it = kTypes.find(p.extension().string());
+  return it == kTypes.end() ? "application/octet-stream" : it->second;
+}
+
+bool IsInside(const fs::path& root, const fs::path& p) {
+  auto [r, q] = std::mismatch(root.begin(), root.end(), p.begin(), p.end());
+  return r == root.end();
+}
+
+}  // namespace
+
+void HttpServer::Impl::ResolveWebRoot() {
+  std::error_code ec;
+  if (!opts_.web_root.empty()) {
+    web_root_ = fs::canonical(opts_.web_root, ec);
+    if (ec || !fs::is_directory(web_root_)) {
+      log::Warn("http", "web root {} is not a directory; the dashboard is not served", opts_.web_root);
+      web_root_.clear();
+    }
+  }
+  if (!opts_.chart_js_path.empty()) {
+    chart_js_ = opts_.chart_js_path;
+  } else if (!web_root_.empty()) {
+    chart_js_ = web_root_ / "vendor" / "chart.umd.js";
+    if (!fs::exists(chart_js_, ec)) chart_js_ = web_root_.parent_path() / "node_modules" / "chart.js" / "dist" / "chart.umd.js";
+  }
+}
+
+void HttpServer::Impl::Static(const httplib::Request& req, httplib::Response& res) {
+  const std::string& path = req.path;  // already percent-decoded by httplib
+  fs::path file;
+  if (path == "/assets/chart.umd.js") {
+    file = chart_js_;
+  } else {
+    if (web_root_.empty()) {
+      SendError(res, 404, "not found");
+      return;
+    }
+    std::string rel = path == "/" ? "index.html" : path.substr(1);
+    // Reject traversal before touching the file system; canonical() below
+    // also catches symlinks that lead out of the root.
+    bool bad = rel.empty() || rel.find('\0') != std::string::npos || rel.find('\\') != std::string::npos ||
+               rel.front() == '/';
+    for (size_t start = 0; !bad && start <= rel.size();) {
+      size_t end = rel.find('/', start);
+      if (end == std::string::npos) end = rel.size();
+      std::string_view seg(rel.data() + start, end - start);
+      if (seg == ".." || seg == "." || (seg.empty() && end != rel.size())) bad = true;
+      start = end + 1;
+    }
+    if (bad) {
+      SendError(res, 404, "not found");
+      return;
+    }
+    std::error_code ec;
+    file = fs::canonical(web_root_ / rel, ec);
+    if (ec || !IsInside(web_root_, file)) {
+      SendError(res, 404, "not found");
+      return;
+    }
+  }
+  std::error_code ec;
+  if (file.empty() || !fs::is_regular_file(file, ec) || fs::file_size(file, ec) > kMaxStaticFileBytes) {
+    SendError(res, 404, "not found");
+    return;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (!in && !in.eof()) {
+    SendError(res, 500, "cannot read file");
+    return;
+  }
+  const std::string mime = MimeType(file);
+  if (mime.rfind("text/html", 0) == 0) {
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+                   "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+  }
+  res.set_header("Cache-Control", "no-cache");
+  res.set_content(content.str(), mime);
+}
+
+}  // namespace ws::serve
