@@ -21,6 +21,9 @@ struct State {
   std::condition_variable cv;
   std::atomic<bool> requested{false};
   std::map<int, std::function<void()>> callbacks;
+  // The thread running copied callbacks, if any: Remove() waits for it, since
+  // a callback's captures may die as soon as its owner's Remove() returns.
+  std::thread::id dispatching;
   int next_id = 1;
   bool installed = false;
 };
@@ -78,9 +81,15 @@ void ShutdownSignal::Request() {
     std::lock_guard<std::mutex> lock(s.mu);
     if (s.requested.exchange(true)) return;
     callbacks = s.callbacks;
+    s.dispatching = std::this_thread::get_id();
   }
   s.cv.notify_all();
   for (auto& [id, cb] : callbacks) cb();
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    s.dispatching = std::thread::id();
+  }
+  s.cv.notify_all();
 }
 
 int ShutdownSignal::OnRequest(std::function<void()> callback) {
@@ -98,8 +107,14 @@ int ShutdownSignal::OnRequest(std::function<void()> callback) {
 
 void ShutdownSignal::Remove(int id) {
   State& s = GetState();
-  std::lock_guard<std::mutex> lock(s.mu);
+  std::unique_lock<std::mutex> lock(s.mu);
   s.callbacks.erase(id);
+  // Request() runs a copy of the callbacks outside the lock; the one just
+  // removed may still be running (e.g. inside PipelineService::Stop while
+  // Run() already returned). A callback removing itself must not wait.
+  s.cv.wait(lock, [&] {
+    return s.dispatching == std::thread::id() || s.dispatching == std::this_thread::get_id();
+  });
 }
 
 bool ShutdownSignal::WaitFor(std::chrono::milliseconds duration) {

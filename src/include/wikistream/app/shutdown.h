@@ -24,6 +24,8 @@ class ShutdownSignal {
   void Request();
   // Registers a callback run on the first request; returns an id for Remove.
   int OnRequest(std::function<void()> callback);
+  // Unregisters a callback. Returns only once no callback is running on the
+  // signal thread, so the callback's captures may be destroyed right after.
   void Remove(int id);
   // Sleeps up to `duration`, returning early (true) when shutdown is requested.
   bool WaitFor(std::chrono::milliseconds duration);
