@@ -6,6 +6,7 @@
 
 #include <httplib.h>
 #include <prometheus/counter.h>
+#include <prometheus/family.h>
 #include <prometheus/gauge.h>
 
 #include <atomic>
