@@ -10,6 +10,7 @@
 #include "wikistream/common/time.h"
 #include "wikistream/live/live_aggregator.h"
 #include "wikistream/runtime/batch_runner.h"
+#include "wikistream/runtime/bronze_follower.h"
 #include "wikistream/runtime/config.h"
 #include "wikistream/serve/http_server.h"
 #include "wikistream/serve/warehouse_analytics_store.h"
@@ -80,7 +81,18 @@ int RunServe(const Config& config) {
   // knows every alert already raised and posts new ones to --alert-webhook.
   BatchRunner runner(config, warehouse->get(), &stop);
   int id = shutdown.OnRequest([&] { stop = true; });
-  live::LiveAggregator live_state(live::LiveOptions{}, &runner.alerts());
+  // serve ingests nothing itself: the live view follows what the ingest
+  // processes (here or on other hosts) commit to bronze. Its windows follow
+  // event time, so a replayed capture shows as it lands; on a live stream
+  // event time is wall time. It raises no alerts: in this mode risk alerts
+  // come from the batch cycles (one raiser, recorded in ops.alerts at once),
+  // not from every serve replica that follows the same rows.
+  live::LiveOptions live_options;
+  live_options.follow_event_time = true;
+  live::LiveAggregator live_state(live_options, /*alerts=*/nullptr);
+  runtime::BronzeFollower follower(warehouse->get(), [&live_state](const format::RecordBatch& rows) {
+    live_state.Observe(rows);
+  });
   prometheus::Registry registry;
   WarehouseAnalyticsStore store(warehouse->get());
   serve::ServerCallbacks cb;
@@ -98,8 +110,18 @@ int RunServe(const Config& config) {
     return Fail("cannot start HTTP server on " + config.http + ": " + s.message());
   }
   log::Info("serve", "serving {} at {}", config.warehouse, server.url());
-  while (!shutdown.WaitFor(std::chrono::seconds(1))) {
-  }
+  // Once a second: new bronze commits reach the live view within a second
+  // of landing, for one catalog read per second while nothing lands.
+  bool follow_failing = false;
+  do {
+    auto followed = follower.Poll();
+    if (!followed.ok() && !follow_failing) {
+      log::Warn("serve", "live view: cannot follow bronze (retrying every second): {}", followed.status().ToString());
+    } else if (followed.ok() && follow_failing) {
+      log::Info("serve", "live view: following bronze again");
+    }
+    follow_failing = !followed.ok();
+  } while (!shutdown.WaitFor(std::chrono::seconds(1)));
   server.Stop();
   live_state.CloseAllSubscriptions();
   if (Status s = runner.Close(); !s.ok()) log::Warn("serve", "alerts: {}", s.ToString());

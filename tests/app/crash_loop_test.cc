@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "testing/table_rows.h"
 #include "testing/test_util.h"
 #include "wikistream/common/file_system.h"
 #include "wikistream/warehouse/table_schemas.h"
@@ -23,7 +24,6 @@
 
 namespace ws::app {
 
-using format::SchemaPtr;
 using warehouse::ProjectSchema;
 using warehouse::Warehouse;
 
@@ -35,49 +35,12 @@ using ws::testing::WikistreamBinary;
 
 std::string Bin() { return WikistreamBinary().string(); }
 
-// Columns that hold wall-clock times of this run, not data.
-bool IsRunTime(const std::string& name) {
-  auto ends = [&](const char* s) {
-    std::string suf(s);
-    return name.size() >= suf.size() && name.compare(name.size() - suf.size(), suf.size(), suf) == 0;
-  };
-  return ends("_processed_at") || name == "ingested_at" || name == "received_at";
-}
-
 // Sorted text rows of a table, run-time columns left out.
 std::vector<std::string> Rows(const std::string& warehouse, const std::string& table, int64_t* row_count = nullptr) {
   auto wh = Warehouse::Open(DefaultFileSystem(), warehouse, false);
   EXPECT_TRUE(wh.ok()) << wh.status().ToString();
   if (!wh.ok()) return {};
-  auto t = (*wh)->table(table);
-  EXPECT_TRUE(t.ok());
-  if (!t.ok()) return {};
-  SchemaPtr schema = (*t)->schema();
-  std::vector<std::string> names;
-  for (const auto& f : schema->fields()) {
-    if (!IsRunTime(f.name) && f.name != "raw") names.push_back(f.name);
-  }
-  auto rows = (*wh)->ReadTable(**t, ProjectSchema(*schema, names));
-  EXPECT_TRUE(rows.ok()) << table << ": " << rows.status().ToString();
-  if (!rows.ok()) return {};
-  std::vector<std::string> out;
-  for (size_t r = 0; r < rows->num_rows(); ++r) {
-    std::string line;
-    for (size_t c = 0; c < rows->num_columns(); ++c) {
-      line += rows->column(c).IsNull(r) ? "<null>" : rows->column(c).ValueToString(r);
-      line += '|';
-    }
-    out.push_back(std::move(line));
-  }
-  if (row_count) *row_count = static_cast<int64_t>(out.size());
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::vector<std::string> ComparedTables() {
-  std::vector<std::string> names = {"bronze.raw_events", "bronze.dlq_events", warehouse::SilverTable().full_name()};
-  for (const auto* def : warehouse::GoldTables()) names.push_back(def->full_name());
-  return names;
+  return ws::testing::SortedTableRows(wh->get(), table, {}, row_count);
 }
 
 TEST(CrashLoopTest, KillNineDuringIngestAndCyclesThenRecoverEqualsCleanRun) {
@@ -136,7 +99,7 @@ TEST(CrashLoopTest, KillNineDuringIngestAndCyclesThenRecoverEqualsCleanRun) {
       << out;
   ASSERT_EQ(RunCommand(Bin() + " batch --warehouse " + wh + " 2>&1", &out), 0) << out;
 
-  for (const std::string& table : ComparedTables()) {
+  for (const std::string& table : ws::testing::PipelineTables()) {
     int64_t n = 0;
     auto expected = Rows(ref, table, &n);
     auto got = Rows(wh, table);

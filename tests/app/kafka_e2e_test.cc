@@ -27,6 +27,8 @@
 #include <thread>
 #include <vector>
 
+#include "testing/bronze_log.h"
+#include "testing/child_processes.h"
 #include "testing/duckdb_reader.h"
 #include "testing/kafka_mock_cluster.h"
 #include "testing/test_util.h"
@@ -35,11 +37,16 @@ namespace ws::app {
 namespace {
 
 using namespace std::chrono_literals;
+using ws::testing::AssignedAllPartitions;
+using ws::testing::Children;
+using ws::testing::CommittedRowsInLog;
 using ws::testing::ReadFile;
+using ws::testing::ReadLog;
 using ws::testing::RunCommand;
 using ws::testing::SharedDataDir;
 using ws::testing::SourceDir;
 using ws::testing::TempDir;
+using ws::testing::WaitFor;
 using ws::testing::WarehouseRows;
 using ws::testing::WikistreamBinary;
 
@@ -69,79 +76,6 @@ std::set<std::string> TargetIds(const std::string& relative_path) {
   return ids;
 }
 
-// A log a child process may not have created yet.
-std::string ReadLog(const std::string& path) {
-  std::error_code ec;
-  return std::filesystem::exists(path, ec) ? ReadFile(path) : std::string();
-}
-
-// Starts the real binary with stdout+stderr appended to `log`.
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, 1);
-      dup2(fd, 2);
-      close(fd);
-    }
-    std::vector<char*> argv;
-    std::string bin = WikistreamBinary().string();
-    argv.push_back(const_cast<char*>("wikistream"));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-// Exit status of `pid` once it ends within `limit`, else -1 (and it is killed).
-int WaitExit(pid_t pid, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::this_thread::sleep_for(50ms);
-  }
-  kill(pid, SIGKILL);
-  waitpid(pid, &status, 0);
-  return -1;
-}
-
-// Children still running when the test ends (a failed ASSERT) are killed.
-class Children {
- public:
-  ~Children() {
-    for (pid_t pid : running_) {
-      kill(pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-  }
-  pid_t Start(const std::vector<std::string>& args, const std::string& log) {
-    pid_t pid = Spawn(args, log);
-    if (pid > 0) running_.insert(pid);
-    return pid;
-  }
-  int Wait(pid_t pid, std::chrono::milliseconds limit) {
-    running_.erase(pid);
-    return WaitExit(pid, limit);
-  }
-
- private:
-  std::set<pid_t> running_;
-};
-
-bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(200ms);
-  }
-  return done();
-}
-
 // Rows of bronze.raw_events in the current snapshot (`wikistream tables`).
 int64_t BronzeRows(const std::string& wh) {
   std::string out;
@@ -155,32 +89,6 @@ int64_t BronzeRows(const std::string& wh) {
     if (fields >> name && name == "bronze.raw_events") fields >> rows;
   }
   return rows;
-}
-
-// Rows the bronze process logging to `log` has committed so far (its debug
-// line per commit).
-int64_t CommittedRowsInLog(const std::string& log) {
-  static const std::regex kCommitted("committed ([0-9]+) rows");
-  std::string text = ReadLog(log);
-  int64_t total = 0;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), kCommitted); it != std::sregex_iterator(); ++it) {
-    total += std::stoll((*it)[1].str());
-  }
-  return total;
-}
-
-// Whether the log shows an assignment of all three partitions.
-bool AssignedAllPartitions(const std::string& log) {
-  std::istringstream in(ReadLog(log));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.find(": assigned ") == std::string::npos) continue;
-    if (line.find("raw-events/0@") != std::string::npos && line.find("raw-events/1@") != std::string::npos &&
-        line.find("raw-events/2@") != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
 }
 
 TEST(KafkaEndToEndTest, TwoConsumersOneKilledNothingLostNothingDoubled) {
@@ -221,9 +129,7 @@ TEST(KafkaEndToEndTest, TwoConsumersOneKilledNothingLostNothingDoubled) {
   const std::string log1 = dir.str() + "/bronze-1.log", log2 = dir.str() + "/bronze-2.log";
   pid_t c1 = bronze(log1);
   pid_t c2 = bronze(log2);
-  const auto holds_partitions = [](const std::string& log) {
-    return ReadLog(log).find(": assigned raw-events/") != std::string::npos;
-  };
+  const auto holds_partitions = ws::testing::HoldsPartitions;
   ASSERT_TRUE(WaitFor([&] { return holds_partitions(log1) && holds_partitions(log2); }, 60s))
       << ReadLog(log1) << ReadLog(log2);
   pid_t producer = produce(paced_file, "3", "produce-paced");
