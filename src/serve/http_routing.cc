@@ -40,6 +40,12 @@ void HttpServer::Impl::Routes() {
   };
   svr_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     SetCommonHeaders(res);
+    if (OnRejectingWorker()) {
+      res.set_header("Retry-After", "1");
+      res.set_header("Connection", "close");
+      SendError(res, 503, "server busy: too many connections; retry shortly");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     // A request-target is ASCII (RFC 9112 3.2, RFC 3986): clients send
     // other bytes percent-encoded. cpp-httplib 0.11 accepts raw bytes >= 0x80
     // and would route them; answer a clear 400 instead of guessing an
@@ -92,6 +98,7 @@ void HttpServer::Impl::Dispatch(const httplib::Request& req, httplib::Response& 
     Live(req, res);
     return;
   }
+  if (!AdminAllowed(req, res)) return;
   ApiRequest in;
   in.method = req.method;
   in.path = req.path;

@@ -45,6 +45,14 @@ void HttpServer::Impl::Live(const httplib::Request& req, httplib::Response& res)
           // The current state at once, so a new client does not wait a tick.
           return send("retry: 3000\n\nevent: summary\ndata: " + live_->SnapshotJson() + "\n\n");
         }
+        if (sub->dropped() > 0) {
+          // The reader fell a whole queue behind: end its stream (the
+          // browser's EventSource reconnects and starts from a snapshot)
+          // rather than feed it a history with holes.
+          send("event: bye\ndata: {\"reason\":\"too slow\"}\n\n");
+          sink.done();
+          return true;
+        }
         auto msg = sub->Next(keepalive);
         if (!msg) {
           if (sub->closed()) {

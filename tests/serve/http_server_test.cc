@@ -37,15 +37,8 @@ const int64_t kNow = *ParseIso8601Micros("2024-08-22T10:30:00Z");
 
 // Sends raw bytes so that no client library normalises the path.
 std::string RawRequest(int port, const std::string& request) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    ::close(fd);
-    return "";
-  }
+  const int fd = serve::testing::ConnectLoopback(port);
+  if (fd < 0) return "";
   timeval tv{5, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
@@ -88,6 +81,9 @@ class HttpServerTest : public ::testing::Test {
     o.web_root = root_.string();
     o.chart_js_path = (SourceDir() / "node_modules/chart.js/dist/chart.umd.js").string();
     if (o.admin_token.empty()) o.admin_token = "s3cret-token";
+    // These tests call the admin endpoints more often than a client may;
+    // the rate limit has its own test (http_server_limits_test.cc).
+    o.admin_burst = 100;
     o.sse_interval_ms = 50;
     ServerCallbacks cb;
     cb.run_batch = [this]() -> Result<std::string> {

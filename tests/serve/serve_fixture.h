@@ -2,7 +2,11 @@
 // ops rows built from JSON objects with the pipeline's real table schemas.
 #pragma once
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -14,6 +18,22 @@
 #include "wikistream/warehouse/table_schemas.h"
 
 namespace ws::serve::testing {
+
+// A TCP socket connected to 127.0.0.1:port (rcvbuf > 0: that receive
+// buffer, set before connecting so the window stays small); -1 on failure.
+inline int ConnectLoopback(int port, int rcvbuf = 0) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
 
 inline void AppendJsonRow(format::RecordBatch& b, const nlohmann::json& row) {
   for (size_t c = 0; c < b.num_columns(); ++c) {

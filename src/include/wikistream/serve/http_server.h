@@ -12,8 +12,13 @@
 //   "Authorization: Bearer <admin_token>" (401 otherwise, and always when no
 //   token is configured) and call the injected callbacks.
 // - Errors are JSON {"error": "..."}: 400 bad parameter, 401 auth, 404
-//   unknown path, 413 body too large, 503 too many SSE streams or a
-//   callback that is not wired.
+//   unknown path, 413 body too large, 429 (with Retry-After) admin
+//   endpoints called too often, 503 (with Retry-After) too many
+//   connections or SSE streams, 503 a callback that is not wired.
+// - Limits (ServerOptions): TCP_NODELAY on every connection; a connection
+//   silent for idle_timeout_ms is closed; a live stream whose reader falls
+//   behind its bounded queue is ended (the browser reconnects) so it never
+//   holds back the others.
 // - Static files come only from web_root: "..", ".", backslashes and NULs in
 //   the decoded path are rejected, and the canonical (symlink-resolved)
 //   target must stay inside the canonical web_root. /assets/chart.umd.js is
@@ -55,8 +60,20 @@ struct ServerOptions {
   std::string web_root;                // directory of index.html, app.js, style.css
   std::string chart_js_path;           // "" = see the contract above
   std::string admin_token;             // "" = admin endpoints always 401
-  size_t max_sse_streams = 16;
-  size_t worker_threads = 8;           // for non-SSE requests
+  // cpp-httplib serves each connection on a thread of its own, for the
+  // connection's life: worker_threads + max_sse_streams connections are
+  // served at once, max_queued_connections more wait, and the rest are
+  // answered 503 with Retry-After.
+  size_t max_sse_streams = 256;
+  size_t worker_threads = 32;
+  size_t max_queued_connections = 64;
+  // A connection that sends nothing for this long (mid-request or between
+  // requests) is closed. Keep-alive connections idle for 1 s are closed too.
+  int idle_timeout_ms = 5000;
+  // POST /api/admin/*: admin_burst calls at once per client address, then
+  // one per admin_refill_ms; beyond that 429 with Retry-After.
+  int admin_burst = 5;
+  int admin_refill_ms = 10000;
   size_t max_body_bytes = 64 * 1024;
   int sse_interval_ms = 1000;          // summary push period
   int sse_keepalive_ms = 15000;        // comment line when nothing else was sent
