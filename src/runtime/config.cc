@@ -32,23 +32,7 @@ int WorkerThreads(const Config& config) {
   return n == 0 ? 1 : static_cast<int>(n);
 }
 
-std::string DefaultWebRoot(const Config& config) {
-  if (!config.web_root.empty()) return config.web_root;
-  std::error_code ec;
-  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  std::vector<std::filesystem::path> candidates;
-  if (!ec) {
-    auto dir = exe.parent_path();
-    candidates = {dir / "web", dir / ".." / "web", dir / ".." / "share" / "wikistream" / "web"};
-  }
-#ifdef WIKISTREAM_SOURCE_WEB_DIR
-  candidates.emplace_back(WIKISTREAM_SOURCE_WEB_DIR);
-#endif
-  for (const auto& c : candidates) {
-    if (std::filesystem::exists(c / "index.html", ec)) return std::filesystem::weakly_canonical(c, ec).string();
-  }
-  return "";
-}
+std::string DefaultWebRoot(const Config& config) { return config.web_root; }
 
 std::string UserAgent(const Config& config) { return MakeEventStreamsUserAgent(WIKISTREAM_VERSION, config.contact); }
 

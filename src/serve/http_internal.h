@@ -133,6 +133,8 @@ class HttpServer::Impl {
   // http_static.cc
   void ResolveWebRoot();
   void Static(const httplib::Request& req, httplib::Response& res);
+  // The copy compiled into the binary (web_assets.h).
+  void Embedded(const httplib::Request& req, httplib::Response& res);
 
   ServerOptions opts_;
   live::LiveAggregator* live_;

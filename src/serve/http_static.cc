@@ -1,5 +1,5 @@
-// The dashboard's files: from web_root (canonical, no way out of it) and the
-// chart library.
+// The dashboard's files: the copy embedded in the binary, or (development)
+// web_root (canonical, no way out of it) and the chart library.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "http_internal.h"
+#include "web_assets.h"
 #include "wikistream/common/logging.h"
 
 namespace ws::serve {
@@ -16,6 +17,10 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr size_t kMaxStaticFileBytes = 16 << 20;
+
+constexpr const char* kHtmlPolicy =
+    "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'";
 
 std::string MimeType(const fs::path& p) {
   static const std::map<std::string, std::string> kTypes = {
@@ -53,8 +58,14 @@ void HttpServer::Impl::ResolveWebRoot() {
 
 void HttpServer::Impl::Static(const httplib::Request& req, httplib::Response& res) {
   const std::string& path = req.path;  // already percent-decoded by httplib
+  std::error_code exists_ec;
+  const bool chart = path == "/assets/chart.umd.js";
+  if (chart ? chart_js_.empty() || !fs::exists(chart_js_, exists_ec) : web_root_.empty()) {
+    Embedded(req, res);
+    return;
+  }
   fs::path file;
-  if (path == "/assets/chart.umd.js") {
+  if (chart) {
     file = chart_js_;
   } else {
     if (web_root_.empty()) {
@@ -97,13 +108,34 @@ void HttpServer::Impl::Static(const httplib::Request& req, httplib::Response& re
     return;
   }
   const std::string mime = MimeType(file);
-  if (mime.rfind("text/html", 0) == 0) {
-    res.set_header("Content-Security-Policy",
-                   "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
-                   "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
-  }
+  if (mime.rfind("text/html", 0) == 0) res.set_header("Content-Security-Policy", kHtmlPolicy);
   res.set_header("Cache-Control", "no-cache");
   res.set_content(content.str(), mime);
+}
+
+void HttpServer::Impl::Embedded(const httplib::Request& req, httplib::Response& res) {
+  static const auto* kByPath = [] {
+    auto* m = new std::map<std::string_view, const EmbeddedAsset*>();
+    for (const EmbeddedAsset& a : EmbeddedAssets()) (*m)[a.path] = &a;
+    return m;
+  }();
+  const std::string_view path = req.path == "/" ? std::string_view("/index.html") : std::string_view(req.path);
+  auto it = kByPath->find(path);
+  if (it == kByPath->end()) {
+    SendError(res, 404, "not found");
+    return;
+  }
+  const EmbeddedAsset& asset = *it->second;
+  const std::string mime = MimeType(fs::path(std::string(asset.path)));
+  if (mime.rfind("text/html", 0) == 0) res.set_header("Content-Security-Policy", kHtmlPolicy);
+  // no-cache: browsers revalidate, and the ETag makes that a 304.
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("ETag", std::string(asset.etag));
+  if (req.get_header_value("If-None-Match") == asset.etag) {
+    res.status = 304;
+    return;
+  }
+  res.set_content(asset.data.data(), asset.data.size(), mime.c_str());
 }
 
 }  // namespace ws::serve

@@ -341,13 +341,27 @@ TEST_F(HttpServerTest, AdminDisabledWithoutAToken) {
     EXPECT_EQ(res->status, 401);
   }
   EXPECT_EQ(batches_, 0);
-  // No registry: /metrics is empty but valid; no web root: / is 404.
+  // No registry: /metrics is empty but valid; no web root: the embedded
+  // dashboard, with its type and ETag, and 304 on revalidation.
   auto res = c.Get("/metrics");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   res = c.Get("/");
   ASSERT_TRUE(res);
-  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(res->body.find("/assets/chart.umd.js"), std::string::npos);
+  const std::string etag = res->get_header_value("ETag");
+  EXPECT_EQ(etag.size(), 22u) << etag;
+  res = c.Get("/", httplib::Headers{{"If-None-Match", etag}});
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 304);
+  res = c.Get("/assets/chart.umd.js");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_GT(res->body.size(), 100000u);
+  EXPECT_EQ(c.Get("/no-such-file.js")->status, 404);
 }
 
 TEST_F(HttpServerTest, StaticFilesStayInsideTheWebRoot) {

@@ -46,7 +46,7 @@ struct Config {
   int threads = 0;  // 0 = number of cores
   uint64_t seed = 42;
   std::string log_level = "info";
-  std::string web_root;  // dashboard assets; default: <install>/web
+  std::string web_root;  // dashboard assets; default ("") the copy embedded in the binary
   double stage_timeout_s = 300;
   int stage_attempts = 3;
 };

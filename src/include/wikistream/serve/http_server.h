@@ -19,11 +19,15 @@
 //   silent for idle_timeout_ms is closed; a live stream whose reader falls
 //   behind its bounded queue is ended (the browser reconnects) so it never
 //   holds back the others.
-// - Static files come only from web_root: "..", ".", backslashes and NULs in
-//   the decoded path are rejected, and the canonical (symlink-resolved)
-//   target must stay inside the canonical web_root. /assets/chart.umd.js is
-//   served from chart_js_path (default: web_root/vendor/chart.umd.js, else
-//   <web_root>/../node_modules/chart.js/dist/chart.umd.js).
+// - The dashboard (web/ and /assets/chart.umd.js) is embedded in the binary
+//   and served with its type and a strong ETag (If-None-Match: 304).
+//   With web_root set (development), files come from that directory instead:
+//   "..", ".", backslashes and NULs in the decoded path are rejected, and the
+//   canonical (symlink-resolved) target must stay inside the canonical
+//   web_root. /assets/chart.umd.js then comes from chart_js_path (default:
+//   web_root/vendor/chart.umd.js, else
+//   <web_root>/../node_modules/chart.js/dist/chart.umd.js, else the embedded
+//   copy).
 // - The data come from an AnalyticsStore (gold/ops/dq tables), the
 //   LiveAggregator (live state, SSE) and the AlertSink (recent alerts); each
 //   pointer may be null (the related endpoints then answer with empty data).
@@ -57,7 +61,7 @@ class AnalyticsStore;
 struct ServerOptions {
   std::string address = "127.0.0.1";  // host to bind
   int port = 8080;                     // 0 = pick a free port
-  std::string web_root;                // directory of index.html, app.js, style.css
+  std::string web_root;                // "" = the embedded dashboard; else its directory
   std::string chart_js_path;           // "" = see the contract above
   std::string admin_token;             // "" = admin endpoints always 401
   // cpp-httplib serves each connection on a thread of its own, for the
