@@ -4,8 +4,10 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <unordered_set>
 #include <utility>
 
+#include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
 #include "wikistream/warehouse/table_schemas.h"
 
@@ -54,12 +56,27 @@ Status RecordRuns(Warehouse* warehouse, const std::vector<StageAttempt>& attempt
 }
 
 Status AppendAlerts(Warehouse* warehouse, const std::vector<Alert>& alerts) {
+  if (alerts.empty()) return Status::OK();
+  auto date_of = [](const Alert& a) { return a.alert_date.empty() ? FormatDate(a.raised_at_us) : a.alert_date; };
+  std::string oldest = date_of(alerts.front());
+  for (const Alert& a : alerts) oldest = std::min(oldest, date_of(a));
+  // Whoever raised them (a batch cycle, the live path, the ingest
+  // supervisor, another process), the rows' identities are checked against
+  // the table here too. If it cannot be read, recording every alert beats
+  // losing one.
+  std::unordered_set<std::string> recorded;
+  if (auto keys = RaisedAlertKeys(warehouse, oldest); keys.ok()) {
+    recorded.insert(keys->begin(), keys->end());
+  } else {
+    log::Warn("alerts", "could not read ops.alerts (an alert may be recorded twice): {}", keys.status().ToString());
+  }
   const TableDef& def = AlertsTable();
   RecordBatch rows(def.schema);
   for (const Alert& a : alerts) {
+    if (!recorded.insert(model::AlertKey(a.kind, a.entity, date_of(a))).second) continue;
     rows.column("alert_id").AppendString(a.alert_id);
     rows.column("raised_at").AppendInt64(a.raised_at_us);
-    rows.column("alert_date").AppendString(a.alert_date.empty() ? FormatDate(a.raised_at_us) : a.alert_date);
+    rows.column("alert_date").AppendString(date_of(a));
     rows.column("kind").AppendString(Name(a.kind));
     rows.column("severity").AppendString(Name(a.severity));
     rows.column("subject").AppendString(a.subject);
@@ -103,6 +120,7 @@ Result<std::vector<int64_t>> RecentStageRowsOut(Warehouse* warehouse, model::Sta
 
 Result<std::vector<std::string>> RaisedAlertKeys(Warehouse* warehouse, const std::string& since_date) {
   WS_ASSIGN_OR_RETURN(auto table, warehouse->table(AlertsTable().full_name()));
+  WS_RETURN_IF_ERROR(table->Refresh());  // what other processes recorded since this one opened it
   SchemaPtr cols = ProjectSchema(*AlertsTable().schema, {"kind", "entity", "alert_date"});
   WS_ASSIGN_OR_RETURN(RecordBatch rows, warehouse->ReadTable(*table, cols, [since_date](const PartitionValues& p) {
                         return !p.empty() && p[0] >= since_date;

@@ -18,6 +18,7 @@
 #include "wikistream/ingest/event_ingestor.h"
 #include "wikistream/transform/dq.h"
 #include "wikistream/warehouse/bronze_schema.h"
+#include "wikistream/warehouse/ops_tables.h"
 
 namespace ws::batch {
 
@@ -290,6 +291,24 @@ TEST(BatchCycleTest, VolumeCheckUsesTheRunsOfEarlierProcesses) {
   }
 }
 
+namespace {
+
+// The (kind|entity|date) of every ops.alerts row.
+std::multiset<std::string> AlertIdentities(Warehouse* wh) {
+  auto table = *wh->table("ops.alerts");
+  EXPECT_TRUE(table->Refresh().ok());
+  auto rows = wh->ReadTable(*table, ProjectSchema(*table->schema(), {"kind", "entity", "alert_date"}));
+  EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+  std::multiset<std::string> identities;
+  for (size_t i = 0; rows.ok() && i < rows->num_rows(); ++i) {
+    identities.insert(std::string(rows->column(0).GetString(i)) + "|" + std::string(rows->column(1).GetString(i)) +
+                      "|" + std::string(rows->column(2).GetString(i)));
+  }
+  return identities;
+}
+
+}  // namespace
+
 // ops.alerts holds one row per (kind, entity, date): a gate failing on two
 // different inputs the same day alerts once, and so does a new process that
 // finds the first alert in the table.
@@ -311,17 +330,46 @@ TEST(BatchCycleTest, AGateAlertsOncePerLayerAndDayAcrossInputsAndProcesses) {
     EXPECT_TRUE(next_process.Run().silver_gate_failed);
     EXPECT_TRUE(alerts.Recent(10).empty()) << "raised again by a new process";
   }
-  auto table = *wh->table("ops.alerts");
-  ASSERT_TRUE(table->Refresh().ok());
-  auto rows = wh->ReadTable(*table, ProjectSchema(*table->schema(), {"kind", "entity", "alert_date"}));
-  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
-  std::multiset<std::string> identities;
-  for (size_t i = 0; i < rows->num_rows(); ++i) {
-    identities.insert(std::string(rows->column(0).GetString(i)) + "|" + std::string(rows->column(1).GetString(i)) +
-                      "|" + std::string(rows->column(2).GetString(i)));
-  }
+  std::multiset<std::string> identities = AlertIdentities(wh);
   EXPECT_EQ(identities.size(), 1u);
   EXPECT_EQ(identities.count("dq|silver|" + FormatDate(NowMicros())), 1u);
+}
+
+// A process that started before another recorded an alert (serve beside a
+// cron `batch`) re-runs an old date: the alert already in ops.alerts is read
+// under the cycle's lock, not raised again and not recorded twice.
+TEST(BatchCycleTest, ReRunningAnOldDateRaisesNoAlertAnotherProcessRecorded) {
+  CycleOverWarehouse t;
+  Warehouse* wh = t.wh.get();
+  Land(wh, {Event("ok1", "2026-03-01T10:00:00Z")}, "p1");
+  ASSERT_TRUE(t.cycle.Run().ok);
+  AlertSink earlier_alerts("");
+  ASSERT_TRUE(LoadRaisedAlertKeys(wh, &earlier_alerts, FormatDate(NowMicros() - 2 * kMicrosPerDay)).ok());
+  std::atomic<bool> stop{false};
+  BatchCycle earlier_process(wh, &earlier_alerts, FastOptions(), &stop);
+
+  Land(wh, {Event("bad0", "2026-03-01T11:00:00Z", -10)}, "q0");
+  EXPECT_TRUE(t.cycle.Run().silver_gate_failed);
+  Land(wh, {Event("bad1", "2026-03-01T11:00:00Z", -10)}, "q1");  // the old date again
+  EXPECT_TRUE(earlier_process.Run().silver_gate_failed);
+  EXPECT_TRUE(earlier_alerts.Recent(10).empty()) << "raised again by the process that started earlier";
+  std::multiset<std::string> identities = AlertIdentities(wh);
+  EXPECT_EQ(identities.size(), 1u);
+  EXPECT_EQ(identities.count("dq|silver|" + FormatDate(NowMicros())), 1u);
+}
+
+// Alerts no batch cycle raised (ingest, live risk) are checked when they are
+// recorded: one row per (kind, entity, date) whichever process records it.
+TEST(BatchCycleTest, RecordingAnAlertTwiceKeepsOneRow) {
+  CycleOverWarehouse t;
+  model::Alert a;
+  a.kind = AlertKind::kIngest;
+  a.severity = model::AlertSeverity::kWarning;
+  a.entity = "replay";
+  a.alert_date = "2026-03-01";
+  a.subject = "ingest stalled";
+  for (int process = 0; process < 2; ++process) ASSERT_TRUE(warehouse::AppendAlerts(t.wh.get(), {a, a}).ok());
+  EXPECT_EQ(AlertIdentities(t.wh.get()), std::multiset<std::string>{"ingest|replay|2026-03-01"});
 }
 
 // `wikistream dq` checks its deadline before it commits its audit rows.

@@ -14,9 +14,10 @@
 // - DQ results and profiles go to dq_audit.*, every stage attempt to
 //   ops.pipeline_runs, raised alerts to ops.alerts (the writers of
 //   warehouse/ops_tables.h). A failed gate publishes nothing and raises a
-//   `dq` alert, a stage failing after its retries a `pipeline` alert; each
-//   at most once per (kind, entity, date) (model::AlertKey); the next cycle
-//   runs normally.
+//   `dq` alert, a stage failing after its retries a `pipeline` alert, a
+//   recomputed HIGH risk score a `risk` alert; each at most once per (kind,
+//   entity, date) (model::AlertKey), checked against ops.alerts for that
+//   date before it is raised; the next cycle runs normally.
 // - What the silver gate needs to know it finds in the data: whether rows
 //   come from a live source (the bronze `source` column: the ingest-lag check
 //   only measures those), and the volumes of the last silver runs (the
@@ -34,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -104,6 +106,18 @@ class BatchCycle {
                                     CycleReport* report, SilverIds* ids);
   model::StageResult RunGold(const Deadline& deadline, CycleReport* report);
   model::StageResult RunAudit(const Deadline& deadline, CycleReport* report);
+  // Raises a `risk` alert for each published gold.risk_scores row with
+  // alert_triggered: a user's first HIGH of a day, whoever finds it first.
+  void RaiseRiskAlerts(const format::RecordBatch& risk);
+  // Raises an alert unless its identity (model::AlertKey) was raised before:
+  // by this process, or by any process that recorded it in ops.alerts (read
+  // for the alert's date under the batch lock, whatever kind and however old
+  // the date).
+  void Raise(model::Alert alert);
+  // Marks the alerts ops.alerts holds from `date` on as raised, reading the
+  // table at most once per cycle for the oldest date asked. A read failure
+  // is logged, not returned: the stage's own work is done by then.
+  void LoadRaisedAlertsSince(const std::string& date);
   // Raises the `dq` alert of a failed gate (once per layer and day).
   void RaiseGateAlert(const std::string& layer, const std::string& consequence, int64_t now,
                       const std::vector<std::string>& failed_checks, nlohmann::json details);
@@ -118,6 +132,7 @@ class BatchCycle {
   BatchOptions options_;
   const std::atomic<bool>* stop_;
   std::optional<std::deque<int64_t>> silver_volumes_;  // rows added by recent successful silver runs
+  std::optional<std::string> raised_loaded_since_;  // this cycle read ops.alerts from this date on
 };
 
 // Marks the alerts recorded in ops.alerts since `since_date` as raised, so a

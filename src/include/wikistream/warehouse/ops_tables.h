@@ -27,7 +27,9 @@ namespace ws::warehouse {
 Status RecordQuality(Warehouse* warehouse, const format::RecordBatch& results, const format::RecordBatch& profiles);
 // Appends one ops.pipeline_runs row per stage attempt.
 Status RecordRuns(Warehouse* warehouse, const std::vector<model::StageAttempt>& attempts);
-// Appends alerts to ops.alerts (one commit).
+// Appends alerts to ops.alerts (one commit), skipping those whose identity
+// (model::AlertKey) the table already holds or that repeat an earlier one of
+// `alerts`: one row per (kind, entity, date), whoever raised it.
 Status AppendAlerts(Warehouse* warehouse, const std::vector<model::Alert>& alerts);
 // rows_out of the last `n` SUCCEEDED attempts of `stage` in ops.pipeline_runs,
 // oldest first (by started_at). Reads the newest run_date partitions until
