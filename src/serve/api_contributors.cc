@@ -22,8 +22,8 @@ ApiResponse Contributors(Context& ctx, const ApiRequest& req) {
   if (!rows.ok()) return StoreError(req, rows.status());
   RowView v(*rows);
   TableOut out(&*rows);
-  // Newest day first; within a wiki gold's rank (edits desc, bytes_added
-  // desc, user); wikis merged in the same order.
+  // Newest day first; within a wiki gold's rank; wikis merged by edits,
+  // bytes_added, rank and user.
   out.order = SelectRows(
       *rows,
       [&](size_t r) {
@@ -36,15 +36,15 @@ ApiResponse Contributors(Context& ctx, const ApiRequest& req) {
       [&](size_t a, size_t b) {
         auto da = v.Str("stat_date", a), db = v.Str("stat_date", b);
         if (da != db) return da > db;
-        auto ea = v.Num("edits", a), eb = v.Num("edits", b);
-        if (ea != eb) return ea > eb;
-        auto ba = v.Num("bytes_added", a), bb = v.Num("bytes_added", b);
-        if (ba != bb) return ba > bb;
-        auto ra = v.Num("rank", a), rb = v.Num("rank", b);
-        if (ra != rb) return ra < rb;
-        auto ua = v.Str("user_normalized", a), ub = v.Str("user_normalized", b);
-        if (ua != ub) return ua < ub;
-        return v.Str("domain", a) < v.Str("domain", b);
+        return GoldRankBefore(v, a, b, [&](size_t x, size_t y) {
+          auto ex = v.Num("edits", x), ey = v.Num("edits", y);
+          if (ex != ey) return ex > ey;
+          auto bx = v.Num("bytes_added", x), by = v.Num("bytes_added", y);
+          if (bx != by) return bx > by;
+          auto rx = v.Num("rank", x), ry = v.Num("rank", y);
+          if (rx != ry) return rx < ry;
+          return v.Str("user_normalized", x) < v.Str("user_normalized", y);
+        });
       });
   // The filtered rows by user type: contributors (rows) and their edits.
   json by_type = json::object();

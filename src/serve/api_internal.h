@@ -183,6 +183,20 @@ class RowView {
   const RecordBatch& b_;
 };
 
+// Orders two rows of a gold table that ranks within each wiki
+// (gold.trending_pages per hour, gold.top_contributors per day) once the
+// caller's date and hour keys are equal: one wiki's rows in gold's own
+// `rank` (serve does not rank again), rows of different wikis merged by
+// `merge_before`, then by domain.
+template <class MergeBefore>
+bool GoldRankBefore(const RowView& v, size_t a, size_t b, MergeBefore merge_before) {
+  auto da = v.Str("domain", a), db = v.Str("domain", b);
+  if (da == db) return v.Num("rank", a) < v.Num("rank", b);
+  if (merge_before(a, b)) return true;
+  if (merge_before(b, a)) return false;
+  return da < db;
+}
+
 json CellJson(const Field& field, const Column& col, size_t r);
 json RowJson(const RecordBatch& b, size_t r);
 json OptJson(const std::optional<std::string>& v);

@@ -50,11 +50,11 @@ ApiResponse Trending(Context& ctx, const ApiRequest& req) {
         if (da != db) return da > db;
         auto ha = v.Num("stat_hour", a), hb = v.Num("stat_hour", b);
         if (ha != hb) return ha > hb;
-        auto sa = v.Num("trend_score", a), sb = v.Num("trend_score", b);
-        if (sa != sb) return sa > sb;
-        auto ra = v.Num("rank", a), rb = v.Num("rank", b);
-        if (ra != rb) return ra < rb;
-        return v.Str("domain", a) < v.Str("domain", b);
+        return GoldRankBefore(v, a, b, [&](size_t x, size_t y) {
+          auto sx = v.Num("trend_score", x), sy = v.Num("trend_score", y);
+          if (sx != sy) return sx > sy;
+          return v.Num("rank", x) < v.Num("rank", y);
+        });
       });
   json meta = {{"hour", hour ? json(*hour) : json(nullptr)}, {"domain", OptJson(domain)}, {"region", OptJson(region)}};
   SpanMeta(*span, &meta);

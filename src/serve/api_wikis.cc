@@ -2,6 +2,7 @@
 // a span, summed from gold.hourly_stats).
 #include <array>
 #include <cmath>
+#include <optional>
 
 #include "api_internal.h"
 
@@ -10,29 +11,51 @@ namespace {
 
 const std::string kHourly = "gold.hourly_stats";
 
+// What both routes start from: the span, domain and region parameters, then
+// (once the route has read its own parameters from `p`) the span's
+// gold.hourly_stats rows.
+struct HourlyQuery {
+  explicit HourlyQuery(const ApiRequest& req) : p(req), sp(ReadSpanParams(p)), domain(p.Domain()), region(p.Region()) {}
+
+  // Rejects bad parameters (400) and reads the span's rows: the response to
+  // send instead, or nullopt with span and rows set.
+  std::optional<ApiResponse> Load(Context& ctx, const ApiRequest& req) {
+    if (!p.ok()) return ErrorResponse(400, p.error());
+    auto resolved = ResolveSpan(ctx, kHourly, sp);
+    if (!resolved.ok()) return StoreError(req, resolved.status());
+    span = std::move(resolved).value();
+    auto read = ReadDates(ctx, kHourly, span.dates);
+    if (!read.ok()) return StoreError(req, read.status());
+    rows.emplace(std::move(read).value());
+    return std::nullopt;
+  }
+
+  Params p;
+  SpanParams sp;
+  std::optional<std::string> domain, region;
+  Span span;
+  std::optional<RecordBatch> rows;
+};
+
 ApiResponse Hourly(Context& ctx, const ApiRequest& req) {
-  Params p(req);
-  SpanParams sp = ReadSpanParams(p);
-  auto domain = p.Domain();
-  auto region = p.Region();
-  Paging page = ReadPaging(p, 0);
-  const bool csv = p.Csv();
-  if (!p.ok()) return ErrorResponse(400, p.error());
-  auto span = ResolveSpan(ctx, kHourly, sp);
-  if (!span.ok()) return StoreError(req, span.status());
-  auto rows = ReadDates(ctx, kHourly, span->dates);
-  if (!rows.ok()) return StoreError(req, rows.status());
-  RowView v(*rows);
+  HourlyQuery q(req);
+  Paging page = ReadPaging(q.p, 0);
+  const bool csv = q.p.Csv();
+  if (auto refused = q.Load(ctx, req)) return std::move(*refused);
+  const RecordBatch& rows = *q.rows;
+  RowView v(rows);
   std::set<std::string> domains;
-  for (size_t r = 0; r < rows->num_rows(); ++r) {
+  for (size_t r = 0; r < rows.num_rows(); ++r) {
     if (auto d = v.Str("domain", r)) {
-      if (!region || v.Str("region", r) == *region) domains.emplace(*d);
+      if (!q.region || v.Str("region", r) == *q.region) domains.emplace(*d);
     }
   }
-  TableOut out(&*rows);
+  TableOut out(&rows);
   out.order = SelectRows(
-      *rows,
-      [&](size_t r) { return (!domain || v.Str("domain", r) == *domain) && (!region || v.Str("region", r) == *region); },
+      rows,
+      [&](size_t r) {
+        return (!q.domain || v.Str("domain", r) == *q.domain) && (!q.region || v.Str("region", r) == *q.region);
+      },
       [&](size_t a, size_t b) {
         auto da = v.Str("stat_date", a), db = v.Str("stat_date", b);
         if (da != db) return da < db;
@@ -40,9 +63,9 @@ ApiResponse Hourly(Context& ctx, const ApiRequest& req) {
         if (ha != hb) return ha < hb;
         return v.Str("domain", a) < v.Str("domain", b);
       });
-  if (span->range && page.limit == 0) page.limit = kMaxLimit;
-  json meta = {{"domain", OptJson(domain)}, {"region", OptJson(region)}, {"domains", domains}};
-  SpanMeta(*span, &meta);
+  if (q.span.range && page.limit == 0) page.limit = kMaxLimit;
+  json meta = {{"domain", OptJson(q.domain)}, {"region", OptJson(q.region)}, {"domains", domains}};
+  SpanMeta(q.span, &meta);
   ApplyPage(page, &out, &meta);
   return WriteTable(out, std::move(meta), csv);
 }
@@ -70,24 +93,18 @@ double Pct(int64_t part, int64_t total) {
 }
 
 ApiResponse Wikis(Context& ctx, const ApiRequest& req) {
-  Params p(req);
-  SpanParams sp = ReadSpanParams(p);
-  auto domain = p.Domain();
-  auto region = p.Region();
-  auto sort = p.OneOf("sort", kSorts);
-  Paging page = ReadPaging(p, 50);
-  const bool csv = p.Csv();
-  if (!p.ok()) return ErrorResponse(400, p.error());
-  auto span = ResolveSpan(ctx, kHourly, sp);
-  if (!span.ok()) return StoreError(req, span.status());
-  auto rows = ReadDates(ctx, kHourly, span->dates);
-  if (!rows.ok()) return StoreError(req, rows.status());
-  RowView v(*rows);
+  HourlyQuery q(req);
+  auto sort = q.p.OneOf("sort", kSorts);
+  Paging page = ReadPaging(q.p, 50);
+  const bool csv = q.p.Csv();
+  if (auto refused = q.Load(ctx, req)) return std::move(*refused);
+  const RecordBatch& rows = *q.rows;
+  RowView v(rows);
   std::map<std::string, Wiki> wikis;
-  for (size_t r = 0; r < rows->num_rows(); ++r) {
+  for (size_t r = 0; r < rows.num_rows(); ++r) {
     auto d = v.Str("domain", r);
     auto reg = v.Str("region", r);
-    if (!d || (domain && *d != *domain) || (region && reg != *region)) continue;
+    if (!d || (q.domain && *d != *q.domain) || (q.region && reg != *q.region)) continue;
     Wiki& w = wikis[std::string(*d)];
     w.region = std::string(reg.value_or(RegionOfDomain(*d)));
     for (const auto& c : kSums) w.sums[c] += static_cast<int64_t>(v.Num(c, r).value_or(0));
@@ -130,10 +147,10 @@ ApiResponse Wikis(Context& ctx, const ApiRequest& req) {
     }
   }
   body["series"] = std::move(series);
-  body["region"] = OptJson(region);
-  body["domain"] = OptJson(domain);
+  body["region"] = OptJson(q.region);
+  body["domain"] = OptJson(q.domain);
   body["sort"] = key;
-  SpanMeta(*span, &body);
+  SpanMeta(q.span, &body);
   return JsonResponse(200, body);
 }
 
