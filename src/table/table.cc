@@ -1,4 +1,5 @@
-// Table: loading, the commit protocol, scans and maintenance.
+// Table: loading, scans and maintenance, and the metadata steps they share
+// with the commit protocol (table_commit.cc).
 #include "wikistream/table/table.h"
 
 #include <fmt/format.h>
@@ -23,7 +24,6 @@ using format::SchemaPtr;
 
 namespace {
 
-constexpr const char* kCommitIdKey = "wikistream.commit-id";
 constexpr size_t kMaxCachedManifests = 4096;
 // A snapshot's manifest list repeats its parent's entries, so keeping every
 // snapshot's list would cost memory quadratic in the commits since the last
@@ -32,39 +32,9 @@ constexpr size_t kMaxCachedManifests = 4096;
 // maintenance, are cheap to re-read.
 constexpr size_t kMaxCachedManifestLists = 64;
 
-// Snapshot ids stay below 2^53 so JavaScript readers (avsc, JSON.parse) see them exactly.
-int64_t NewSnapshotId() {
-  static std::mutex mu;
-  static std::mt19937_64 rng{std::random_device{}()};
-  static pid_t seeded_by = getpid();
-  std::lock_guard<std::mutex> lock(mu);
-  // A forked child must not repeat its parent's ids.
-  if (getpid() != seeded_by) {
-    rng.seed(std::random_device{}());
-    seeded_by = getpid();
-  }
-  int64_t id = 0;
-  while (id == 0) id = static_cast<int64_t>(rng() & ((uint64_t{1} << 53) - 1));
-  return id;
-}
-
-std::string ParentDir(const std::string& path) {
-  auto pos = path.find_last_of('/');
-  return pos == std::string::npos ? "." : path.substr(0, pos);
-}
-
 std::string Normal(const std::string& p) { return NormalizeLocation(p); }
 
-int64_t SummaryInt(const SnapshotInfo* s, const char* key) {
-  if (!s) return 0;
-  auto it = s->summary.find(key);
-  if (it == s->summary.end()) return 0;
-  try {
-    return std::stoll(it->second);
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
+}  // namespace
 
 int64_t PropertyInt(const Table::State& st, const std::string& key, int64_t fallback) {
   auto it = st.properties.find(key);
@@ -74,13 +44,6 @@ int64_t PropertyInt(const Table::State& st, const std::string& key, int64_t fall
   } catch (const std::exception&) {
     return fallback;
   }
-}
-
-Result<StatePtr> LoadState(Catalog* catalog, const std::string& ns, const std::string& name) {
-  WS_ASSIGN_OR_RETURN(std::string location, catalog->CurrentMetadataLocation(ns, name));
-  WS_ASSIGN_OR_RETURN(std::string text, catalog->fs()->ReadAll(location));
-  WS_ASSIGN_OR_RETURN(auto state, MetadataFromJson(text, location));
-  return StatePtr(std::move(state));
 }
 
 Result<std::shared_ptr<const std::vector<ManifestFile>>> CachedManifestList(Catalog* catalog, const std::string& path) {
@@ -165,18 +128,6 @@ void WriteVersionHint(FileSystem* fs, const Table::State& st) {
   Status s = fs->ReplaceFileAtomically(st.location + "/metadata/version-hint.text", std::to_string(st.version));
   if (!s.ok()) log::Warn("table", "version hint for {}: {}", st.location, s.ToString());
 }
-
-std::string PartitionKey(const PartitionValues& p) {
-  std::string k;
-  for (const auto& v : p) {
-    k += std::to_string(v.size());
-    k += ':';
-    k += v;
-  }
-  return k;
-}
-
-}  // namespace
 
 std::string EscapePartitionValue(const std::string& value) {
   std::string out;
@@ -284,257 +235,6 @@ Result<std::string> Table::NewDataFilePath(const PartitionValues& partition) {
   }
   WS_RETURN_IF_ERROR(catalog_->fs()->CreateDirs(dir));
   return dir + "/" + NewUuid() + ".parquet";
-}
-
-// --- commit ----------------------------------------------------------------
-
-namespace {
-
-struct Attempt {
-  std::shared_ptr<Table::State> next;
-  std::string commit_id;
-  bool retryable = false;  // the failure was a lost race: reload and try again
-};
-
-}  // namespace
-
-Result<CommitResult> Table::Commit(const CommitRequest& req) {
-  std::lock_guard<std::mutex> commit_lock(commit_mu_);
-  FileSystem* fs = catalog_->fs();
-  if (!state()) WS_RETURN_IF_ERROR(Refresh());
-  const size_t nparts = state()->partition_fields.size();
-  for (const auto& f : req.added_files) {
-    if (f.path.empty() || f.partition.size() != nparts) {
-      return Status::InvalidArgument(fmt::format("added file '{}' has {} partition values, {}.{} has {}", f.path,
-                                                 f.partition.size(), ns_, name_, nparts));
-    }
-  }
-  for (const auto& p : req.overwrite_partitions) {
-    if (p.size() != nparts) return Status::InvalidArgument("overwrite partition with the wrong number of values");
-  }
-  // New names in data directories must be durable before the snapshot that references them.
-  std::set<std::string> data_dirs;
-  for (const auto& f : req.added_files) data_dirs.insert(ParentDir(f.path));
-  for (const auto& d : data_dirs) WS_RETURN_IF_ERROR(fs->SyncDir(d).WithContext("commit"));
-
-  const int max_attempts = std::max(1, req.max_attempts);
-  Status last = Status::Conflict("no attempt made");
-  for (int attempt = 1; attempt <= max_attempts; ++attempt) {
-    if (attempt > 1) {
-      // Jittered backoff so two losers of the same race do not collide again.
-      static thread_local std::mt19937 rng{std::random_device{}()};
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(1, 5 * attempt)(rng)));
-      WS_RETURN_IF_ERROR(Refresh());
-    }
-    StatePtr base = state();
-    const SnapshotInfo* parent = base->Current();
-    if (req.validate) WS_RETURN_IF_ERROR(req.validate(parent));
-
-    const int64_t snap_id = NewSnapshotId();
-    const int64_t seq = base->last_sequence_number + 1;
-    const std::string commit_id = NewUuid();
-    const std::string meta_dir = base->location + "/metadata";
-
-    std::vector<ManifestFile> base_manifests;
-    if (parent) {
-      WS_ASSIGN_OR_RETURN(auto list, CachedManifestList(catalog_, parent->manifest_list));
-      base_manifests = *list;
-    }
-    std::vector<ManifestFile> new_list;
-    std::vector<ManifestFile> carried;
-    std::set<std::string> changed_partitions;
-    int64_t added_files = 0, added_records = 0, added_size = 0;
-    int64_t deleted_files = 0, deleted_records = 0, deleted_size = 0;
-
-    if (!req.added_files.empty()) {
-      ManifestEntries entries;
-      for (const auto& f : req.added_files) {
-        ManifestEntry e;
-        e.status = EntryStatus::kAdded;
-        e.snapshot_id = snap_id;
-        e.file = f;
-        entries.push_back(std::move(e));
-        added_files++;
-        added_records += f.stats.record_count;
-        added_size += f.stats.file_size_bytes;
-        changed_partitions.insert(PartitionKey(f.partition));
-      }
-      WS_ASSIGN_OR_RETURN(auto m, WriteManifest(fs, fmt::format("{}/{}-m0.avro", meta_dir, NewUuid()), *base, entries,
-                                                snap_id, seq));
-      new_list.push_back(std::move(m));
-    }
-
-    if (req.operation == CommitOperation::kAppend) {
-      carried = base_manifests;
-    } else {
-      std::set<std::string> parts;
-      for (const auto& p : req.overwrite_partitions) parts.insert(PartitionKey(p));
-      std::set<std::string> to_delete(req.deleted_files.begin(), req.deleted_files.end());
-      std::set<std::string> found;
-      auto removed = [&](const ManifestEntry& e) {
-        if (e.status == EntryStatus::kDeleted) return false;
-        if (req.operation == CommitOperation::kOverwrite) return parts.count(PartitionKey(e.file.partition)) > 0;
-        return to_delete.count(e.file.path) > 0;
-      };
-      for (const auto& m : base_manifests) {
-        WS_ASSIGN_OR_RETURN(auto entries, CachedManifest(catalog_, m, *base));
-        if (std::none_of(entries->begin(), entries->end(), removed)) {
-          carried.push_back(m);
-          continue;
-        }
-        ManifestEntries rewritten;
-        for (const auto& e : *entries) {
-          if (e.status == EntryStatus::kDeleted) continue;  // tombstones of older commits
-          ManifestEntry r = e;
-          r.sequence_number = e.file.sequence_number;
-          r.file_sequence_number = e.file_sequence_number ? e.file_sequence_number : e.sequence_number;
-          if (removed(e)) {
-            r.status = EntryStatus::kDeleted;
-            r.snapshot_id = snap_id;
-            found.insert(e.file.path);
-            deleted_files++;
-            deleted_records += e.file.stats.record_count;
-            deleted_size += e.file.stats.file_size_bytes;
-            changed_partitions.insert(PartitionKey(e.file.partition));
-          } else {
-            r.status = EntryStatus::kExisting;
-          }
-          rewritten.push_back(std::move(r));
-        }
-        WS_ASSIGN_OR_RETURN(auto nm, WriteManifest(fs, fmt::format("{}/{}-m1.avro", meta_dir, NewUuid()), *base,
-                                                   rewritten, snap_id, seq));
-        new_list.push_back(std::move(nm));
-      }
-      if (req.operation == CommitOperation::kReplace && found.size() != to_delete.size()) {
-        return Status::Conflict(fmt::format("{}.{}: {} of the {} files to replace are no longer live", ns_, name_,
-                                            to_delete.size() - found.size(), to_delete.size()));
-      }
-    }
-
-    // Bound the number of manifests a scan reads: fold the carried ones into one.
-    const int64_t merge_at = PropertyInt(*base, "commit.manifest.min-count-to-merge", 100);
-    if (static_cast<int64_t>(carried.size() + new_list.size()) > merge_at && carried.size() > 1) {
-      ManifestEntries merged;
-      for (const auto& m : carried) {
-        WS_ASSIGN_OR_RETURN(auto entries, CachedManifest(catalog_, m, *base));
-        for (const auto& e : *entries) {
-          if (e.status == EntryStatus::kDeleted) continue;
-          ManifestEntry r = e;
-          r.status = EntryStatus::kExisting;
-          r.sequence_number = e.file.sequence_number;
-          r.file_sequence_number = e.file_sequence_number ? e.file_sequence_number : e.sequence_number;
-          merged.push_back(std::move(r));
-        }
-      }
-      WS_ASSIGN_OR_RETURN(auto mm, WriteManifest(fs, fmt::format("{}/{}-m2.avro", meta_dir, NewUuid()), *base, merged,
-                                                 snap_id, seq));
-      new_list.push_back(std::move(mm));
-      carried.clear();
-    }
-    new_list.insert(new_list.end(), carried.begin(), carried.end());
-
-    std::string list_path = fmt::format("{}/snap-{}-{}-{}.avro", meta_dir, snap_id, attempt, NewUuid());
-    WS_RETURN_IF_ERROR(WriteManifestList(fs, list_path, snap_id,
-                                         parent ? std::optional<int64_t>(parent->snapshot_id) : std::nullopt, seq,
-                                         new_list));
-    // The manifests' and the list's names become durable with the metadata
-    // file's directory sync below (same directory), before the swap.
-
-    int64_t total_files = 0, total_records = 0;
-    for (const auto& m : new_list) {
-      total_files += m.added_files + m.existing_files;
-      total_records += m.added_rows + m.existing_rows;
-    }
-    SnapshotInfo snap;
-    snap.snapshot_id = snap_id;
-    if (parent) snap.parent_id = parent->snapshot_id;
-    snap.sequence_number = seq;
-    snap.timestamp_ms = std::max(NowMicros() / 1000, parent ? parent->timestamp_ms : 0);
-    snap.operation = req.operation == CommitOperation::kAppend      ? "append"
-                     : req.operation == CommitOperation::kOverwrite ? "overwrite"
-                                                                    : "replace";
-    snap.summary = req.summary;
-    snap.summary["operation"] = snap.operation;
-    snap.summary[kCommitIdKey] = commit_id;
-    snap.summary["added-data-files"] = std::to_string(added_files);
-    snap.summary["added-records"] = std::to_string(added_records);
-    snap.summary["added-files-size"] = std::to_string(added_size);
-    snap.summary["deleted-data-files"] = std::to_string(deleted_files);
-    snap.summary["deleted-records"] = std::to_string(deleted_records);
-    snap.summary["removed-files-size"] = std::to_string(deleted_size);
-    snap.summary["changed-partition-count"] = std::to_string(changed_partitions.size());
-    snap.summary["total-data-files"] = std::to_string(total_files);
-    snap.summary["total-records"] = std::to_string(total_records);
-    snap.summary["total-files-size"] =
-        std::to_string(std::max<int64_t>(0, SummaryInt(parent, "total-files-size") + added_size - deleted_size));
-    snap.summary["total-delete-files"] = "0";
-    snap.summary["total-position-deletes"] = "0";
-    snap.summary["total-equality-deletes"] = "0";
-    snap.manifest_list = list_path;
-    snap.schema_id = base->schema->schema_id();
-
-    auto next = std::make_shared<State>(*base);
-    next->snapshots.push_back(snap);
-    next->current_snapshot_id = snap_id;
-    next->last_sequence_number = seq;
-    next->last_updated_ms = snap.timestamp_ms;
-    next->snapshot_log.emplace_back(snap.timestamp_ms, snap_id);
-    AppendMetadataLog(*base, next.get());
-    Status written = WriteMetadataFile(catalog_, *this, *base, next.get());
-    if (written.IsConflict()) {
-      last = written;
-      continue;
-    }
-    WS_RETURN_IF_ERROR(written);
-
-    const auto& hook = catalog_->options().commit_hook;
-    if (hook) WS_RETURN_IF_ERROR(hook("before-swap"));
-    Status swap = catalog_->SwapMetadataLocation(ns_, name_, base->metadata_location, next->metadata_location);
-    if (swap.IsConflict()) {
-      last = swap;
-      continue;
-    }
-    if (swap.ok() && hook) swap = hook("after-swap");
-    if (swap.code() == Status::Code::kUnavailable) {
-      // The backend could not settle the outcome (the catalog is unreachable,
-      // or the session that sent the swap may still apply it): reading now
-      // could miss a swap that lands later, so say so instead of guessing.
-      return Status::Unavailable(fmt::format("commit to {}.{} has an unknown outcome ({}); commit id {}", ns_, name_,
-                                             swap.message(), commit_id));
-    }
-    if (!swap.ok()) {
-      // Outcome unknown but settled: the swap may or may not have happened.
-      // The catalog decides; our attempt landed iff a snapshot carries its commit id.
-      auto resolved = LoadState(catalog_, ns_, name_);
-      if (!resolved.ok()) {
-        return Status::Unavailable(fmt::format("commit to {}.{} has an unknown outcome ({}); commit id {}", ns_, name_,
-                                               swap.ToString(), commit_id));
-      }
-      bool landed = false;
-      for (const auto& s : (*resolved)->snapshots) {
-        auto it = s.summary.find(kCommitIdKey);
-        if (it != s.summary.end() && it->second == commit_id) landed = true;
-      }
-      if (!landed) {
-        log::Warn("table", "commit {} to {}.{} did not land ({}); retrying", commit_id, ns_, name_, swap.ToString());
-        last = swap;
-        continue;
-      }
-      log::Info("table", "commit {} to {}.{} landed despite: {}", commit_id, ns_, name_, swap.ToString());
-    }
-    set_state(next);
-    WriteVersionHint(fs, *next);
-    DeleteDroppedMetadata(fs, *base, *next);
-    CommitResult result;
-    result.snapshot_id = snap_id;
-    result.sequence_number = seq;
-    result.metadata_location = next->metadata_location;
-    result.commit_id = commit_id;
-    result.attempts = attempt;
-    return result;
-  }
-  return Status::Conflict(fmt::format("commit to {}.{} gave up after {} attempts: {}", ns_, name_, max_attempts,
-                                      last.message()));
 }
 
 // --- scans -----------------------------------------------------------------

@@ -123,6 +123,27 @@ Result<std::string> SerializePartitionValue(format::TypeId type, const std::stri
 // Orders two serialised values of one type (negative, 0, positive).
 int CompareSerialized(format::TypeId type, const std::string& a, const std::string& b);
 
+// The metadata steps Table's commit (table_commit.cc) and its maintenance
+// (table.cc) share.
+// An integer table property, or `fallback` when absent or not a number.
+int64_t PropertyInt(const Table::State& st, const std::string& key, int64_t fallback);
+// The parsed manifest list / manifest, shared by every reader of `catalog`
+// (both files are immutable and uniquely named).
+Result<std::shared_ptr<const std::vector<ManifestFile>>> CachedManifestList(Catalog* catalog, const std::string& path);
+Result<std::shared_ptr<const ManifestEntries>> CachedManifest(Catalog* catalog, const ManifestFile& info,
+                                                              const Table::State& state);
+// Writes next's metadata file as the first free vN.metadata.json after
+// base's version (no-clobber, durable); Conflict when the table moved on.
+Status WriteMetadataFile(Catalog* catalog, const Table& table, const Table::State& base, Table::State* next);
+// Adds base's metadata file to next's metadata log, bounded by
+// write.metadata.previous-versions-max.
+void AppendMetadataLog(const Table::State& base, Table::State* next);
+// Deletes the metadata files that fell off next's metadata log (Iceberg's
+// write.metadata.delete-after-commit); failures are logged.
+void DeleteDroppedMetadata(FileSystem* fs, const Table::State& base, const Table::State& next);
+// Best effort: version-hint.text names next's version for path-based readers.
+void WriteVersionHint(FileSystem* fs, const Table::State& st);
+
 struct Catalog::ManifestCache {
   std::mutex mu;
   std::map<std::string, std::shared_ptr<const ManifestEntries>> manifests;
