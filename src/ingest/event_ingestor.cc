@@ -147,6 +147,17 @@ struct Failure {
   std::string message;
 };
 
+// One event's fields as the rules read them: views into the parser's
+// document, valid until the next parse.
+struct Event {
+  Slots<kTopCount> top;
+  Slots<kMetaCount> meta;
+  bool meta_is_object = false;
+  Slots<2> length, revision;  // [0] old, [1] new
+  std::optional<int64_t> meta_dt;
+  int64_t event_ts = 0;
+};
+
 }  // namespace
 
 int64_t IngestCounters::dlq_total() const {
@@ -192,11 +203,30 @@ struct EventIngestor::Impl {
   int64_t cached_day = INT64_MIN;
   std::string cached_date;
 
+  // --- the steps of Ingest, in rule order (docs/ingest-rules.md); each
+  // returning bool returns false and fills `failure` (the DLQ row's code and
+  // message) when the record goes to the DLQ ---
+  // Rule 1: the payload is at most 1 MiB of UTF-8 JSON holding an object.
+  bool ParseObject(const std::string& payload, element* doc);
+  // The top-level and meta fields the rules read (first occurrence wins).
+  static void ReadFields(element doc, Event* ev);
+  // Rule 3: meta, meta.id, meta.domain and type present, non-empty strings.
+  bool CheckRequired(const Event& ev);
+  // Rule 3: every optional field has its type; reads length and revision.
+  bool CheckOptionalTypes(Event* ev);
+  // Rule 3: the event time from timestamp, else from meta.dt.
+  bool ResolveEventTime(Event* ev);
+  // The bronze row of an accepted event.
+  void AppendBronzeRow(const Event& ev, const SourceRecord& rec, const std::string& source_name, RecordBatch* bronze);
+
   // --- type checks: each returns false and fills `failure` ---
   bool Fail(std::string code, std::string message) {
     failure.code = std::move(code);
     failure.message = std::move(message);
     return false;
+  }
+  bool Missing(const char* path) {
+    return Fail(std::string("missing_field:") + path, std::string("required field ") + path + " is missing or null");
   }
   bool WrongType(const char* path, const char* expected, element e) {
     return Fail(std::string("wrong_type:") + path,
@@ -308,145 +338,129 @@ void AppendDlq(const std::string& source_name, const SourceRecord& rec, const st
 
 }  // namespace
 
-IngestOutcome EventIngestor::Ingest(const SourceRecord& rec, RecordBatch* bronze, RecordBatch* dlq) {
-  Impl& im = *impl_;
-  auto dlq_out = [&](std::string code, std::string message) {
-    AppendDlq(source_name_, rec, code, message, dlq);
-    ++counters_.dlq_by_code[code];
-    return IngestOutcome::kDlq;
-  };
-  const std::string& payload = rec.payload;
-
-  // ---- rule 1 ----
+bool EventIngestor::Impl::ParseObject(const std::string& payload, element* doc) {
   if (payload.size() > kMaxPayloadBytes) {
-    return dlq_out("too_large", "payload is " + std::to_string(payload.size()) + " bytes, over the 1 MiB limit");
+    return Fail("too_large", "payload is " + std::to_string(payload.size()) + " bytes, over the 1 MiB limit");
   }
   // The DOM parser validates UTF-8 over the whole input as part of parsing,
   // so the separate UTF-8 pass only runs to name the error of a failed parse.
   static_assert(kPayloadPadding >= simdjson::SIMDJSON_PADDING);
   const char* json = payload.data();
   if (payload.capacity() < payload.size() + simdjson::SIMDJSON_PADDING) {
-    im.buffer.reserve(payload.size() + simdjson::SIMDJSON_PADDING);
-    im.buffer.assign(payload);
-    json = im.buffer.data();
+    buffer.reserve(payload.size() + simdjson::SIMDJSON_PADDING);
+    buffer.assign(payload);
+    json = buffer.data();
   }
-  element doc;
-  auto err = im.parser.parse(json, payload.size(), false).get(doc);
+  auto err = parser.parse(json, payload.size(), false).get(*doc);
   if (err) {
     if (!simdjson::validate_utf8(payload.data(), payload.size())) {
-      return dlq_out("invalid_utf8", "payload is not valid UTF-8");
+      return Fail("invalid_utf8", "payload is not valid UTF-8");
     }
-    return dlq_out("invalid_json", std::string("payload is not JSON: ") + simdjson::error_message(err));
+    return Fail("invalid_json", std::string("payload is not JSON: ") + simdjson::error_message(err));
   }
-  if (doc.type() != element_type::OBJECT) {
-    return dlq_out("not_an_object", std::string("payload is a JSON ") + TypeName(doc.type()) + ", not an object");
+  if (doc->type() != element_type::OBJECT) {
+    return Fail("not_an_object", std::string("payload is a JSON ") + TypeName(doc->type()) + ", not an object");
   }
+  return true;
+}
 
-  Slots<kTopCount> top;
+void EventIngestor::Impl::ReadFields(element doc, Event* ev) {
   for (auto kv : simdjson::dom::object(doc)) {
     int i = TopIndex(kv.key);
-    if (i >= 0) top.Set(i, kv.value);
+    if (i >= 0) ev->top.Set(i, kv.value);
   }
-  Slots<kMetaCount> meta;
-  bool meta_is_object = top.has(kTMeta) && top.v[kTMeta].type() == element_type::OBJECT;
-  if (meta_is_object) {
-    for (auto kv : simdjson::dom::object(top.v[kTMeta])) {
+  ev->meta_is_object = ev->top.has(kTMeta) && ev->top.v[kTMeta].type() == element_type::OBJECT;
+  if (ev->meta_is_object) {
+    for (auto kv : simdjson::dom::object(ev->top.v[kTMeta])) {
       int i = MetaIndex(kv.key);
-      if (i >= 0) meta.Set(i, kv.value);
+      if (i >= 0) ev->meta.Set(i, kv.value);
     }
   }
+}
 
-  // ---- rule 2 ----
-  if (meta.has(kMDomain) && meta.v[kMDomain].type() == element_type::STRING && Str(meta.v[kMDomain]) == "canary") {
-    ++counters_.canary;
-    return IngestOutcome::kCanary;
-  }
-
-  // ---- rule 3 ----
-  auto missing = [&](const char* path) {
-    return dlq_out(std::string("missing_field:") + path, std::string("required field ") + path + " is missing or null");
-  };
-  auto fail = [&]() { return dlq_out(im.failure.code, im.failure.message); };
-  if (!top.has(kTMeta)) return missing("meta");
-  if (!meta_is_object && !im.CheckObject(true, top.v[kTMeta], "meta")) return fail();
-  if (!meta.has(kMId)) return missing("meta.id");
-  if (!im.CheckString(true, meta.v[kMId], "meta.id")) return fail();
-  if (Str(meta.v[kMId]).empty()) {
-    return dlq_out("missing_field:meta.id", "required field meta.id is an empty string");
-  }
-  if (!meta.has(kMDomain)) return missing("meta.domain");
-  if (!im.CheckString(true, meta.v[kMDomain], "meta.domain")) return fail();
+bool EventIngestor::Impl::CheckRequired(const Event& ev) {
+  const auto& top = ev.top;
+  const auto& meta = ev.meta;
+  if (!top.has(kTMeta)) return Missing("meta");
+  if (!ev.meta_is_object && !CheckObject(true, top.v[kTMeta], "meta")) return false;
+  if (!meta.has(kMId)) return Missing("meta.id");
+  if (!CheckString(true, meta.v[kMId], "meta.id")) return false;
+  if (Str(meta.v[kMId]).empty()) return Fail("missing_field:meta.id", "required field meta.id is an empty string");
+  if (!meta.has(kMDomain)) return Missing("meta.domain");
+  if (!CheckString(true, meta.v[kMDomain], "meta.domain")) return false;
   if (Str(meta.v[kMDomain]).empty()) {
-    return dlq_out("missing_field:meta.domain", "required field meta.domain is an empty string");
+    return Fail("missing_field:meta.domain", "required field meta.domain is an empty string");
   }
-  if (!top.has(kTType)) return missing("type");
-  if (!im.CheckString(true, top.v[kTType], "type")) return fail();
+  if (!top.has(kTType)) return Missing("type");
+  return CheckString(true, top.v[kTType], "type");
+}
 
-  auto has = [&](int i) { return top.has(i); };
-  auto v = [&](int i) { return top.v[i]; };
-  Slots<2> length, revision;  // [0] old, [1] new
-  bool ok = im.CheckInt64(has(kTId), v(kTId), "id") && im.CheckInt32(has(kTNamespace), v(kTNamespace), "namespace") &&
-            im.CheckString(has(kTWiki), v(kTWiki), "wiki") &&
-            im.CheckString(has(kTServerName), v(kTServerName), "server_name") &&
-            im.CheckString(has(kTTitle), v(kTTitle), "title") &&
-            im.CheckString(has(kTTitleUrl), v(kTTitleUrl), "title_url") &&
-            im.CheckString(has(kTUser), v(kTUser), "user") && im.CheckBool(has(kTBot), v(kTBot), "bot") &&
-            im.CheckBool(has(kTMinor), v(kTMinor), "minor") &&
-            im.CheckBool(has(kTPatrolled), v(kTPatrolled), "patrolled") &&
-            im.CheckString(has(kTComment), v(kTComment), "comment") &&
-            im.CheckObject(has(kTLength), v(kTLength), "length");
-  if (!ok) return fail();
+bool EventIngestor::Impl::CheckOptionalTypes(Event* ev) {
+  const auto& meta = ev->meta;
+  auto has = [&](int i) { return ev->top.has(i); };
+  auto v = [&](int i) { return ev->top.v[i]; };
+  bool ok = CheckInt64(has(kTId), v(kTId), "id") && CheckInt32(has(kTNamespace), v(kTNamespace), "namespace") &&
+            CheckString(has(kTWiki), v(kTWiki), "wiki") &&
+            CheckString(has(kTServerName), v(kTServerName), "server_name") &&
+            CheckString(has(kTTitle), v(kTTitle), "title") && CheckString(has(kTTitleUrl), v(kTTitleUrl), "title_url") &&
+            CheckString(has(kTUser), v(kTUser), "user") && CheckBool(has(kTBot), v(kTBot), "bot") &&
+            CheckBool(has(kTMinor), v(kTMinor), "minor") && CheckBool(has(kTPatrolled), v(kTPatrolled), "patrolled") &&
+            CheckString(has(kTComment), v(kTComment), "comment") && CheckObject(has(kTLength), v(kTLength), "length");
+  if (!ok) return false;
   auto read_pair = [](element obj, Slots<2>* out) {
     for (auto kv : simdjson::dom::object(obj)) {
       if (kv.key == "old") out->Set(0, kv.value);
       else if (kv.key == "new") out->Set(1, kv.value);
     }
   };
+  Slots<2>& length = ev->length;
+  Slots<2>& revision = ev->revision;
   if (has(kTLength)) read_pair(v(kTLength), &length);
-  ok = im.CheckInt32(length.has(0), length.v[0], "length.old") &&
-       im.CheckInt32(length.has(1), length.v[1], "length.new") &&
-       im.CheckObject(has(kTRevision), v(kTRevision), "revision");
-  if (!ok) return fail();
+  ok = CheckInt32(length.has(0), length.v[0], "length.old") && CheckInt32(length.has(1), length.v[1], "length.new") &&
+       CheckObject(has(kTRevision), v(kTRevision), "revision");
+  if (!ok) return false;
   if (has(kTRevision)) read_pair(v(kTRevision), &revision);
-  ok = im.CheckInt64(revision.has(0), revision.v[0], "revision.old") &&
-       im.CheckInt64(revision.has(1), revision.v[1], "revision.new") &&
-       im.CheckString(has(kTLogType), v(kTLogType), "log_type") &&
-       im.CheckString(has(kTLogAction), v(kTLogAction), "log_action") &&
-       im.CheckInt(has(kTTimestamp), v(kTTimestamp), "timestamp", kMinEventSeconds, kMaxEventSeconds,
-                   "an integer number of seconds in years 0000-9999") &&
-       im.CheckString(meta.has(kMDt), meta.v[kMDt], "meta.dt") &&
-       im.CheckString(meta.has(kMTopic), meta.v[kMTopic], "meta.topic") &&
-       im.CheckInt32(meta.has(kMPartition), meta.v[kMPartition], "meta.partition") &&
-       im.CheckInt64(meta.has(kMOffset), meta.v[kMOffset], "meta.offset");
-  if (!ok) return fail();
+  return CheckInt64(revision.has(0), revision.v[0], "revision.old") &&
+         CheckInt64(revision.has(1), revision.v[1], "revision.new") &&
+         CheckString(has(kTLogType), v(kTLogType), "log_type") &&
+         CheckString(has(kTLogAction), v(kTLogAction), "log_action") &&
+         CheckInt(has(kTTimestamp), v(kTTimestamp), "timestamp", kMinEventSeconds, kMaxEventSeconds,
+                  "an integer number of seconds in years 0000-9999") &&
+         CheckString(meta.has(kMDt), meta.v[kMDt], "meta.dt") &&
+         CheckString(meta.has(kMTopic), meta.v[kMTopic], "meta.topic") &&
+         CheckInt32(meta.has(kMPartition), meta.v[kMPartition], "meta.partition") &&
+         CheckInt64(meta.has(kMOffset), meta.v[kMOffset], "meta.offset");
+}
 
-  std::optional<int64_t> meta_dt;
-  if (meta.has(kMDt)) meta_dt = ParseIso8601Micros(Str(meta.v[kMDt]));
-  int64_t event_ts;
-  if (has(kTTimestamp)) {
-    event_ts = I64(v(kTTimestamp)) * kMicrosPerSecond;
-  } else if (meta_dt) {
-    event_ts = *meta_dt;
+bool EventIngestor::Impl::ResolveEventTime(Event* ev) {
+  const auto& meta = ev->meta;
+  if (meta.has(kMDt)) ev->meta_dt = ParseIso8601Micros(Str(meta.v[kMDt]));
+  if (ev->top.has(kTTimestamp)) {
+    ev->event_ts = I64(ev->top.v[kTTimestamp]) * kMicrosPerSecond;
+  } else if (ev->meta_dt) {
+    ev->event_ts = *ev->meta_dt;
   } else {
-    return dlq_out("missing_field:timestamp", meta.has(kMDt) ? "no timestamp and meta.dt is not an ISO-8601 time"
-                                                             : "neither timestamp nor meta.dt is present");
+    return Fail("missing_field:timestamp", meta.has(kMDt) ? "no timestamp and meta.dt is not an ISO-8601 time"
+                                                          : "neither timestamp nor meta.dt is present");
   }
+  return true;
+}
 
-  // ---- rule 4 ----
-  std::string_view domain = Str(meta.v[kMDomain]);
-  if (!filter_.Accepts(domain)) {
-    ++counters_.filtered;
-    return IngestOutcome::kFiltered;
-  }
-
-  // ---- the bronze row ----
+void EventIngestor::Impl::AppendBronzeRow(const Event& ev, const SourceRecord& rec, const std::string& source_name,
+                                          RecordBatch* bronze) {
+  const auto& meta = ev.meta;
+  const auto& length = ev.length;
+  const auto& revision = ev.revision;
+  auto has = [&](int i) { return ev.top.has(i); };
+  auto v = [&](int i) { return ev.top.v[i]; };
+  const int64_t event_ts = ev.event_ts;
   auto& c = bronze->columns();
   std::string_view type = Str(v(kTType));
   c[bronze::kEventId].AppendString(Str(meta.v[kMId]));
   AppendOptInt64(c[bronze::kRcId], has(kTId), v(kTId));
   c[bronze::kEventType].AppendString(type);
   AppendOptInt32(c[bronze::kNamespace], has(kTNamespace), v(kTNamespace));
-  c[bronze::kDomain].AppendString(domain);
+  c[bronze::kDomain].AppendString(Str(meta.v[kMDomain]));
   AppendOptString(c[bronze::kWiki], has(kTWiki), v(kTWiki));
   AppendOptString(c[bronze::kServerName], has(kTServerName), v(kTServerName));
   AppendOptString(c[bronze::kTitle], has(kTTitle), v(kTTitle));
@@ -478,26 +492,53 @@ IngestOutcome EventIngestor::Ingest(const SourceRecord& rec, RecordBatch* bronze
   AppendOptString(c[bronze::kLogType], has(kTLogType), v(kTLogType));
   AppendOptString(c[bronze::kLogAction], has(kTLogAction), v(kTLogAction));
   c[bronze::kEventTimestamp].AppendInt64(event_ts);
-  if (meta_dt) {
-    c[bronze::kMetaDt].AppendInt64(*meta_dt);
+  if (ev.meta_dt) {
+    c[bronze::kMetaDt].AppendInt64(*ev.meta_dt);
   } else {
     c[bronze::kMetaDt].AppendNull();
   }
   AppendOptString(c[bronze::kMetaTopic], meta.has(kMTopic), meta.v[kMTopic]);
   AppendOptInt32(c[bronze::kMetaPartition], meta.has(kMPartition), meta.v[kMPartition]);
   AppendOptInt64(c[bronze::kMetaOffset], meta.has(kMOffset), meta.v[kMOffset]);
-  c[bronze::kSource].AppendString(source_name_);
+  c[bronze::kSource].AppendString(source_name);
   c[bronze::kIngestedAt].AppendInt64(rec.received_at_us);
   c[bronze::kBronzeProcessedAt].AppendInt64(rec.received_at_us);
-  c[bronze::kRaw].AppendString(payload);
+  c[bronze::kRaw].AppendString(rec.payload);
   int64_t day = event_ts >= 0 ? event_ts / kMicrosPerDay : -((-event_ts + kMicrosPerDay - 1) / kMicrosPerDay);
-  if (day != im.cached_day) {
-    im.cached_day = day;
-    im.cached_date = FormatDate(event_ts);
+  if (day != cached_day) {
+    cached_day = day;
+    cached_date = FormatDate(event_ts);
   }
-  c[bronze::kEventDate].AppendString(im.cached_date);
+  c[bronze::kEventDate].AppendString(cached_date);
   c[bronze::kEventHour].AppendInt32(static_cast<int32_t>((event_ts - day * kMicrosPerDay) / kMicrosPerHour));
   c[bronze::kSchemaVersion].AppendString(bronze::kRawEventsSchemaVersion);
+}
+
+IngestOutcome EventIngestor::Ingest(const SourceRecord& rec, RecordBatch* bronze, RecordBatch* dlq) {
+  Impl& im = *impl_;
+  auto to_dlq = [&] {
+    AppendDlq(source_name_, rec, im.failure.code, im.failure.message, dlq);
+    ++counters_.dlq_by_code[im.failure.code];
+    return IngestOutcome::kDlq;
+  };
+  element doc;
+  if (!im.ParseObject(rec.payload, &doc)) return to_dlq();  // rule 1
+  Event ev;
+  Impl::ReadFields(doc, &ev);
+  // Rule 2: canary events are dropped (counted), whatever else they hold.
+  const auto& domain_field = ev.meta.v[kMDomain];
+  if (ev.meta.has(kMDomain) && domain_field.type() == element_type::STRING && Str(domain_field) == "canary") {
+    ++counters_.canary;
+    return IngestOutcome::kCanary;
+  }
+  // Rule 3: required fields, field types, an event time.
+  if (!im.CheckRequired(ev) || !im.CheckOptionalTypes(&ev) || !im.ResolveEventTime(&ev)) return to_dlq();
+  // Rule 4: the domain filter.
+  if (!filter_.Accepts(Str(domain_field))) {
+    ++counters_.filtered;
+    return IngestOutcome::kFiltered;
+  }
+  im.AppendBronzeRow(ev, rec, source_name_, bronze);
   ++counters_.accepted;
   return IngestOutcome::kAccepted;
 }
