@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -501,6 +503,47 @@ TEST_F(PostgresCatalogTest, BadUrlsFailAtOnceInOneLine) {
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.status().message().find("permission denied"), std::string::npos) << t.status().ToString();
   EXPECT_EQ(t.status().message().find('\n'), std::string::npos);
+}
+
+// A crashed test leaves its server running and its directory behind: the
+// next test process's first Start() (CleanStale) stops that server and
+// deletes the directory, and leaves a running test's directory alone.
+TEST(PostgresServerTest, DirectoriesOfCrashedTestsAreRemovedAndLiveOnesKept) {
+  if (!PostgresServer::Available()) GTEST_SKIP() << "no PostgreSQL binaries (scripts/setup installs them)";
+  namespace fs = std::filesystem;
+  PostgresServer server;
+  std::string error;
+  ASSERT_TRUE(server.Start(&error)) << error;
+  const std::string dir = server.dir();
+  PostgresServer::CleanStale(PostgresServer::BinDir());
+  ASSERT_TRUE(fs::exists(dir)) << "the directory of a running test was deleted";
+  std::string out;
+  ASSERT_EQ(server.Psql("SELECT 1", &out), 0) << out;
+
+  // Pretend its test crashed: the owner file names a process that is gone.
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  waitpid(dead, nullptr, 0);
+  std::ofstream(dir + "/owner") << dead << "\n";
+  int postmaster = 0;
+  std::ifstream(dir + "/data/postmaster.pid") >> postmaster;
+  ASSERT_GT(postmaster, 0);
+  // And a leftover whose server is already down.
+  char tmpl[] = "/tmp/wikistream-pg-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::ofstream(std::string(tmpl) + "/owner") << dead << "\n";
+
+  PostgresServer::CleanStale(PostgresServer::BinDir());
+  EXPECT_FALSE(fs::exists(dir));
+  EXPECT_FALSE(fs::exists(tmpl));
+  bool postmaster_gone = false;
+  for (int i = 0; i < 100 && !postmaster_gone; ++i) {  // a zombie counts: its new parent reaps it
+    std::ifstream stat("/proc/" + std::to_string(postmaster) + "/stat");
+    std::string pid, comm, state;
+    postmaster_gone = !(stat >> pid >> comm >> state) || state == "Z";
+    if (!postmaster_gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(postmaster_gone) << "the orphaned postmaster still runs";
 }
 
 }  // namespace

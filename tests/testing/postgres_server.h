@@ -4,15 +4,30 @@
 // 127.0.0.1 on a free port (its Unix socket in that directory). Tests running
 // as root (initdb refuses root) run the server as the `postgres` user through
 // runuser. Header-only so any test area can use it.
+//
+// No /tmp/wikistream-pg-* directory outlives its test: the destructor and an
+// exit handler (for a test that calls exit()) stop the server and delete the
+// directory, and the first Start() of a process deletes the ones a crashed
+// test left: those whose creator (its pid is in the directory's `owner`
+// file) is gone, after stopping a postmaster that still runs there. A
+// directory without an owner file (an older helper) is deleted only when no
+// postmaster runs in it and it has not changed for 10 minutes, so another
+// test's initdb in progress is never touched.
 #pragma once
 
 #include <netinet/in.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <set>
 #include <string>
 
 #include "testing/test_util.h"
@@ -25,11 +40,11 @@ class PostgresServer {
   PostgresServer(const PostgresServer&) = delete;
   PostgresServer& operator=(const PostgresServer&) = delete;
   ~PostgresServer() {
-    Stop(/*immediate=*/true);
-    if (!dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
+    {
+      std::lock_guard<std::mutex> lock(LiveMutex());
+      Live().erase(this);
     }
+    Release();
   }
 
   // The bin directory of the newest installed version ("" if none).
@@ -58,6 +73,15 @@ class PostgresServer {
       *error = "no PostgreSQL binaries under /usr/lib/postgresql (install Debian's postgresql; scripts/setup does)";
       return false;
     }
+    static std::once_flag cleaned;
+    std::call_once(cleaned, [this] {
+      CleanStale(bin_);
+      std::atexit([] {
+        std::lock_guard<std::mutex> lock(LiveMutex());
+        for (PostgresServer* s : Live()) s->Release();
+        Live().clear();
+      });
+    });
     if (dir_.empty()) {
       char tmpl[] = "/tmp/wikistream-pg-XXXXXX";
       if (!mkdtemp(tmpl)) {
@@ -65,6 +89,11 @@ class PostgresServer {
         return false;
       }
       dir_ = tmpl;
+      std::ofstream(dir_ + "/owner") << getpid() << "\n";
+      {
+        std::lock_guard<std::mutex> lock(LiveMutex());
+        Live().insert(this);
+      }
       if (geteuid() == 0) {
         struct passwd* pw = getpwnam("postgres");
         if (!pw || chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
@@ -121,6 +150,7 @@ class PostgresServer {
   }
 
   int port() const { return port_; }
+  const std::string& dir() const { return dir_; }  // data/ and the log are in it
   std::string Uri(const std::string& db = "postgres") const {
     return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + db;
   }
@@ -132,6 +162,29 @@ class PostgresServer {
                           " -U postgres -d " + db + " -c '" + quoted + "' 2>&1",
                       out);
   }
+  // Deletes the directories of servers whose test is gone (see the top).
+  static void CleanStale(const std::string& bin) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/tmp", ec)) {
+      const std::string dir = e.path().string();
+      if (e.path().filename().string().rfind("wikistream-pg-", 0) != 0 || !e.is_directory(ec)) continue;
+      const int owner = PidIn(dir + "/owner");
+      if (owner > 0 && Alive(owner)) continue;
+      const int postmaster = PidIn(dir + "/data/postmaster.pid");
+      const bool running = postmaster > 0 && Alive(postmaster);
+      if (owner <= 0) {
+        auto changed = fs::last_write_time(dir, ec);
+        if (ec || running || fs::file_time_type::clock::now() - changed < std::chrono::minutes(10)) continue;
+      } else if (running) {
+        RunCommand((geteuid() == 0 ? "runuser -u postgres -- " : "") + bin + "/pg_ctl -D " + dir +
+                   "/data -m immediate -w stop >/dev/null 2>&1");
+        if (Alive(postmaster)) continue;
+      }
+      fs::remove_all(dir, ec);
+    }
+  }
+
   // A fresh database; its URI.
   std::string NewDatabase(const std::string& name) {
     std::string out;
@@ -140,6 +193,37 @@ class PostgresServer {
   }
 
  private:
+  void Release() {
+    Stop(/*immediate=*/true);
+    if (!dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+      dir_.clear();
+    }
+  }
+  static std::mutex& LiveMutex() {
+    static std::mutex mu;
+    return mu;
+  }
+  static std::set<PostgresServer*>& Live() {
+    static auto* live = new std::set<PostgresServer*>();  // never destroyed: the exit handler may run after statics
+    return *live;
+  }
+  // The number on the first line of `path`, 0 if none.
+  static int PidIn(const std::string& path) {
+    std::ifstream in(path);
+    int pid = 0;
+    return in >> pid ? pid : 0;
+  }
+  // A process that exists and is not a zombie (an orphaned postmaster's
+  // zombie lingers until its new parent reaps it).
+  static bool Alive(int pid) {
+    if (kill(pid, 0) != 0 && errno != EPERM) return false;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string pid_field, comm, state;
+    if (!(stat >> pid_field >> comm >> state)) return true;
+    return state != "Z" && state != "X";
+  }
   std::string AsOwner(const std::string& cmd) const {
     return geteuid() == 0 ? "runuser -u postgres -- " + cmd : cmd;
   }
