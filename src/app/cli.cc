@@ -43,6 +43,8 @@ const std::vector<OptionSpec>& AllOptions() {
       {"warehouse", "Warehouse directory (catalog.db + Iceberg tables)", &Config::warehouse},
       {"catalog", "Catalog: sqlite:PATH or postgresql://USER[:PASS]@HOST[:PORT]/DB (default: WAREHOUSE/catalog.db)",
        &Config::catalog},
+      {"catalog-name", "The catalog's name (catalog_name column; engines attach with it); one database can hold several",
+       &Config::catalog_name},
       {"http", "HTTP listen address host:port; port 0 picks a free port; 'off' disables", &Config::http},
       {"speed", "Replay pacing by meta.dt: N x real time; 0 = as fast as possible", &Config::speed},
       {"eventstreams-url", "EventStreams recentchange endpoint", &Config::eventstreams_url},
@@ -281,6 +283,10 @@ Status Validate(const Config& c) {
   if (c.stage_attempts < 1) return Status::InvalidArgument("--stage-attempts must be at least 1");
   if (c.stage_timeout_s <= 0) return Status::InvalidArgument("--stage-timeout must be positive");
   if (c.warehouse.empty()) return Status::InvalidArgument("--warehouse must not be empty");
+  // The column is VARCHAR(255) in Iceberg's JDBC catalog schema.
+  if (c.catalog_name.empty() || c.catalog_name.size() > 255) {
+    return Status::InvalidArgument("--catalog-name must be 1 to 255 characters");
+  }
   log::Level level;
   if (!log::ParseLevel(c.log_level, &level)) {
     return Status::InvalidArgument(fmt::format("--log-level: unknown level '{}'", c.log_level));
@@ -324,7 +330,7 @@ int Main(int argc, char** argv) {
 
   auto* run = app.add_subcommand("run", "Everything in one process: source -> bronze -> silver -> DQ -> gold, "
                                         "live dashboard and API");
-  AddOptions(run, &config, {"source", "warehouse", "catalog", "http", "speed", "eventstreams-url", "contact", "since",
+  AddOptions(run, &config, {"source", "warehouse", "catalog", "catalog-name", "http", "speed", "eventstreams-url", "contact", "since",
                             "commit-interval", "commit-max-events", "batch-interval", "domains", "alert-webhook",
                             "admin-token", "kafka-group", "threads", "seed", "log-level", "web-root",
                             "stage-timeout", "stage-attempts", "once"});
@@ -340,12 +346,12 @@ int Main(int argc, char** argv) {
       ->envname(EnvName("once"));
 
   auto* bronze = app.add_subcommand("bronze", "One bronze consumer of a Kafka consumer group -> bronze tables");
-  AddOptions(bronze, &config, {"source", "warehouse", "catalog", "commit-interval", "commit-max-events", "domains",
+  AddOptions(bronze, &config, {"source", "warehouse", "catalog", "catalog-name", "commit-interval", "commit-max-events", "domains",
                                "kafka-group", "log-level"});
   add_kafka_property(bronze);
 
   auto* batch = app.add_subcommand("batch", "One silver -> DQ -> gold cycle; exit 1 if a gate or stage failed");
-  AddOptions(batch, &config, {"warehouse", "catalog", "alert-webhook", "threads", "log-level", "stage-timeout",
+  AddOptions(batch, &config, {"warehouse", "catalog", "catalog-name", "alert-webhook", "threads", "log-level", "stage-timeout",
                               "stage-attempts"});
   CLI::App* single_stages[3];
   const char* stage_names[3] = {"silver", "dq", "gold"};
@@ -354,25 +360,25 @@ int Main(int argc, char** argv) {
                                "Run the gold stage only (silver -> gold tables, with its gate)"};
   for (int i = 0; i < 3; ++i) {
     single_stages[i] = app.add_subcommand(stage_names[i], stage_help[i]);
-    AddOptions(single_stages[i], &config, {"warehouse", "catalog", "alert-webhook", "log-level", "stage-timeout"});
+    AddOptions(single_stages[i], &config, {"warehouse", "catalog", "catalog-name", "alert-webhook", "log-level", "stage-timeout"});
   }
 
   // serve runs a cycle only when asked (POST /api/admin/batch); scheduled
   // cycles come from `run` or from `batch` under a scheduler.
   auto* serve = app.add_subcommand("serve", "Dashboard and API over an existing warehouse");
-  AddOptions(serve, &config, {"warehouse", "catalog", "http", "admin-token", "alert-webhook", "threads", "log-level",
+  AddOptions(serve, &config, {"warehouse", "catalog", "catalog-name", "http", "admin-token", "alert-webhook", "threads", "log-level",
                               "web-root", "stage-timeout", "stage-attempts"});
 
   auto* tables = app.add_subcommand("tables", "List the warehouse's tables");
-  AddOptions(tables, &config, {"warehouse", "catalog", "log-level"});
+  AddOptions(tables, &config, {"warehouse", "catalog", "catalog-name", "log-level"});
 
   std::string table_name;
   auto* snapshots = app.add_subcommand("snapshots", "List the snapshots of one table (namespace.table)");
   snapshots->add_option("table", table_name, "Table name, e.g. bronze.raw_events")->required();
-  AddOptions(snapshots, &config, {"warehouse", "catalog", "log-level"});
+  AddOptions(snapshots, &config, {"warehouse", "catalog", "catalog-name", "log-level"});
 
   auto* maintain = app.add_subcommand("maintain", "Compact small files, expire old snapshots, delete orphan files");
-  AddOptions(maintain, &config, {"warehouse", "catalog", "log-level"});
+  AddOptions(maintain, &config, {"warehouse", "catalog", "catalog-name", "log-level"});
 
   int64_t count = 0;
   auto* generate = app.add_subcommand("generate", "Write N synthetic recentchange events as NDJSON to stdout");

@@ -175,7 +175,7 @@ int RunMaintain(const Config& config) {
   auto warehouse = OpenExisting(config);
   if (!warehouse.ok()) return Fail(warehouse.status().message());
   // Maintenance rewrites files: keep batch cycles out meanwhile.
-  auto lock = BatchLock::Acquire(config.warehouse, /*wait=*/true, config.catalog);
+  auto lock = BatchLock::Acquire(config.warehouse, /*wait=*/true, runtime::CatalogOf(config));
   if (!lock.ok()) return Fail(lock.status().message());
   auto r = MaintainWarehouse(warehouse->get());
   if (!r.ok()) return Fail(r.status().ToString());

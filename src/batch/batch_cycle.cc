@@ -65,8 +65,9 @@ std::string CycleReport::Summary() const {
     if (!stages.empty()) stages += ", ";
     stages += fmt::format("{}={}", Name(a.stage), Name(a.status));
   }
-  return fmt::format("cycle {} {}: {}; silver +{} rows; gold dates [{}]", cycle_id.substr(0, 8),
-                     ok ? "ok" : "FAILED", stages, silver_rows_added, fmt::join(gold_dates, ","));
+  return fmt::format("cycle {} {}: {}; silver +{} rows; gold dates [{}]{}", cycle_id.substr(0, 8),
+                     ok ? "ok" : "FAILED", stages, silver_rows_added, fmt::join(gold_dates, ","),
+                     stopped.empty() ? "" : "; stopped " + stopped);
 }
 
 BatchCycle::BatchCycle(Warehouse* warehouse, AlertSink* alerts, BatchOptions options, const std::atomic<bool>* stop)
@@ -81,7 +82,7 @@ Result<std::vector<int64_t>> BatchCycle::RecentSilverVolumes() {
   return std::vector<int64_t>(silver_volumes_->begin(), silver_volumes_->end());
 }
 
-CycleReport BatchCycle::Run(std::optional<StageName> only) {
+CycleReport BatchCycle::Run(std::optional<StageName> only, const std::function<Status()>& still_held) {
   CycleReport report;
   report.cycle_id = NewUuid();
   raised_loaded_since_.reset();  // what ops.alerts holds is read again under this cycle's lock
@@ -103,7 +104,31 @@ CycleReport BatchCycle::Run(std::optional<StageName> only) {
     a.details = nlohmann::json{{"cycle_id", report.cycle_id}, {"stage", name}, {"error", r.ErrorText()}}.dump();
     Raise(std::move(a));
   };
+  // A cycle whose lock may be gone must not run (and commit) another stage:
+  // another process may have taken the lock and be running its own cycle.
+  auto may_start = [&](StageName stage) {
+    if (!report.stopped.empty()) return false;
+    Status held = still_held ? still_held() : Status::OK();
+    if (held.ok()) return true;
+    report.ok = false;
+    report.stopped = fmt::format("before {}: {}", Name(stage), held.message());
+    log::Error("batch", "cycle {} stopped {}", report.cycle_id, report.stopped);
+    Alert a;
+    a.kind = AlertKind::kPipeline;
+    a.severity = AlertSeverity::kCritical;
+    a.entity = std::string(Name(stage));
+    a.alert_date = FormatDate(NowMicros());
+    a.subject = fmt::format("batch cycle stopped {}", report.stopped);
+    a.details = nlohmann::json{{"cycle_id", report.cycle_id}, {"stage", Name(stage)}, {"error", held.message()}}.dump();
+    alerts_->Raise(std::move(a));
+    return false;
+  };
   auto run_stage = [&](StageName stage, model::StageResult (BatchCycle::*fn)(const Deadline&, CycleReport*)) {
+    if (!may_start(stage)) {
+      StageResult not_run;  // failed (so no later stage follows), not recorded as an attempt
+      not_run.Fail(Status::Unavailable("cycle stopped " + report.stopped));
+      return not_run;
+    }
     StageResult r = runner.Run(report.cycle_id, stage, [&](const Deadline& d) { return (this->*fn)(d, &report); },
                                &report.attempts);
     if (!r.ok()) on_failure(stage, r);

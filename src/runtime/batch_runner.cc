@@ -28,7 +28,7 @@ batch::BatchOptions BatchOptionsFor(const Config& config) {
 
 BatchRunner::BatchRunner(const Config& config, warehouse::Warehouse* warehouse, const std::atomic<bool>* stop)
     : warehouse_dir_(config.warehouse),
-      catalog_uri_(config.catalog),
+      catalog_(CatalogOf(config)),
       warehouse_(warehouse),
       options_(BatchOptionsFor(config)),
       alerts_(std::make_unique<alerts::AlertSink>(config.alert_webhook)) {
@@ -47,27 +47,27 @@ namespace {
 
 // Both locks for one piece of batch work: this process's, then the warehouse's.
 Result<std::unique_ptr<BatchLock>> Lock(std::mutex& mu, std::unique_lock<std::mutex>* held,
-                                        const std::string& dir, const std::string& catalog_uri, LockWait wait) {
+                                        const std::string& dir, const table::CatalogOptions& catalog, LockWait wait) {
   *held = std::unique_lock<std::mutex>(mu, std::defer_lock);
   if (wait == LockWait::kWait) {
     held->lock();
   } else if (!held->try_lock()) {
     return Status::Conflict("a batch cycle or maintenance is already running in this process");
   }
-  return BatchLock::Acquire(dir, wait == LockWait::kWait, catalog_uri);
+  return BatchLock::Acquire(dir, wait == LockWait::kWait, catalog);
 }
 
 }  // namespace
 
 Result<batch::CycleReport> BatchRunner::Run(std::optional<model::StageName> only, LockWait wait) {
   std::unique_lock<std::mutex> held;
-  WS_ASSIGN_OR_RETURN(auto lock, Lock(mu_, &held, warehouse_dir_, catalog_uri_, wait));
-  return cycle_->Run(only);
+  WS_ASSIGN_OR_RETURN(auto lock, Lock(mu_, &held, warehouse_dir_, catalog_, wait));
+  return cycle_->Run(only, [&lock] { return lock->Check(); });
 }
 
 Result<std::string> BatchRunner::Maintain(LockWait wait) {
   std::unique_lock<std::mutex> held;
-  WS_ASSIGN_OR_RETURN(auto lock, Lock(mu_, &held, warehouse_dir_, catalog_uri_, wait));
+  WS_ASSIGN_OR_RETURN(auto lock, Lock(mu_, &held, warehouse_dir_, catalog_, wait));
   return warehouse::MaintainWarehouse(warehouse_);
 }
 

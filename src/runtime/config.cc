@@ -18,6 +18,7 @@ using source::MakeEventStreamsUserAgent;
 table::CatalogOptions CatalogOf(const Config& config) {
   table::CatalogOptions options;
   options.uri = config.catalog;
+  options.catalog_name = config.catalog_name;
   return options;
 }
 

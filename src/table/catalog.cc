@@ -49,6 +49,7 @@ CatalogBackendOptions CatalogOptions::backend_options() const {
   CatalogBackendOptions o;
   o.busy_timeout_ms = busy_timeout_ms;
   o.reconnect_timeout_ms = reconnect_timeout_ms;
+  o.catalog_name = catalog_name;
   return o;
 }
 

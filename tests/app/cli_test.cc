@@ -41,6 +41,22 @@ TEST(CliTest, RunHelpShowsDefaultsAndEnvironmentNames) {
   EXPECT_NE(out.find("--http TEXT=127.0.0.1:8080"), std::string::npos);
 }
 
+// --catalog-name is a catalog setting like --catalog: flag, environment,
+// config file; a value the catalog's column cannot hold is a usage error.
+TEST(CliTest, CatalogNameIsValidatedAndSharedByTheWarehouseCommands) {
+  std::string out;
+  EXPECT_EQ(RunCommand(Bin() + " tables --warehouse /nonexistent --catalog-name '' 2>&1", &out), 2);
+  EXPECT_NE(out.find("--catalog-name must be 1 to 255 characters"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunCommand("WIKISTREAM_CATALOG_NAME=" + std::string(256, 'x') + " " + Bin() + " batch --warehouse /x 2>&1", &out), 2);
+  EXPECT_NE(out.find("--catalog-name"), std::string::npos) << out;
+  for (const char* cmd : {"run", "bronze", "batch", "serve", "tables", "maintain"}) {
+    out.clear();
+    ASSERT_EQ(RunCommand(Bin() + " " + cmd + " --help", &out), 0) << cmd;
+    EXPECT_NE(out.find("--catalog-name"), std::string::npos) << cmd;
+  }
+}
+
 TEST(CliTest, UnknownFlagIsOneLineAndExitTwo) {
   std::string out;
   EXPECT_EQ(RunCommand(Bin() + " run --no-such-flag", &out), 2);

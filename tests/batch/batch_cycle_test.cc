@@ -11,12 +11,14 @@
 #include <tuple>
 #include <thread>
 
+#include "testing/postgres_server.h"
 #include "testing/test_util.h"
 #include "testing/webhook_receiver.h"
 #include "wikistream/common/time.h"
 #include "wikistream/ingest/bronze_writer.h"
 #include "wikistream/ingest/event_ingestor.h"
 #include "wikistream/transform/dq.h"
+#include "wikistream/warehouse/batch_lock.h"
 #include "wikistream/warehouse/bronze_schema.h"
 #include "wikistream/warehouse/ops_tables.h"
 
@@ -401,6 +403,66 @@ TEST(BatchCycleTest, TheDqStageCommitsNothingAfterItsDeadline) {
   ASSERT_TRUE(ok.ok) << ok.Summary();
   ASSERT_TRUE(results->Refresh().ok());
   EXPECT_NE(results->current_snapshot()->snapshot_id, before);
+}
+
+}  // namespace
+}  // namespace ws::batch
+
+namespace ws::batch {
+namespace {
+
+// A cycle that lost its batch lock stops before its next stage instead of
+// committing it: the PostgreSQL session holding the advisory lock is
+// terminated (as a server restart or a network cut would end it) after
+// silver committed; gold must not run, and the lock is free for others.
+TEST(BatchCycleTest, ACycleThatLostItsPostgresLockStopsBeforeTheNextStage) {
+  if (!testing::PostgresServer::Available()) GTEST_SKIP() << "no PostgreSQL binaries (scripts/setup installs them)";
+  testing::PostgresServer pg;
+  std::string error;
+  ASSERT_TRUE(pg.Start(&error)) << error;
+  TempDir dir;
+  table::CatalogOptions catalog;
+  catalog.uri = pg.Uri();
+  auto wh = Warehouse::Open(DefaultFileSystem(), dir.str(), true, catalog);
+  ASSERT_TRUE(wh.ok()) << wh.status().ToString();
+  AlertSink alerts("");
+  std::atomic<bool> stop{false};
+  BatchCycle cycle(wh->get(), &alerts, FastOptions(), &stop);
+  Land(wh->get(), {Event("l1", "2026-03-01T10:00:00Z"), Event("l2", "2026-03-01T10:05:00Z")}, "p1");
+
+  auto lock = warehouse::BatchLock::Acquire(dir.str(), /*wait=*/false, catalog);
+  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
+  int checks = 0;
+  CycleReport r = cycle.Run(std::nullopt, [&]() -> Status {
+    if (++checks == 2) {  // silver is done; gold is next
+      std::string out;
+      EXPECT_EQ(pg.Psql("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted", &out), 0)
+          << out;
+      for (int i = 0; i < 100; ++i) {  // until the backend is gone
+        out.clear();
+        if (pg.Psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'", &out) == 0 && out.rfind("0", 0) == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
+    return (*lock)->Check();
+  });
+  EXPECT_EQ(checks, 2);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.stopped.find("before gold"), std::string::npos) << r.Summary();
+  EXPECT_NE(r.stopped.find("lost"), std::string::npos) << r.Summary();
+  EXPECT_NE(r.Summary().find("stopped before gold"), std::string::npos) << r.Summary();
+  EXPECT_EQ(EventIds(wh->get(), "silver.cleaned_events").size(), 2u) << "silver ran while the lock was held";
+  for (const char* gold : {"gold.hourly_stats", "gold.daily_analytics_summary"}) {
+    auto t = *(*wh)->table(gold);
+    ASSERT_TRUE(t->Refresh().ok());
+    EXPECT_FALSE(t->current_snapshot().has_value()) << gold << " was committed after the lock was lost";
+  }
+  for (const auto& a : r.attempts) EXPECT_NE(a.stage, StageName::kGold);
+  bool alerted = false;
+  for (const auto& a : alerts.Recent(10)) alerted |= a.kind == AlertKind::kPipeline && a.entity == "gold";
+  EXPECT_TRUE(alerted);
+  // The server released it with the session: another batch can take it now.
+  EXPECT_TRUE(warehouse::BatchLock::Acquire(dir.str(), /*wait=*/false, catalog).ok());
 }
 
 }  // namespace

@@ -505,6 +505,41 @@ TEST_F(PostgresCatalogTest, BadUrlsFailAtOnceInOneLine) {
   EXPECT_EQ(t.status().message().find('\n'), std::string::npos);
 }
 
+// Two warehouses share one database under two catalog names: neither sees
+// the other's tables, and each has its own batch lock.
+TEST_F(PostgresCatalogTest, CatalogNamesKeepWarehousesInOneDatabaseApart) {
+  TempDir other_dir;
+  CatalogOptions other;
+  other.uri = server_.Uri("lake");
+  other.catalog_name = "staging";
+  auto staging = Catalog::Open(DefaultFileSystem(), other_dir.str(), other);
+  ASSERT_TRUE(staging.ok()) << staging.status().ToString();
+  auto listed = (*staging)->ListTables();
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  EXPECT_TRUE(listed->empty());
+  EXPECT_EQ((*staging)->LoadTable("bronze", "raw_events").status().code(), Status::Code::kNotFound);
+  ASSERT_TRUE((*staging)->CreateTableIfNotExists("bronze", "raw_events", EventsSchema(), {"event_date", "event_hour"}).ok());
+  ASSERT_TRUE((*staging)->CreateTableIfNotExists("silver", "cleaned", EventsSchema(), {"event_date", "event_hour"}).ok());
+  auto mine = catalog_->ListTables();
+  ASSERT_TRUE(mine.ok());
+  EXPECT_EQ(*mine, (std::vector<TableIdentifier>{{"bronze", "raw_events"}}));
+  // The same table name: each catalog's row points into its own warehouse.
+  std::string out;
+  ASSERT_EQ(server_.Psql("SELECT catalog_name || '.' || table_namespace || '.' || table_name || ' ' || "
+                         "(metadata_location LIKE '%' || '" + other_dir.str() + "' || '%') FROM iceberg_tables ORDER BY 1",
+                         &out, "lake"),
+            0)
+      << out;
+  EXPECT_EQ(out, "staging.bronze.raw_events true\nstaging.silver.cleaned true\nwikistream.bronze.raw_events false\n");
+  // The batch lock is per catalog name.
+  auto a = AcquireCatalogLock(server_.Uri("lake"), dir_.str(), "batch", false, options_.backend_options());
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto b = AcquireCatalogLock(other.uri, other_dir.str(), "batch", false, other.backend_options());
+  EXPECT_TRUE(b.ok()) << b.status().ToString();
+  auto again = AcquireCatalogLock(other.uri, other_dir.str(), "batch", false, other.backend_options());
+  EXPECT_EQ(again.status().code(), Status::Code::kConflict);
+}
+
 // A crashed test leaves its server running and its directory behind: the
 // next test process's first Start() (CleanStale) stops that server and
 // deletes the directory, and leaves a running test's directory alone.

@@ -27,11 +27,16 @@
 // - A stage checks its deadline before each commit, dq_audit's included.
 // - With no new input a cycle changes no silver or gold row (stages SKIPPED).
 // - Only one cycle runs against a warehouse at a time: the caller holds
-//   warehouse::BatchLock (DIR/.batch.lock) for the cycle.
+//   warehouse::BatchLock (DIR/.batch.lock) for the cycle and passes its
+//   Check() as `still_held`, called before each stage: when it fails (a
+//   PostgreSQL session holding the lock was lost, so another process may
+//   now run a cycle) the cycle stops there — no later stage runs or
+//   commits — and the report says why (`stopped`, ok = false).
 #pragma once
 
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -70,6 +75,9 @@ struct CycleReport {
   int64_t silver_rows_added = 0;
   std::vector<std::string> gold_dates;
   int64_t silver_us = 0, gold_us = 0, dq_us = 0, record_us = 0;
+  // Why the cycle stopped before a stage ("" = it did not): the stage and
+  // still_held's error, e.g. "before gold: the batch lock ... was lost".
+  std::string stopped;
   std::string Summary() const;  // one line for logs
 };
 
@@ -83,7 +91,9 @@ class BatchCycle {
   // runs the gold gate's checks over it, recording the results in dq_audit
   // and publishing nothing; the silver checks are not re-run (they audit a
   // run's input against its bronze rows, which only the silver stage has).
-  CycleReport Run(std::optional<model::StageName> only = std::nullopt);
+  // `still_held` (may be empty): see the contract above.
+  CycleReport Run(std::optional<model::StageName> only = std::nullopt,
+                  const std::function<Status()>& still_held = nullptr);
 
  private:
   model::StageResult RunSilver(const Deadline& deadline, CycleReport* report);

@@ -12,6 +12,8 @@
 // - Run() and Maintain() hold DIR/.batch.lock for their work: with
 //   LockWait::kWait they wait for a running cycle (of this process or
 //   another), with kFail they fail at once with Conflict while one runs.
+//   Run() checks the lock before each stage: a cycle that lost it (its
+//   PostgreSQL session ended) stops there, reported by CycleReport::stopped.
 // - Close() waits (bounded) for webhook deliveries in flight and appends
 //   every alert not yet recorded to ops.alerts; call it once, last.
 #pragma once
@@ -52,7 +54,7 @@ class BatchRunner {
 
  private:
   std::string warehouse_dir_;
-  std::string catalog_uri_;  // the batch lock lives in the catalog's database
+  table::CatalogOptions catalog_;  // the batch lock lives in the catalog's database
   warehouse::Warehouse* warehouse_;
   batch::BatchOptions options_;
   std::unique_ptr<alerts::AlertSink> alerts_;

@@ -26,6 +26,9 @@ struct Config {
   // Where the warehouse's catalog lives: "" = WAREHOUSE/catalog.db; sqlite:PATH;
   // postgresql://USER[:PASS]@HOST[:PORT]/DB (docs/catalog.md).
   std::string catalog;
+  // The catalog_name column of the catalog's rows (Iceberg's JDBC catalog
+  // name): several warehouses can share one catalog database.
+  std::string catalog_name = table::kDefaultCatalogName;
   std::string http = "127.0.0.1:8080";  // "off" disables; port 0 picks a free port
   bool once = false;
   bool http_given = false;  // --http (or its env/config key) was set explicitly

@@ -33,6 +33,8 @@
 
 namespace ws::table {
 
+inline constexpr const char* kDefaultCatalogName = "wikistream";
+
 struct CatalogOptions {
   // Test hook called at named steps of a commit: "before-swap" (the swap is
   // not issued if it fails) and "after-swap" (the swap was issued; a failure
@@ -44,14 +46,16 @@ struct CatalogOptions {
   std::string uri;
   // PostgreSQL: how long an operation keeps reconnecting after a lost link.
   int64_t reconnect_timeout_ms = 30000;
+  // The catalog_name column of the rows this catalog reads and writes: one
+  // database can hold several catalogs (warehouses) that never see each
+  // other's tables (or batch locks). Engines attach with this name.
+  std::string catalog_name = kDefaultCatalogName;
 
   CatalogBackendOptions backend_options() const;
 };
 
 class Catalog {
  public:
-  static constexpr const char* kCatalogName = "wikistream";
-
   // `warehouse`: a local directory (relative, absolute or file:///) or a
   // URI of another store that `fs` serves (s3://bucket/prefix).
   static Result<std::unique_ptr<Catalog>> Open(FileSystem* fs, const std::string& warehouse,

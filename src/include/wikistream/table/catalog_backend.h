@@ -38,7 +38,7 @@ struct TableIdentifier {
 
 struct CatalogBackendOptions {
   // The catalog_name column of every row (Spark/Trino/PyIceberg's catalog name).
-  std::string catalog_name = "wikistream";
+  std::string catalog_name = "wikistream";  // = table::kDefaultCatalogName (catalog.h)
   // SQLite: how long a statement waits for another process's lock.
   int64_t busy_timeout_ms = 10000;
   // PostgreSQL: once connected, how long an operation keeps reconnecting

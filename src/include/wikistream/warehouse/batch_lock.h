@@ -15,14 +15,16 @@
 #include <string>
 
 #include "wikistream/common/result.h"
+#include "wikistream/table/catalog.h"
 #include "wikistream/table/catalog_backend.h"
 
 namespace ws::warehouse {
 
 class BatchLock {
  public:
+  // `catalog`: its uri and catalog_name name the lock (other fields unused).
   static Result<std::unique_ptr<BatchLock>> Acquire(const std::string& warehouse_dir, bool wait,
-                                                    const std::string& catalog_uri = "");
+                                                    const table::CatalogOptions& catalog = {});
   Status Check() { return lock_->Check(); }
 
  private:
