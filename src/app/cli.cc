@@ -45,7 +45,9 @@ const std::vector<OptionSpec>& AllOptions() {
        &Config::catalog},
       {"catalog-name", "The catalog's name (catalog_name column; engines attach with it); one database can hold several",
        &Config::catalog_name},
-      {"http", "HTTP listen address host:port; port 0 picks a free port; 'off' disables", &Config::http},
+      {"http", "HTTP listen address host:port; port 0 picks a free port; 'off' disables. Default: 127.0.0.1:8080 "
+               "(run, serve), :8081 (produce), :8082 (bronze), :8083 (batch --every)",
+       &Config::http},
       {"speed", "Replay pacing by meta.dt: N x real time; 0 = as fast as possible", &Config::speed},
       {"eventstreams-url", "EventStreams recentchange endpoint", &Config::eventstreams_url},
       {"contact", "Contact (URL or e-mail) sent in the User-Agent, required by Wikimedia", &Config::contact},
@@ -53,6 +55,9 @@ const std::vector<OptionSpec>& AllOptions() {
       {"commit-interval", "Seconds between bronze commits", &Config::commit_interval_s},
       {"commit-max-events", "Commit bronze early once this many events are buffered", &Config::commit_max_events},
       {"batch-interval", "Seconds between silver/DQ/gold cycles", &Config::batch_interval_s},
+      {"every", "Run a cycle every SECONDS (from the end of the previous one) until stopped, serving /metrics, "
+                "/healthz and /readyz on --http; 0 = one cycle and exit",
+       &Config::batch_every_s},
       {"domains", "Target wikis: 'default' (18 Wikipedias), 'all', or a comma-separated list", &Config::domains},
       {"alert-webhook", "URL alerts are POSTed to as JSON", &Config::alert_webhook},
       {"admin-token", "Bearer token for POST /api/admin/*; admin endpoints are disabled without one",
@@ -277,6 +282,7 @@ void AddOptions(CLI::App* cmd, Config* config, std::initializer_list<const char*
 Status Validate(const Config& c) {
   if (c.commit_interval_s <= 0) return Status::InvalidArgument("--commit-interval must be positive");
   if (c.batch_interval_s <= 0) return Status::InvalidArgument("--batch-interval must be positive");
+  if (c.batch_every_s < 0) return Status::InvalidArgument("--every must be 0 or positive");
   if (c.commit_max_events <= 0) return Status::InvalidArgument("--commit-max-events must be positive");
   if (c.speed < 0) return Status::InvalidArgument("--speed must be 0 or positive");
   if (c.threads < 0) return Status::InvalidArgument("--threads must be 0 or positive");
@@ -339,7 +345,7 @@ int Main(int argc, char** argv) {
   auto* produce = app.add_subcommand("produce", "Source -> Kafka topics raw-events / dlq-events");
   // No --domains: the producer forwards every payload as received; the
   // bronze consumers apply the ingest rules, the domain filter included.
-  AddOptions(produce, &config, {"kafka", "source", "speed", "eventstreams-url", "contact", "since", "seed",
+  AddOptions(produce, &config, {"kafka", "source", "http", "speed", "eventstreams-url", "contact", "since", "seed",
                                 "log-level", "position-file"});
   add_kafka_property(produce);
   produce->add_flag("--once", config.once, "Stop at the end of a finite source (produce always does)")
@@ -347,12 +353,12 @@ int Main(int argc, char** argv) {
 
   auto* bronze = app.add_subcommand("bronze", "One bronze consumer of a Kafka consumer group -> bronze tables");
   AddOptions(bronze, &config, {"source", "warehouse", "catalog", "catalog-name", "commit-interval", "commit-max-events", "domains",
-                               "kafka-group", "log-level"});
+                               "kafka-group", "http", "log-level"});
   add_kafka_property(bronze);
 
   auto* batch = app.add_subcommand("batch", "One silver -> DQ -> gold cycle; exit 1 if a gate or stage failed");
   AddOptions(batch, &config, {"warehouse", "catalog", "catalog-name", "alert-webhook", "threads", "log-level", "stage-timeout",
-                              "stage-attempts"});
+                              "stage-attempts", "every", "http"});
   CLI::App* single_stages[3];
   const char* stage_names[3] = {"silver", "dq", "gold"};
   const char* stage_help[3] = {"Run the silver stage only (bronze -> silver.cleaned_events, with its gate)",
@@ -405,8 +411,15 @@ int Main(int argc, char** argv) {
     return 2;
   }
 
+  auto http_flag = [](CLI::App* cmd) { return cmd->parsed() && cmd->get_option("--http")->count() > 0; };
   config.http_given = std::getenv("WIKISTREAM_HTTP") != nullptr || config.http != Config().http ||
-                      (run->get_option("--http")->count() > 0);
+                      http_flag(run) || http_flag(produce) || http_flag(bronze) || http_flag(batch);
+  // Each role that is not the dashboard has its own default port.
+  if (!config.http_given) {
+    if (produce->parsed()) config.http = runtime::kProduceHttp;
+    if (bronze->parsed()) config.http = runtime::kBronzeHttp;
+    if (batch->parsed()) config.http = runtime::kBatchHttp;
+  }
   if (run->parsed() || produce->parsed() || bronze->parsed()) {
     std::vector<KafkaPropertyText> texts = file_kafka_properties;
     for (auto& t : KafkaPropertiesFromEnvironment()) texts.push_back(std::move(t));

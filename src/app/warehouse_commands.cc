@@ -12,6 +12,8 @@
 #include "wikistream/runtime/batch_runner.h"
 #include "wikistream/runtime/bronze_follower.h"
 #include "wikistream/runtime/config.h"
+#include "wikistream/runtime/ingest_metrics.h"
+#include "wikistream/runtime/probes.h"
 #include "wikistream/serve/http_server.h"
 #include "wikistream/serve/warehouse_analytics_store.h"
 #include "wikistream/source/synthetic_source.h"
@@ -47,9 +49,44 @@ std::string SummaryCount(const SnapshotInfo& s, const char* key) {
   return it == s.summary.end() ? "-" : it->second;
 }
 
+// `batch --every SECONDS`: the batch role as a service (docs/operations.md).
+int RunBatchEvery(const Config& config) {
+  if (config.http != "off") {
+    if (auto so = ServerOptionsFor(config); !so.ok()) return Fail(so.status().message(), 2);
+  }
+  ShutdownSignal& shutdown = ShutdownSignal::Instance();
+  shutdown.Install();
+  prometheus::Registry registry;
+  runtime::BatchMetrics metrics(&registry);
+  // A cycle is bounded by its stages' deadlines and retries; the loop is
+  // stuck only when one runs well past that.
+  const double cycle_bound_s = 2.0 * config.stage_attempts * (config.stage_timeout_s + 30);
+  runtime::Probes probes("the batch loop", static_cast<int64_t>((config.batch_every_s + cycle_bound_s + 60) * 1e6));
+  probes.NotReady("opening the warehouse");
+  auto server = StartOpsServer(config, "batch", &registry, probes);
+  if (!server.ok()) return Fail(server.status().message());
+  auto warehouse = OpenExisting(config);
+  if (!warehouse.ok()) return Fail(warehouse.status().message());
+  std::atomic<bool> stop{false};
+  BatchRunner runner(config, warehouse->get(), &stop);
+  probes.SetReady();
+  int id = shutdown.OnRequest([&] {
+    probes.BeginShutdown();
+    stop = true;
+  });
+  runtime::RunBatchLoop(&runner, static_cast<int64_t>(config.batch_every_s * 1e6), stop, &metrics, &probes,
+                        [&shutdown](int64_t ms) { return shutdown.WaitFor(std::chrono::milliseconds(ms)); });
+  probes.BeginShutdown();
+  if (Status s = runner.Close(); !s.ok()) log::Warn("batch", "alerts: {}", s.ToString());
+  shutdown.Remove(id);
+  if (*server) (*server)->Stop();
+  return 0;
+}
+
 }  // namespace
 
 int RunBatch(const Config& config, const std::string& stage) {
+  if (stage == "all" && config.batch_every_s > 0) return RunBatchEvery(config);
   ShutdownSignal& shutdown = ShutdownSignal::Instance();
   shutdown.Install();
   // A batch needs a warehouse that bronze has written: a mistyped path is

@@ -127,13 +127,24 @@ Status IngestLoop::Run(const std::atomic<bool>& stop) {
     const Status& s = *outcome;
     if (s.ok()) {
       consecutive_failures = 0;
-    } else if (++consecutive_failures >= options_.max_commit_failures) {
+    } else {
+      ++consecutive_failures;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.commit_failures_in_a_row = consecutive_failures;
+    }
+    if (consecutive_failures >= options_.max_commit_failures) {
       return Status::IOError("bronze commit failed " + std::to_string(consecutive_failures) +
                              " times in a row: " + stats().last_error);
     }
     return Status::OK();
   };
   while (!stop.load() && !ended) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.iterations;
+    }
     if (writer_->commit_written()) {
       // Land a batch as soon as its files are written, not at the next commit point.
       const int64_t started = MonotonicMicros();

@@ -2,6 +2,8 @@
 
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
+#include "wikistream/runtime/ingest_metrics.h"
+#include "wikistream/runtime/probes.h"
 #include "wikistream/warehouse/batch_lock.h"
 #include "wikistream/warehouse/maintenance.h"
 #include "wikistream/warehouse/ops_tables.h"
@@ -81,6 +83,37 @@ Status BatchRunner::Close() {
   std::vector<model::Alert> pending = alerts_->TakePending();
   if (pending.empty()) return Status::OK();
   return warehouse::AppendAlerts(warehouse_, pending);
+}
+
+void RunBatchLoop(BatchRunner* runner, int64_t every_us, const std::atomic<bool>& stop, BatchMetrics* metrics,
+                  Probes* probes, const std::function<bool(int64_t ms)>& wait) {
+  while (!stop.load()) {
+    const int64_t t0 = MonotonicMicros();
+    Result<batch::CycleReport> report = runner->Run(std::nullopt, LockWait::kFail);
+    const double seconds = static_cast<double>(MonotonicMicros() - t0) / 1e6;
+    if (report.ok()) {
+      if (metrics) metrics->RecordCycle(report->ok, seconds, report->silver_rows_added);
+      if (report->ok) {
+        log::Info("batch", "{}", report->Summary());
+      } else {
+        log::Warn("batch", "{}", report->Summary());
+      }
+      if (probes) probes->SetReady();
+    } else if (report.status().IsConflict()) {
+      log::Info("batch", "skipping this round: {}", report.status().message());
+      if (probes) probes->SetReady();
+    } else {
+      log::Warn("batch", "batch cycle not run: {}", report.status().ToString());
+      if (probes) probes->NotReady("the last batch cycle could not start: " + report.status().message());
+    }
+    if (probes) probes->Beat();
+    // The wait runs from the end of the cycle, in steps of a second so the
+    // loop's heartbeat keeps going while it waits.
+    for (int64_t waited_us = 0; waited_us < every_us && !stop.load(); waited_us += 1000000) {
+      if (wait(std::min<int64_t>(1000, (every_us - waited_us + 999) / 1000))) return;
+      if (probes) probes->Beat();
+    }
+  }
 }
 
 }  // namespace ws::runtime

@@ -162,7 +162,7 @@ Result<CycleReport> PipelineService::RunCycle() {
   Result<CycleReport> report = deps_.run_cycle();
   const double seconds = static_cast<double>(deps_.clock->MonotonicMicros() - t0) / 1e6;
   const bool ok = report.ok() && report->ok;
-  if (deps_.metrics) deps_.metrics->RecordBatchCycle(ok, seconds);
+  if (deps_.metrics) deps_.metrics->RecordBatchCycle(ok, seconds, report.ok() ? report->silver_rows_added : 0);
   std::string summary = report.ok() ? report->Summary() : "batch cycle not run: " + report.status().ToString();
   if (ok) {
     log::Info("batch", "{}", summary);

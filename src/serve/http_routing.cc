@@ -94,6 +94,10 @@ void HttpServer::Impl::Routes() {
 }
 
 void HttpServer::Impl::Dispatch(const httplib::Request& req, httplib::Response& res) {
+  if (opts_.ops_only && req.path != "/metrics" && req.path != "/healthz" && req.path != "/readyz") {
+    SendError(res, 404, "not found: this process serves only /metrics, /healthz and /readyz");
+    return;
+  }
   if (req.path == "/api/live" && req.method == "GET") {
     Live(req, res);
     return;

@@ -198,6 +198,7 @@ Status ProduceFromSource(Source* source, KafkaEventSink* sink, const std::atomic
   while (!stop.load()) {
     batch.clear();
     Status st = source->Poll(&batch, options.max_batch, options.poll_timeout);
+    ++stats->polls;
     bool end = st.IsEndOfStream();
     if (st.code() == Status::Code::kCancelled) break;
     if (!st.ok() && !end) return st;
@@ -206,6 +207,7 @@ Status ProduceFromSource(Source* source, KafkaEventSink* sink, const std::atomic
       if (!sent.ok()) return sent;
       ++stats->records;
     }
+    if (options.on_poll) options.on_poll(*stats);
     if (end) break;
     if (MonotonicMicros() - last_flush >= options.flush_interval.count() * 1000) {
       WS_RETURN_IF_ERROR(flush());

@@ -60,6 +60,9 @@ Result<KafkaSourceOptions> ParseKafkaSpec(const std::string& spec) {
   KafkaSourceOptions o;
   size_t slash = rest.find('/');
   o.brokers = rest.substr(0, slash);
+  // Without /TOPIC: raw-events and dlq-events, so the payloads the producer
+  // routed to the DLQ reach bronze.dlq_events too.
+  o.topic = std::string(kRawEventsTopic) + "," + kDlqEventsTopic;
   if (slash != std::string::npos && slash + 1 < rest.size()) o.topic = rest.substr(slash + 1);
   if (o.brokers.empty()) return Status::InvalidArgument("kafka source has no brokers: " + spec);
   if (o.topic.find('/') != std::string::npos) return Status::InvalidArgument("kafka topic must not contain '/': " + spec);
@@ -218,7 +221,14 @@ Status KafkaSource::Poll(std::vector<SourceRecord>* out, size_t max_records, std
       std::lock_guard<std::mutex> lock(s.mu);
       s.started = true;
     }
-    RdKafka::ErrorCode err = s.consumer->subscribe({s.opt.topic});
+    // A comma-separated list subscribes to each (positions are per topic and partition).
+    std::vector<std::string> topics;
+    for (size_t from = 0; from <= s.opt.topic.size();) {
+      size_t comma = std::min(s.opt.topic.find(',', from), s.opt.topic.size());
+      if (comma > from) topics.push_back(s.opt.topic.substr(from, comma - from));
+      from = comma + 1;
+    }
+    RdKafka::ErrorCode err = s.consumer->subscribe(topics);
     if (err != RdKafka::ERR_NO_ERROR) {
       return Status::Unavailable(fmt::format("kafka: cannot subscribe to {}: {}", s.opt.topic, RdKafka::err2str(err)));
     }

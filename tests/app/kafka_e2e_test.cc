@@ -112,13 +112,14 @@ TEST(KafkaEndToEndTest, TwoConsumersOneKilledNothingLostNothingDoubled) {
   auto produce = [&](const std::string& file, const std::string& speed, const std::string& name) {
     return children.Start({"produce", "--kafka", brokers, "--source", "replay:" + (SharedDataDir() / file).string(),
                   "--speed", speed, "--once", "--position-file", dir.str() + "/" + name + ".position",
-                  "--kafka-property", "log_level=3", "--log-level", "warn"},
+                  "--kafka-property", "log_level=3", "--log-level", "warn", "--http", "127.0.0.1:0"},
                  dir.str() + "/" + name + ".log");
   };
   auto bronze = [&](const std::string& log) {
     return children.Start({"bronze", "--source", "kafka://" + brokers, "--warehouse", wh, "--kafka-group", "g",
                   "--commit-interval", "0.3", "--kafka-property", "session.timeout.ms=6000", "--kafka-property",
-                  "heartbeat.interval.ms=500", "--kafka-property", "log_level=3", "--log-level", "debug"},
+                  "heartbeat.interval.ms=500", "--kafka-property", "log_level=3", "--log-level", "debug", "--http",
+                  "127.0.0.1:0"},
                  log);
   };
 

@@ -221,7 +221,7 @@ TEST_F(ScaleOutTest, TwoBronzeConsumersOnS3AndPostgresUnderFaultsGiveTheSingleMa
     return children.Start({"bronze", "--source", "kafka://" + brokers, "--warehouse", wh, "--catalog", catalog,
                            "--kafka-group", "g", "--commit-interval", "0.3", "--kafka-property",
                            "session.timeout.ms=3000", "--kafka-property", "heartbeat.interval.ms=300",
-                           "--kafka-property", "log_level=3", "--log-level", "debug"},
+                           "--kafka-property", "log_level=3", "--log-level", "debug", "--http", "127.0.0.1:0"},
                           log);
   };
   const std::string log1 = dir + "/bronze-1.log", log2 = dir + "/bronze-2.log", log1b = dir + "/bronze-1b.log";
@@ -259,7 +259,7 @@ TEST_F(ScaleOutTest, TwoBronzeConsumersOnS3AndPostgresUnderFaultsGiveTheSingleMa
   pid_t producer = children.Start({"produce", "--kafka", brokers, "--source",
                                    "replay:" + (SharedDataDir() / kCapture).string(), "--speed", "10", "--once",
                                    "--position-file", dir + "/produce.position", "--kafka-property", "log_level=3",
-                                   "--log-level", "warn"},
+                                   "--log-level", "warn", "--http", "127.0.0.1:0"},
                                   dir + "/produce.log");
 
   // kill -9 consumer 1 once it has committed, restart it at once; then

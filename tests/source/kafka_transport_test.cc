@@ -411,7 +411,7 @@ TEST(KafkaSpecTest, ParsesSpecsPositionsAndMetaIds) {
   EXPECT_EQ(o->topic, "my-topic");
   o = ParseKafkaSpec("kafka://localhost:9092");
   ASSERT_TRUE(o.ok());
-  EXPECT_EQ(o->topic, "raw-events");
+  EXPECT_EQ(o->topic, "raw-events,dlq-events");
   EXPECT_FALSE(ParseKafkaSpec("kafka://").ok());
   EXPECT_FALSE(ParseKafkaSpec("http://x").ok());
 

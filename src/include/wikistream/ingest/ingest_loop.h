@@ -57,6 +57,8 @@ struct IngestLoopStats {
   int64_t committed_rows = 0;
   int64_t committed_dlq_rows = 0;
   int64_t commit_failures = 0;
+  int64_t commit_failures_in_a_row = 0;  // 0 once a commit lands (readiness)
+  int64_t iterations = 0;  // passes of the loop, idle polls included (liveness)
   int64_t last_commit_at_us = 0;  // wall clock
   int64_t last_event_at_us = 0;   // wall clock of the last polled record
   int64_t parse_us = 0;           // time spent in the ingest rules

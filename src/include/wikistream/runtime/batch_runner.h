@@ -19,6 +19,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,6 +34,9 @@
 namespace ws::runtime {
 
 batch::BatchOptions BatchOptionsFor(const Config& config);
+
+class BatchMetrics;
+class Probes;
 
 enum class LockWait { kWait, kFail };
 
@@ -62,5 +66,16 @@ class BatchRunner {
   std::mutex mu_;  // one cycle or maintenance at a time in this process
   bool closed_ = false;
 };
+
+// The `batch --every SECONDS` loop: a whole cycle, then a wait of `every_us`
+// from its end, until `stop`. A cycle that cannot start because another
+// process runs one (Conflict) is skipped; any other error is logged and the
+// loop goes on (the next round retries). Each cycle that ran is counted in
+// `metrics`. `probes` (docs/operations.md): a beat after each cycle and each
+// second of waiting; ready after a cycle that ran or was skipped for a
+// Conflict, not ready with the error after one that could not start.
+// `wait(ms)` sleeps up to ms and returns true when the process is stopping.
+void RunBatchLoop(BatchRunner* runner, int64_t every_us, const std::atomic<bool>& stop, BatchMetrics* metrics,
+                  Probes* probes, const std::function<bool(int64_t ms)>& wait);
 
 }  // namespace ws::runtime

@@ -19,6 +19,10 @@
 
 namespace ws::runtime {
 
+inline constexpr const char* kProduceHttp = "127.0.0.1:8081";
+inline constexpr const char* kBronzeHttp = "127.0.0.1:8082";
+inline constexpr const char* kBatchHttp = "127.0.0.1:8083";
+
 struct Config {
   // Where events come from: eventstreams | replay:PATH | synthetic[:N] | kafka://BROKERS[/TOPIC]
   std::string source = "eventstreams";
@@ -29,7 +33,10 @@ struct Config {
   // The catalog_name column of the catalog's rows (Iceberg's JDBC catalog
   // name): several warehouses can share one catalog database.
   std::string catalog_name = table::kDefaultCatalogName;
-  std::string http = "127.0.0.1:8080";  // "off" disables; port 0 picks a free port
+  // "off" disables; port 0 picks a free port. Unless given, the roles that
+  // are not the dashboard listen on their own ports (kProduceHttp, ...), so
+  // run/serve, produce, bronze and a batch loop fit on one host.
+  std::string http = "127.0.0.1:8080";
   bool once = false;
   bool http_given = false;  // --http (or its env/config key) was set explicitly
   double speed = 0;  // replay pacing: 0 = as fast as possible, N = N x real time
@@ -39,6 +46,7 @@ struct Config {
   double commit_interval_s = 10;
   int64_t commit_max_events = 100000;
   double batch_interval_s = 30;
+  double batch_every_s = 0;  // `batch --every`: seconds between cycles; 0 = one cycle and exit
   std::string domains = "default";  // "default", "all", or a comma-separated list
   std::string alert_webhook;
   std::string admin_token;

@@ -81,6 +81,10 @@ struct ServerOptions {
   size_t max_body_bytes = 64 * 1024;
   int sse_interval_ms = 1000;          // summary push period
   int sse_keepalive_ms = 15000;        // comment line when nothing else was sent
+  // Only the operations endpoints (/metrics, /healthz, /readyz); every other
+  // path is 404. For the roles that are not the dashboard (bronze, produce,
+  // the batch loop): no API, no static files, no SSE.
+  bool ops_only = false;
 };
 
 // Parses "HOST:PORT" (as --http takes it) into options.address/port.

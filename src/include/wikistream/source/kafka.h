@@ -12,8 +12,10 @@
 // every enqueued message and returns an error if any delivery failed. Open()
 // fails with Unavailable within connect_timeout if no broker answers.
 //
-// KafkaSource contract (a Source named "kafka", spec kafka://BROKERS[/TOPIC],
-// default topic raw-events): a member of consumer group `group`, with
+// KafkaSource contract (a Source named "kafka", spec kafka://BROKERS[/TOPICS],
+// TOPICS comma-separated, default raw-events,dlq-events: the producer's DLQ
+// reaches bronze.dlq_events through the same ingest rules, which give the
+// same error codes): a member of consumer group `group`, with
 // enable.auto.commit=false. Positions are JSON objects
 // {"<topic>/<partition>": next_offset, ...}. Resume(position) (before the
 // first Poll) makes partitions assigned later start at the offsets of the
@@ -97,6 +99,12 @@ class KafkaEventSink {
 // with a string meta.id.
 std::string ExtractMetaId(const std::string& payload);
 
+struct ProduceStats {
+  int64_t records = 0;
+  int64_t flushes = 0;
+  int64_t polls = 0;
+};
+
 struct ProduceOptions {
   size_t max_batch = 1000;
   std::chrono::milliseconds poll_timeout{200};
@@ -106,11 +114,8 @@ struct ProduceOptions {
   // After every successful Flush, with the source's ResumePosition(): every
   // record up to it is durably in Kafka. Persist it to resume the producer.
   std::function<void(const std::string& position)> on_flushed;
-};
-
-struct ProduceStats {
-  int64_t records = 0;
-  int64_t flushes = 0;
+  // After every poll (idle ones too) with the stats so far: liveness and metrics.
+  std::function<void(const ProduceStats&)> on_poll;
 };
 
 // Moves records from `source` to `sink` until the source ends (OK), `stop`
@@ -135,7 +140,7 @@ struct KafkaSourceOptions {
   std::function<Result<std::string>()> refresh_positions;
 };
 
-// "kafka://b1:9092,b2:9092/topic" -> brokers, topic (default raw-events).
+// "kafka://b1:9092,b2:9092/topic" -> brokers, topic (default "raw-events,dlq-events").
 Result<KafkaSourceOptions> ParseKafkaSpec(const std::string& spec);
 
 // {"t/0": 5} + {"t/0": 7, "t/1": 2} -> {"t/0": 7, "t/1": 2}. Invalid input
