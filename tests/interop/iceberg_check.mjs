@@ -1,14 +1,18 @@
 // Independent check of an Iceberg table written by WikiStream.
-//   node iceberg_check.mjs METADATA_JSON [duckdb]
+//   node iceberg_check.mjs METADATA_JSON [duckdb] [--map URI_PREFIX=DIR]...
 // Reads the metadata file, then with avsc every manifest list of every
 // snapshot and every manifest they list. Prints one JSON object:
 //   {"snapshots": [{"id", "manifests", "live_files": [paths], "records"}],
 //    "list_field_ids": {name: id}, "entry_field_ids": {name: id},
 //    "data_file_field_ids": {name: id}, "map_key_ids": {name: [key-id, value-id]},
 //    "manifest_meta": {...first manifest's metadata...}, "duckdb_rows": N,
-//    "locations": [every location in the metadata, lists and manifests, as written]}
+//    "locations": [every location in the metadata, lists and manifests, as written],
+//    "current_records": N (with duckdb: the current snapshot's live records)}
 // With "duckdb", DuckDB's read_parquet counts the rows of the current
-// snapshot's live files.
+// snapshot's live files. Each --map reads locations under URI_PREFIX (say
+// s3://lake/wh, synced to DIR by `aws s3 sync`) from DIR instead, so a table
+// in a bucket is walked through its s3:// URIs alone; METADATA_JSON may be
+// such a URI too.
 import fs from 'node:fs';
 import avro from 'avsc';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -29,13 +33,23 @@ function readAvro(file) {
   });
 }
 
-// Locations are URIs (file:///...); the rest of the string is the path, literally.
-const localPath = (p) => (p.startsWith('file://') ? p.slice('file://'.length) : p);
+const args = process.argv.slice(2);
+const maps = [];
+for (let i = args.indexOf('--map'); i >= 0; i = args.indexOf('--map')) {
+  const [prefix, dir] = args.splice(i, 2)[1].split(/=(.*)/s);
+  maps.push([prefix.replace(/\/+$/, ''), dir]);
+}
+// Locations are URIs (file:///..., or a mapped prefix); the rest of the string is the path, literally.
+const localPath = (p) => {
+  for (const [prefix, dir] of maps) if (p.startsWith(`${prefix}/`)) return dir + p.slice(prefix.length);
+  if (p.includes('://') && !p.startsWith('file://')) throw new Error(`no --map for ${p}`);
+  return p.startsWith('file://') ? p.slice('file://'.length) : p;
+};
 const ids = (fields) => Object.fromEntries(fields.map((f) => [f.name, f['field-id']]));
 const unwrap = (t) => (Array.isArray(t) ? t.find((x) => x !== 'null') : t);
 
-const [metadataPath, mode] = process.argv.slice(2);
-const metadata = JSON.parse(fs.readFileSync(metadataPath, 'utf8'));
+const [metadataPath, mode] = args;
+const metadata = JSON.parse(fs.readFileSync(localPath(metadataPath), 'utf8'));
 const out = { snapshots: [], locations: [metadata.location] };
 for (const m of metadata['metadata-log']) out.locations.push(m['metadata-file']);
 for (const snap of metadata.snapshots) {
@@ -78,5 +92,6 @@ if (mode === 'duckdb') {
   const list = files.map((f) => `'${localPath(f).replaceAll("'", "''")}'`).join(',');
   const reader = await conn.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_parquet([${list}])`);
   out.duckdb_rows = Number(reader.getRowObjects()[0].n);
+  out.current_records = out.snapshots.find((s) => s.id === current['snapshot-id']).records;
 }
 process.stdout.write(JSON.stringify(out));
