@@ -5,7 +5,6 @@
 #include <cstdio>
 
 #include "wikistream/app/commands.h"
-#include "wikistream/app/shutdown.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
 #include "wikistream/live/live_aggregator.h"
@@ -13,7 +12,9 @@
 #include "wikistream/runtime/bronze_follower.h"
 #include "wikistream/runtime/config.h"
 #include "wikistream/runtime/ingest_metrics.h"
+#include "wikistream/runtime/ops_server.h"
 #include "wikistream/runtime/probes.h"
+#include "wikistream/runtime/shutdown_signal.h"
 #include "wikistream/serve/http_server.h"
 #include "wikistream/serve/warehouse_analytics_store.h"
 #include "wikistream/source/synthetic_source.h"
@@ -27,6 +28,9 @@ namespace ws::app {
 using runtime::BatchRunner;
 using runtime::Config;
 using runtime::LockWait;
+using runtime::ServerOptionsFor;
+using runtime::ShutdownSignal;
+using runtime::StartOpsServer;
 using runtime::WorkerThreads;
 using serve::WarehouseAnalyticsStore;
 using source::WriteSyntheticNdjson;

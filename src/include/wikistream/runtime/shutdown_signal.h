@@ -13,7 +13,7 @@
 #include <chrono>
 #include <functional>
 
-namespace ws::app {
+namespace ws::runtime {
 
 class ShutdownSignal {
  public:
@@ -31,4 +31,4 @@ class ShutdownSignal {
   bool WaitFor(std::chrono::milliseconds duration);
 };
 
-}  // namespace ws::app
+}  // namespace ws::runtime

@@ -1,4 +1,4 @@
-#include "wikistream/app/shutdown.h"
+#include "wikistream/runtime/shutdown_signal.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -13,7 +13,7 @@
 
 #include "wikistream/common/logging.h"
 
-namespace ws::app {
+namespace ws::runtime {
 namespace {
 
 struct State {
@@ -123,4 +123,4 @@ bool ShutdownSignal::WaitFor(std::chrono::milliseconds duration) {
   return s.cv.wait_for(lock, duration, [&] { return s.requested.load(); });
 }
 
-}  // namespace ws::app
+}  // namespace ws::runtime
