@@ -58,6 +58,14 @@ const std::vector<OptionSpec>& AllOptions() {
       {"every", "Run a cycle every SECONDS (from the end of the previous one) until stopped, serving /metrics, "
                 "/healthz and /readyz on --http; 0 = one cycle and exit",
        &Config::batch_every_s},
+      {"maintain-every", "Seconds between warehouse maintenance runs of `run` and `batch --every` (after a cycle); "
+                         "0 = never",
+       &Config::maintain_every_s},
+      {"snapshot-retention", "Maintenance expires snapshots older than SECONDS...", &Config::snapshot_retention_s},
+      {"retain-snapshots", "...but keeps the newest N snapshots of every table", &Config::retain_snapshots},
+      {"compact-min-files", "Maintenance compacts a partition holding at least N data files...",
+       &Config::compact_min_files},
+      {"compact-small-file-mb", "...whose files average at most this many MiB", &Config::compact_small_file_mb},
       {"domains", "Target wikis: 'default' (18 Wikipedias), 'all', or a comma-separated list", &Config::domains},
       {"alert-webhook", "URL alerts are POSTed to as JSON", &Config::alert_webhook},
       {"admin-token", "Bearer token for POST /api/admin/*; admin endpoints are disabled without one",
@@ -283,6 +291,11 @@ Status Validate(const Config& c) {
   if (c.commit_interval_s <= 0) return Status::InvalidArgument("--commit-interval must be positive");
   if (c.batch_interval_s <= 0) return Status::InvalidArgument("--batch-interval must be positive");
   if (c.batch_every_s < 0) return Status::InvalidArgument("--every must be 0 or positive");
+  if (c.maintain_every_s < 0) return Status::InvalidArgument("--maintain-every must be 0 or positive");
+  if (c.snapshot_retention_s < 0) return Status::InvalidArgument("--snapshot-retention must be 0 or positive");
+  if (c.retain_snapshots < 1) return Status::InvalidArgument("--retain-snapshots must be at least 1");
+  if (c.compact_min_files < 2) return Status::InvalidArgument("--compact-min-files must be at least 2");
+  if (c.compact_small_file_mb <= 0) return Status::InvalidArgument("--compact-small-file-mb must be positive");
   if (c.commit_max_events <= 0) return Status::InvalidArgument("--commit-max-events must be positive");
   if (c.speed < 0) return Status::InvalidArgument("--speed must be 0 or positive");
   if (c.threads < 0) return Status::InvalidArgument("--threads must be 0 or positive");
@@ -339,7 +352,8 @@ int Main(int argc, char** argv) {
   AddOptions(run, &config, {"source", "warehouse", "catalog", "catalog-name", "http", "speed", "eventstreams-url", "contact", "since",
                             "commit-interval", "commit-max-events", "batch-interval", "domains", "alert-webhook",
                             "admin-token", "kafka-group", "threads", "seed", "log-level", "web-root",
-                            "stage-timeout", "stage-attempts", "once"});
+                            "stage-timeout", "stage-attempts", "once", "maintain-every", "snapshot-retention",
+                            "retain-snapshots", "compact-min-files", "compact-small-file-mb"});
   add_kafka_property(run);
 
   auto* produce = app.add_subcommand("produce", "Source -> Kafka topics raw-events / dlq-events");
@@ -358,7 +372,8 @@ int Main(int argc, char** argv) {
 
   auto* batch = app.add_subcommand("batch", "One silver -> DQ -> gold cycle; exit 1 if a gate or stage failed");
   AddOptions(batch, &config, {"warehouse", "catalog", "catalog-name", "alert-webhook", "threads", "log-level", "stage-timeout",
-                              "stage-attempts", "every", "http"});
+                              "stage-attempts", "every", "http", "maintain-every", "snapshot-retention", "retain-snapshots",
+                              "compact-min-files", "compact-small-file-mb"});
   CLI::App* single_stages[3];
   const char* stage_names[3] = {"silver", "dq", "gold"};
   const char* stage_help[3] = {"Run the silver stage only (bronze -> silver.cleaned_events, with its gate)",
@@ -373,7 +388,8 @@ int Main(int argc, char** argv) {
   // cycles come from `run` or from `batch` under a scheduler.
   auto* serve = app.add_subcommand("serve", "Dashboard and API over an existing warehouse");
   AddOptions(serve, &config, {"warehouse", "catalog", "catalog-name", "http", "admin-token", "alert-webhook", "threads", "log-level",
-                              "web-root", "stage-timeout", "stage-attempts"});
+                              "web-root", "stage-timeout", "stage-attempts", "snapshot-retention", "retain-snapshots",
+                              "compact-min-files", "compact-small-file-mb"});
 
   auto* tables = app.add_subcommand("tables", "List the warehouse's tables");
   AddOptions(tables, &config, {"warehouse", "catalog", "catalog-name", "log-level"});
@@ -384,7 +400,8 @@ int Main(int argc, char** argv) {
   AddOptions(snapshots, &config, {"warehouse", "catalog", "catalog-name", "log-level"});
 
   auto* maintain = app.add_subcommand("maintain", "Compact small files, expire old snapshots, delete orphan files");
-  AddOptions(maintain, &config, {"warehouse", "catalog", "catalog-name", "log-level"});
+  AddOptions(maintain, &config, {"warehouse", "catalog", "catalog-name", "log-level", "snapshot-retention",
+                                 "retain-snapshots", "compact-min-files", "compact-small-file-mb"});
 
   int64_t count = 0;
   auto* generate = app.add_subcommand("generate", "Write N synthetic recentchange events as NDJSON to stdout");

@@ -96,10 +96,12 @@ int RunPipeline(const Config& config) {
   options.once = config.once;
   options.max_failures_in_a_row = config.once ? kOnceMaxIngestFailures : 0;
   options.batch_interval_us = static_cast<int64_t>(config.batch_interval_s * 1e6);
+  options.maintain_interval_us = static_cast<int64_t>(config.maintain_every_s * 1e6);
   runtime::PipelineServiceDeps deps;
   deps.warehouse = warehouse.get();
   deps.open_source = [&config] { return OpenSource(config); };
   deps.run_cycle = [&runner] { return runner.Run(std::nullopt, LockWait::kWait); };
+  deps.run_maintenance = [&runner] { return runner.Maintain(LockWait::kWait); };
   deps.alerts = &runner.alerts();
   deps.metrics = &metrics;
   deps.on_tick = [&live_state] { live_state.PublishSummary(); };

@@ -78,7 +78,8 @@ int RunBatchEvery(const Config& config) {
     probes.BeginShutdown();
     stop = true;
   });
-  runtime::RunBatchLoop(&runner, static_cast<int64_t>(config.batch_every_s * 1e6), stop, &metrics, &probes,
+  runtime::RunBatchLoop(&runner, static_cast<int64_t>(config.batch_every_s * 1e6),
+                        static_cast<int64_t>(config.maintain_every_s * 1e6), stop, &metrics, &probes,
                         [&shutdown](int64_t ms) { return shutdown.WaitFor(std::chrono::milliseconds(ms)); });
   probes.BeginShutdown();
   if (Status s = runner.Close(); !s.ok()) log::Warn("batch", "alerts: {}", s.ToString());
@@ -218,7 +219,7 @@ int RunMaintain(const Config& config) {
   // Maintenance rewrites files: keep batch cycles out meanwhile.
   auto lock = BatchLock::Acquire(config.warehouse, /*wait=*/true, runtime::CatalogOf(config));
   if (!lock.ok()) return Fail(lock.status().message());
-  auto r = MaintainWarehouse(warehouse->get());
+  auto r = MaintainWarehouse(warehouse->get(), runtime::MaintenancePolicyFor(config));
   if (!r.ok()) return Fail(r.status().ToString());
   std::printf("%s\n", r->c_str());
   return 0;

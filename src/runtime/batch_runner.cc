@@ -28,11 +28,21 @@ batch::BatchOptions BatchOptionsFor(const Config& config) {
   return o;
 }
 
+warehouse::MaintenancePolicy MaintenancePolicyFor(const Config& config) {
+  warehouse::MaintenancePolicy p;
+  p.compact_min_files = config.compact_min_files;
+  p.compact_max_mean_file_bytes = static_cast<int64_t>(config.compact_small_file_mb * (1 << 20));
+  p.expire_snapshots_older_than_ms = static_cast<int64_t>(config.snapshot_retention_s * 1000);
+  p.retain_last_snapshots = config.retain_snapshots;
+  return p;
+}
+
 BatchRunner::BatchRunner(const Config& config, warehouse::Warehouse* warehouse, const std::atomic<bool>* stop)
     : warehouse_dir_(config.warehouse),
       catalog_(CatalogOf(config)),
       warehouse_(warehouse),
       options_(BatchOptionsFor(config)),
+      maintenance_(MaintenancePolicyFor(config)),
       alerts_(std::make_unique<alerts::AlertSink>(config.alert_webhook)) {
   if (Status s = batch::LoadRaisedAlertKeys(warehouse, alerts_.get(), FormatDate(NowMicros() - kRaisedKeysLookbackUs));
       !s.ok()) {
@@ -70,7 +80,7 @@ Result<batch::CycleReport> BatchRunner::Run(std::optional<model::StageName> only
 Result<std::string> BatchRunner::Maintain(LockWait wait) {
   std::unique_lock<std::mutex> held;
   WS_ASSIGN_OR_RETURN(auto lock, Lock(mu_, &held, warehouse_dir_, catalog_, wait));
-  return warehouse::MaintainWarehouse(warehouse_);
+  return warehouse::MaintainWarehouse(warehouse_, maintenance_);
 }
 
 Status BatchRunner::Close() {
@@ -85,8 +95,35 @@ Status BatchRunner::Close() {
   return warehouse::AppendAlerts(warehouse_, pending);
 }
 
-void RunBatchLoop(BatchRunner* runner, int64_t every_us, const std::atomic<bool>& stop, BatchMetrics* metrics,
-                  Probes* probes, const std::function<bool(int64_t ms)>& wait) {
+MaintenanceSchedule::MaintenanceSchedule(int64_t every_us, std::function<int64_t()> now_us, RecordFn record)
+    : every_us_(every_us), now_us_(std::move(now_us)), record_(std::move(record)), next_us_(now_us_() + every_us) {}
+
+bool MaintenanceSchedule::Due() const { return every_us_ > 0 && now_us_() >= next_us_; }
+
+bool MaintenanceSchedule::RunIfDue(const std::function<Result<std::string>()>& maintain) {
+  if (!Due()) return false;
+  Result<std::string> r = maintain();
+  if (!r.ok() && r.status().IsConflict()) {
+    // Another process holds the batch lock; not a failure of maintenance.
+    log::Info("maintain", "skipping maintenance until after the next cycle: {}", r.status().message());
+    return true;
+  }
+  if (r.ok()) {
+    log::Info("maintain", "{}", *r);
+  } else {
+    log::Warn("maintain", "scheduled maintenance failed (retried in {} s): {}", every_us_ / 1000000,
+              r.status().ToString());
+  }
+  if (record_) record_(r.ok());
+  next_us_ = now_us_() + every_us_;
+  return true;
+}
+
+void RunBatchLoop(BatchRunner* runner, int64_t every_us, int64_t maintain_every_us, const std::atomic<bool>& stop,
+                  BatchMetrics* metrics, Probes* probes, const std::function<bool(int64_t ms)>& wait) {
+  MaintenanceSchedule maintenance(maintain_every_us, MonotonicMicros, [metrics](bool ok) {
+    if (metrics) metrics->RecordMaintenance(ok);
+  });
   while (!stop.load()) {
     const int64_t t0 = MonotonicMicros();
     Result<batch::CycleReport> report = runner->Run(std::nullopt, LockWait::kFail);
@@ -106,6 +143,7 @@ void RunBatchLoop(BatchRunner* runner, int64_t every_us, const std::atomic<bool>
       log::Warn("batch", "batch cycle not run: {}", report.status().ToString());
       if (probes) probes->NotReady("the last batch cycle could not start: " + report.status().message());
     }
+    if (!stop.load()) maintenance.RunIfDue([runner] { return runner->Maintain(LockWait::kFail); });
     if (probes) probes->Beat();
     // The wait runs from the end of the cycle, in steps of a second so the
     // loop's heartbeat keeps going while it waits.

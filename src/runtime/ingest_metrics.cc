@@ -40,6 +40,7 @@ struct BatchMetrics::Impl {
   prometheus::Gauge* cycle_seconds;
   prometheus::Counter* silver_rows;
   prometheus::Gauge* last_success;
+  prometheus::Family<prometheus::Counter>* maintenance;
 };
 
 BatchMetrics::BatchMetrics(prometheus::Registry* registry) : impl_(std::make_unique<Impl>()) {
@@ -62,8 +63,14 @@ BatchMetrics::BatchMetrics(prometheus::Registry* registry) : impl_(std::make_uni
                              .Help("Wall-clock time the last successful batch cycle ended")
                              .Register(*registry)
                              .Add({});
-  impl_->cycles->Add({{"result", "ok"}});
-  impl_->cycles->Add({{"result", "failed"}});
+  impl_->maintenance = &prometheus::BuildCounter()
+                            .Name("wikistream_maintenance_runs_total")
+                            .Help("Scheduled warehouse maintenance runs by outcome")
+                            .Register(*registry);
+  for (const char* r : {"ok", "failed"}) {
+    impl_->cycles->Add({{"result", r}});
+    impl_->maintenance->Add({{"outcome", r}});
+  }
 }
 
 BatchMetrics::~BatchMetrics() = default;
@@ -74,6 +81,8 @@ void BatchMetrics::RecordCycle(bool ok, double seconds, int64_t silver_rows_adde
   if (silver_rows_added > 0) impl_->silver_rows->Increment(static_cast<double>(silver_rows_added));
   if (ok) impl_->last_success->Set(static_cast<double>(NowMicros()) / 1e6);
 }
+
+void BatchMetrics::RecordMaintenance(bool ok) { impl_->maintenance->Add({{"outcome", ok ? "ok" : "failed"}}).Increment(); }
 
 IngestMetrics::IngestMetrics(prometheus::Registry* registry) : impl_(std::make_unique<Impl>(registry)) {
   auto& events = prometheus::BuildCounter()
@@ -141,6 +150,8 @@ void IngestMetrics::Update(const IngestLoopStats& s) {
 void IngestMetrics::RecordBatchCycle(bool ok, double seconds, int64_t silver_rows_added) {
   impl_->batch.RecordCycle(ok, seconds, silver_rows_added);
 }
+
+void IngestMetrics::RecordMaintenance(bool ok) { impl_->batch.RecordMaintenance(ok); }
 
 struct ProduceMetrics::Impl {
   prometheus::Family<prometheus::Counter>* records;

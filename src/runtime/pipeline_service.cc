@@ -7,6 +7,7 @@
 
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
+#include "wikistream/runtime/batch_runner.h"
 
 namespace ws::runtime {
 
@@ -183,6 +184,11 @@ PipelineService::Outcome PipelineService::Run() {
   supervisor_ = std::thread([this] { Supervise(); });
 
   int64_t next_cycle = started_us_ + options_.batch_interval_us;
+  MaintenanceSchedule maintenance(
+      deps_.run_maintenance ? options_.maintain_interval_us : 0, [this] { return deps_.clock->MonotonicMicros(); },
+      [this](bool ok) {
+        if (deps_.metrics) deps_.metrics->RecordMaintenance(ok);
+      });
   // Without --once a finite source that has been read to its end leaves the
   // service scheduling cycles until it is stopped, like a drained live stream.
   bool announced_drained = false;
@@ -200,6 +206,10 @@ PipelineService::Outcome PipelineService::Run() {
     Tick();
     if (!options_.once && deps_.clock->MonotonicMicros() >= next_cycle) {
       (void)RunCycle();  // logged and published by RunCycle; the next one is due regardless
+      if (!stop_.load()) {
+        std::lock_guard<std::mutex> cycle_lock(cycle_mu_);  // no admin cycle meanwhile
+        maintenance.RunIfDue(deps_.run_maintenance);
+      }
       next_cycle = deps_.clock->MonotonicMicros() + options_.batch_interval_us;
     }
     lock.lock();

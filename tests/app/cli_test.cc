@@ -57,6 +57,32 @@ TEST(CliTest, CatalogNameIsValidatedAndSharedByTheWarehouseCommands) {
   }
 }
 
+// The maintenance schedule and policy (docs/operations.md, "Maintenance"):
+// the schedule where a loop runs, the policy wherever maintenance can run.
+TEST(CliTest, MaintenanceSettingsAreDeclaredWhereMaintenanceRunsAndValidated) {
+  std::string out;
+  for (const char* cmd : {"run", "batch"}) {
+    out.clear();
+    ASSERT_EQ(RunCommand(Bin() + " " + cmd + " --help", &out), 0) << cmd;
+    EXPECT_NE(out.find("--maintain-every FLOAT=3600"), std::string::npos) << cmd << out;
+    EXPECT_NE(out.find("WIKISTREAM_MAINTAIN_EVERY"), std::string::npos) << cmd;
+  }
+  for (const char* cmd : {"run", "batch", "serve", "maintain"}) {
+    out.clear();
+    ASSERT_EQ(RunCommand(Bin() + " " + cmd + " --help", &out), 0) << cmd;
+    for (const char* flag : {"--snapshot-retention", "--retain-snapshots", "--compact-min-files",
+                             "--compact-small-file-mb"}) {
+      EXPECT_NE(out.find(flag), std::string::npos) << cmd << " " << flag;
+    }
+  }
+  out.clear();
+  EXPECT_EQ(RunCommand("WIKISTREAM_MAINTAIN_EVERY=-1 " + Bin() + " batch --warehouse /x 2>&1", &out), 2);
+  EXPECT_NE(out.find("--maintain-every must be 0 or positive"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunCommand(Bin() + " maintain --warehouse /x --retain-snapshots 0 2>&1", &out), 2);
+  EXPECT_NE(out.find("--retain-snapshots must be at least 1"), std::string::npos) << out;
+}
+
 TEST(CliTest, UnknownFlagIsOneLineAndExitTwo) {
   std::string out;
   EXPECT_EQ(RunCommand(Bin() + " run --no-such-flag", &out), 2);

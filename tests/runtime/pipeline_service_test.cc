@@ -12,12 +12,15 @@
 #include <set>
 #include <thread>
 
+#include <prometheus/registry.h>
+
 #include "runtime_fakes.h"
 #include "testing/test_util.h"
 #include "wikistream/alerts/alert_sink.h"
 #include "wikistream/common/file_system.h"
 #include "wikistream/common/time.h"
 #include "wikistream/ingest/bronze_writer.h"
+#include "wikistream/runtime/ingest_metrics.h"
 #include "wikistream/source/synthetic_source.h"
 #include "wikistream/warehouse/warehouse.h"
 
@@ -27,24 +30,10 @@ namespace {
 using batch::CycleReport;
 using testing::FakeClock;
 using testing::ScriptedSource;
+using testing::SyntheticPayloads;
 using ws::testing::TempDir;
 
 constexpr int64_t kSecond = 1000000;
-
-// `n` well-formed synthetic events with distinct ids and no canary: each
-// becomes one bronze row.
-std::vector<std::string> SyntheticPayloads(size_t n) {
-  source::SyntheticGenerator gen(3, source::kSyntheticDefaultStartUs, 200, /*malformed_share=*/0);
-  std::vector<std::string> out;
-  std::set<std::string> ids;
-  while (out.size() < n) {
-    std::string line = gen.Next();
-    auto j = nlohmann::json::parse(line);
-    if (j["meta"]["domain"] == "canary" || !ids.insert(j["meta"]["id"].get<std::string>()).second) continue;
-    out.push_back(std::move(line));
-  }
-  return out;
-}
 
 // Polls `pred` in real time for up to 20 s.
 template <class Pred>
@@ -291,6 +280,69 @@ TEST_F(PipelineServiceTest, CyclesRunOnScheduleAndNeverTwoAtOnce) {
     if (t % (30 * kSecond) == 0 && t > 0) scheduled.push_back(t);
   }
   EXPECT_GE(scheduled.size(), 3u);
+}
+
+double MaintenanceRuns(prometheus::Registry& registry, const std::string& outcome) {
+  return testing::CounterValue(registry, "wikistream_maintenance_runs_total", outcome);
+}
+
+TEST_F(PipelineServiceTest, MaintenanceRunsAfterACycleOnceItsIntervalPassedAndAFailureIsRetried) {
+  auto options = Options(/*ends=*/false);
+  options.batch_interval_us = 30 * kSecond;
+  options.maintain_interval_us = 60 * kSecond;
+  prometheus::Registry registry;
+  IngestMetrics metrics(&registry);
+  auto deps = Deps(false);
+  deps.metrics = &metrics;
+  std::vector<int64_t> maintained;
+  deps.run_maintenance = [&]() -> Result<std::string> {
+    if (running_.fetch_add(1) != 0) overlapped_ = true;
+    maintained.push_back(clock_.MonotonicMicros());
+    running_.fetch_sub(1);
+    if (maintained.size() == 1) return Status::IOError("s3 is down");
+    return std::string("maintain: 1 partitions compacted");
+  };
+  PipelineService service(options, std::move(deps));
+  ASSERT_TRUE(service.Start().ok());
+  std::future<PipelineService::Outcome> run = std::async(std::launch::async, [&] { return service.Run(); });
+  ASSERT_TRUE(Eventually([&] { return clock_.HasWaiterFor(kSecond); }));
+  // Cycles at 30, 60, 90, 120 s (each from the end of the previous one);
+  // maintenance after the 60 s one fails and is due again 60 s later.
+  clock_.AdvanceBy(59 * kSecond, kSecond);
+  EXPECT_TRUE(maintained.empty());
+  clock_.AdvanceBy(kSecond, kSecond);
+  ASSERT_EQ(maintained.size(), 1u);
+  EXPECT_EQ(maintained[0], 60 * kSecond);
+  EXPECT_EQ(MaintenanceRuns(registry, "failed"), 1);
+  clock_.AdvanceBy(65 * kSecond, kSecond);
+  service.Stop();
+  EXPECT_EQ(run.get().exit_code, 0);  // the failure did not stop the service
+  ASSERT_EQ(maintained.size(), 2u);
+  EXPECT_EQ(maintained[1], 120 * kSecond);
+  EXPECT_EQ(MaintenanceRuns(registry, "ok"), 1);
+  EXPECT_EQ(cycle_times_.size(), 4u);
+  EXPECT_FALSE(overlapped_.load());
+}
+
+TEST_F(PipelineServiceTest, NoMaintenanceWhenItsIntervalIsZero) {
+  auto options = Options(/*ends=*/false);
+  options.batch_interval_us = 30 * kSecond;
+  options.maintain_interval_us = 0;
+  auto deps = Deps(false);
+  int maintained = 0;
+  deps.run_maintenance = [&]() -> Result<std::string> {
+    ++maintained;
+    return std::string("maintain");
+  };
+  PipelineService service(options, std::move(deps));
+  ASSERT_TRUE(service.Start().ok());
+  std::future<PipelineService::Outcome> run = std::async(std::launch::async, [&] { return service.Run(); });
+  ASSERT_TRUE(Eventually([&] { return clock_.HasWaiterFor(kSecond); }));
+  clock_.AdvanceBy(3 * 3600 * kSecond, 30 * kSecond);
+  service.Stop();
+  EXPECT_EQ(run.get().exit_code, 0);
+  EXPECT_GE(cycle_times_.size(), 100u);
+  EXPECT_EQ(maintained, 0);
 }
 
 TEST_F(PipelineServiceTest, OnceRunsExactlyOneCycleAfterTheLastCommitAndReports) {

@@ -1,5 +1,6 @@
 // Test doubles for the runtime: a clock whose time moves only when the test
-// says so, and a source that plays a script of payloads.
+// says so, a source that plays a script of payloads and the payloads it
+// plays; and the value of a published counter.
 #pragma once
 
 #include <algorithm>
@@ -12,9 +13,14 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+#include <prometheus/registry.h>
+#include <set>
+
 #include "wikistream/common/time.h"
 #include "wikistream/runtime/clock.h"
 #include "wikistream/source/source.h"
+#include "wikistream/source/synthetic_source.h"
 
 namespace ws::runtime::testing {
 
@@ -143,5 +149,31 @@ class ScriptedSource : public source::Source {
   size_t next_ = 0;
   std::atomic<bool> stopped_{false};
 };
+
+// `n` well-formed synthetic events with distinct ids and no canary: each
+// becomes one bronze row.
+inline std::vector<std::string> SyntheticPayloads(size_t n, uint64_t seed = 3) {
+  source::SyntheticGenerator gen(seed, source::kSyntheticDefaultStartUs, 200, /*malformed_share=*/0);
+  std::vector<std::string> out;
+  std::set<std::string> ids;
+  while (out.size() < n) {
+    std::string line = gen.Next();
+    auto j = nlohmann::json::parse(line);
+    if (j["meta"]["domain"] == "canary" || !ids.insert(j["meta"]["id"].get<std::string>()).second) continue;
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+// The value of counter `family`{label=value} in `registry`; -1 if absent.
+inline double CounterValue(prometheus::Registry& registry, const std::string& family, const std::string& value) {
+  for (const auto& f : registry.Collect()) {
+    if (f.name != family) continue;
+    for (const auto& m : f.metric) {
+      if (!m.label.empty() && m.label[0].value == value) return m.counter.value;
+    }
+  }
+  return -1;
+}
 
 }  // namespace ws::runtime::testing

@@ -8,7 +8,9 @@
 //   from two days back is marked raised, so an alert recorded by an earlier
 //   process (or an earlier command) is never raised or posted again.
 // - The cycle's options come from the configuration (BatchOptionsFor):
-//   --stage-attempts, --stage-timeout, --threads.
+//   --stage-attempts, --stage-timeout, --threads; Maintain()'s policy too
+//   (MaintenancePolicyFor: --snapshot-retention, --retain-snapshots,
+//   --compact-min-files, --compact-small-file-mb).
 // - Run() and Maintain() hold DIR/.batch.lock for their work: with
 //   LockWait::kWait they wait for a running cycle (of this process or
 //   another), with kFail they fail at once with Conflict while one runs.
@@ -29,11 +31,13 @@
 #include "wikistream/batch/batch_cycle.h"
 #include "wikistream/model/stage.h"
 #include "wikistream/runtime/config.h"
+#include "wikistream/warehouse/maintenance.h"
 #include "wikistream/warehouse/warehouse.h"
 
 namespace ws::runtime {
 
 batch::BatchOptions BatchOptionsFor(const Config& config);
+warehouse::MaintenancePolicy MaintenancePolicyFor(const Config& config);
 
 class BatchMetrics;
 class Probes;
@@ -61,21 +65,48 @@ class BatchRunner {
   table::CatalogOptions catalog_;  // the batch lock lives in the catalog's database
   warehouse::Warehouse* warehouse_;
   batch::BatchOptions options_;
+  warehouse::MaintenancePolicy maintenance_;
   std::unique_ptr<alerts::AlertSink> alerts_;
   std::unique_ptr<batch::BatchCycle> cycle_;
   std::mutex mu_;  // one cycle or maintenance at a time in this process
   bool closed_ = false;
 };
 
+// When scheduled maintenance is due (docs/operations.md, "Maintenance"):
+// checked after each batch cycle, it runs once `every_us` (0 = never) have
+// passed since the previous run ended (or since the schedule was made).
+// A run that failed is logged, counted as outcome "failed" and due again
+// one interval later; one that found the batch lock taken by another
+// process (Conflict) is not counted and is due again after the next cycle.
+// Not thread-safe: the caller runs it from its one scheduling thread.
+class MaintenanceSchedule {
+ public:
+  using RecordFn = std::function<void(bool ok)>;
+  // `now_us`: a monotonic clock. `record` (may be empty) counts each run.
+  MaintenanceSchedule(int64_t every_us, std::function<int64_t()> now_us, RecordFn record);
+
+  bool Due() const;
+  // Runs `maintain` if due; true when it ran (whatever the outcome).
+  bool RunIfDue(const std::function<Result<std::string>()>& maintain);
+
+ private:
+  int64_t every_us_;
+  std::function<int64_t()> now_us_;
+  RecordFn record_;
+  int64_t next_us_;
+};
+
 // The `batch --every SECONDS` loop: a whole cycle, then a wait of `every_us`
-// from its end, until `stop`. A cycle that cannot start because another
+// from its end, until `stop`. After a cycle, maintenance runs when due every
+// `maintain_every_us` (0 = never; MaintenanceSchedule), under the batch lock
+// like the cycle and never at the same time. A cycle that cannot start because another
 // process runs one (Conflict) is skipped; any other error is logged and the
 // loop goes on (the next round retries). Each cycle that ran is counted in
 // `metrics`. `probes` (docs/operations.md): a beat after each cycle and each
 // second of waiting; ready after a cycle that ran or was skipped for a
 // Conflict, not ready with the error after one that could not start.
 // `wait(ms)` sleeps up to ms and returns true when the process is stopping.
-void RunBatchLoop(BatchRunner* runner, int64_t every_us, const std::atomic<bool>& stop, BatchMetrics* metrics,
-                  Probes* probes, const std::function<bool(int64_t ms)>& wait);
+void RunBatchLoop(BatchRunner* runner, int64_t every_us, int64_t maintain_every_us, const std::atomic<bool>& stop,
+                  BatchMetrics* metrics, Probes* probes, const std::function<bool(int64_t ms)>& wait);
 
 }  // namespace ws::runtime

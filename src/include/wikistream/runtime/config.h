@@ -47,6 +47,14 @@ struct Config {
   int64_t commit_max_events = 100000;
   double batch_interval_s = 30;
   double batch_every_s = 0;  // `batch --every`: seconds between cycles; 0 = one cycle and exit
+  // Warehouse maintenance (docs/operations.md, "Maintenance"). `run` and
+  // `batch --every` maintain after the first cycle that ends at least
+  // maintain_every_s after the previous maintenance (or the start); 0 = never.
+  double maintain_every_s = 3600;
+  double snapshot_retention_s = 24 * 3600;  // snapshots older than this are expired...
+  int retain_snapshots = 20;                // ...except the newest this many of each table
+  int compact_min_files = 4;                // a partition with this many files...
+  double compact_small_file_mb = 64;        // ...averaging at most this size is compacted
   std::string domains = "default";  // "default", "all", or a comma-separated list
   std::string alert_webhook;
   std::string admin_token;

@@ -21,12 +21,14 @@ namespace ws::runtime {
 
 // Batch cycles: wikistream_batch_cycles_total{result="ok"|"failed"},
 // wikistream_batch_last_cycle_seconds, wikistream_batch_silver_rows_total,
-// wikistream_batch_last_success_timestamp_seconds.
+// wikistream_batch_last_success_timestamp_seconds; scheduled maintenance:
+// wikistream_maintenance_runs_total{outcome="ok"|"failed"}.
 class BatchMetrics {
  public:
   explicit BatchMetrics(prometheus::Registry* registry);
   ~BatchMetrics();
   void RecordCycle(bool ok, double seconds, int64_t silver_rows_added);
+  void RecordMaintenance(bool ok);
 
  private:
   struct Impl;
@@ -40,6 +42,7 @@ class IngestMetrics {
   ~IngestMetrics();
   void Update(const ingest::IngestLoopStats& stats);
   void RecordBatchCycle(bool ok, double seconds, int64_t silver_rows_added);
+  void RecordMaintenance(bool ok);
 
  private:
   struct Impl;

@@ -20,7 +20,10 @@
 //   source, date) keeps that to one alert per source and day. Unless
 //   `once`, it runs a cycle every batch_interval, measured from the end of
 //   the previous one; RunCycleNow() (the admin endpoint) runs one at once.
-//   Cycles never overlap.
+//   Cycles never overlap. After a scheduled cycle, maintenance runs when
+//   due every maintain_interval_us (0 = never; MaintenanceSchedule in
+//   batch_runner.h), serialized with cycles (admin ones too); its failure
+//   is logged and counted and never stops the service.
 // - A finite source that ends: with `once`, exactly one cycle runs after
 //   the last commit and Run() returns with the report line (exit 1 if a
 //   stage or gate failed); without it, the service keeps scheduling cycles
@@ -59,6 +62,7 @@ struct PipelineServiceOptions {
   bool once = false;
   int max_failures_in_a_row = 0;  // 0: restart forever
   int64_t batch_interval_us = 30 * 1000000LL;
+  int64_t maintain_interval_us = 0;  // 0: no scheduled maintenance
   int64_t tick_us = 1000000;
   int64_t stall_after_us = 300 * 1000000LL;
   int64_t max_backoff_us = 60 * 1000000LL;
@@ -71,6 +75,9 @@ struct PipelineServiceDeps {
   // One cycle of every stage; the service serializes the calls. An error:
   // the cycle could not start (e.g. the batch lock).
   std::function<Result<batch::CycleReport>()> run_cycle;
+  // Warehouse maintenance (BatchRunner::Maintain); needed when
+  // maintain_interval_us > 0. The service serializes it with cycles.
+  std::function<Result<std::string>()> run_maintenance;
   alerts::AlertSink* alerts = nullptr;
   IngestMetrics* metrics = nullptr;  // optional
   std::function<void()> on_tick;     // optional: e.g. the live summary
