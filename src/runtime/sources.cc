@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "wikistream/common/file_system.h"
+#include "wikistream/common/logging.h"
 #include "wikistream/source/eventstreams_source.h"
 #include "wikistream/source/kafka.h"
 #include "wikistream/source/replay_source.h"
@@ -162,9 +163,19 @@ Result<std::unique_ptr<Source>> OpenSource(const Config& config) {
   // (Capped below librdkafka's max.poll.interval.ms, 300 s by default.)
   const auto settle = std::chrono::milliseconds(
       std::min<int64_t>(static_cast<int64_t>(config.commit_interval_s * 1000) + 1000, 240000));
+  // The catalog may be briefly unreachable (a PostgreSQL restart): falling
+  // back to this consumer's own, older positions would re-read what another
+  // owner committed, so the read is retried for a bounded time first.
   ko.refresh_positions = [config, settle]() -> Result<std::string> {
     std::this_thread::sleep_for(settle);
-    return CommittedKafkaPositions(config);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    Result<std::string> positions = CommittedKafkaPositions(config);
+    while (!positions.ok() && std::chrono::steady_clock::now() < deadline) {
+      log::Warn("kafka", "cannot read the committed positions yet, retrying: {}", positions.status().ToString());
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      positions = CommittedKafkaPositions(config);
+    }
+    return positions;
   };
   WS_ASSIGN_OR_RETURN(auto src, KafkaSource::Open(ko));
   return std::unique_ptr<Source>(std::move(src));
