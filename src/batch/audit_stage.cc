@@ -8,7 +8,6 @@
 
 namespace ws::batch {
 
-using model::StageOutcome;
 using model::StageResult;
 using table::DataFile;
 using table::Table;
@@ -27,10 +26,7 @@ StageResult BatchCycle::RunAudit(const Deadline& deadline, CycleReport* report) 
   for (const DataFile& f : *files) {
     if (!f.partition.empty() && f.partition[0] > latest) latest = f.partition[0];
   }
-  if (latest.empty()) {
-    result.outcome = StageOutcome::kSkipped;
-    return result;
-  }
+  if (latest.empty()) return Skipped(result);
   std::vector<std::string> dates = {latest};
   const int64_t now = NowMicros();
   auto computed = ComputeGoldFromSilver(warehouse_, silver_t, dates, now, options_.threads);

@@ -58,6 +58,11 @@ StageResult Failed(StageResult& result, Status why) {
   return result;
 }
 
+StageResult Skipped(StageResult& result) {
+  result.outcome = StageOutcome::kSkipped;
+  return result;
+}
+
 std::string CycleReport::Summary() const {
   std::string stages;
   for (const auto& a : attempts) {
@@ -104,34 +109,17 @@ CycleReport BatchCycle::Run(std::optional<StageName> only, const std::function<S
     a.details = nlohmann::json{{"cycle_id", report.cycle_id}, {"stage", name}, {"error", r.ErrorText()}}.dump();
     Raise(std::move(a));
   };
-  // A cycle whose lock may be gone must not run (and commit) another stage:
-  // another process may have taken the lock and be running its own cycle.
-  auto may_start = [&](StageName stage) {
-    if (!report.stopped.empty()) return false;
-    Status held = still_held ? still_held() : Status::OK();
-    if (held.ok()) return true;
-    report.ok = false;
-    report.stopped = fmt::format("before {}: {}", Name(stage), held.message());
-    log::Error("batch", "cycle {} stopped {}", report.cycle_id, report.stopped);
-    Alert a;
-    a.kind = AlertKind::kPipeline;
-    a.severity = AlertSeverity::kCritical;
-    a.entity = std::string(Name(stage));
-    a.alert_date = FormatDate(NowMicros());
-    a.subject = fmt::format("batch cycle stopped {}", report.stopped);
-    a.details = nlohmann::json{{"cycle_id", report.cycle_id}, {"stage", Name(stage)}, {"error", held.message()}}.dump();
-    alerts_->Raise(std::move(a));
-    return false;
-  };
+  still_held_ = still_held ? &still_held : nullptr;
   auto run_stage = [&](StageName stage, model::StageResult (BatchCycle::*fn)(const Deadline&, CycleReport*)) {
-    if (!may_start(stage)) {
+    if (!report.stopped.empty() || !StillHeld(stage, std::string(Name(stage)), &report).ok()) {
       StageResult not_run;  // failed (so no later stage follows), not recorded as an attempt
       not_run.Fail(Status::Unavailable("cycle stopped " + report.stopped));
       return not_run;
     }
+    // A stage that stopped the cycle (its lock lost before a commit) is not retried.
     StageResult r = runner.Run(report.cycle_id, stage, [&](const Deadline& d) { return (this->*fn)(d, &report); },
-                               &report.attempts);
-    if (!r.ok()) on_failure(stage, r);
+                               &report.attempts, [&] { return !report.stopped.empty(); });
+    if (!r.ok() && report.stopped.empty()) on_failure(stage, r);
     return r;
   };
 
@@ -165,7 +153,27 @@ CycleReport BatchCycle::Run(std::optional<StageName> only, const std::function<S
   if (!s.ok()) log::Warn("batch", "could not record alerts: {}", s.ToString());
   report.record_us = MonotonicMicros() - t0;
   malloc_trim(0);  // a cycle's working set is transient: give it back
+  still_held_ = nullptr;
   return report;
+}
+
+// A cycle whose lock may be gone must not commit anything more: another
+// process may have taken the lock and be running its own cycle.
+Status BatchCycle::StillHeld(StageName stage, const std::string& where, CycleReport* report) {
+  Status held = still_held_ ? (*still_held_)() : Status::OK();
+  if (held.ok()) return held;
+  report->ok = false;
+  report->stopped = fmt::format("before {}: {}", where, held.message());
+  log::Error("batch", "cycle {} stopped {}", report->cycle_id, report->stopped);
+  Alert a;
+  a.kind = AlertKind::kPipeline;
+  a.severity = AlertSeverity::kCritical;
+  a.entity = std::string(Name(stage));
+  a.alert_date = FormatDate(NowMicros());
+  a.subject = fmt::format("batch cycle stopped {}", report->stopped);
+  a.details = nlohmann::json{{"cycle_id", report->cycle_id}, {"stage", Name(stage)}, {"error", held.message()}}.dump();
+  alerts_->Raise(std::move(a));
+  return Status::Unavailable("batch cycle stopped " + report->stopped);
 }
 
 void BatchCycle::RaiseGateAlert(const std::string& layer, const std::string& consequence, int64_t now,

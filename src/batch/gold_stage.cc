@@ -24,7 +24,6 @@ using format::SchemaPtr;
 using model::Alert;
 using model::AlertKind;
 using model::AlertSeverity;
-using model::StageOutcome;
 using model::StageResult;
 using table::CommitOperation;
 using table::CommitRequest;
@@ -135,10 +134,7 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
   Table& silver_t = **silver_r;
   auto silver_snap = silver_t.current_snapshot();
   result.input_snapshot = silver_snap ? std::to_string(silver_snap->snapshot_id) : "";
-  if (!silver_snap) {
-    result.outcome = StageOutcome::kSkipped;
-    return result;
-  }
+  if (!silver_snap) return Skipped(result);
 
   // The oldest silver snapshot any gold table has caught up to.
   // Snapshot ids are random, so "oldest" is by silver's sequence number; a
@@ -161,10 +157,7 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
     gold_tables.push_back(*t);
   }
   std::optional<int64_t> from = any_never ? std::nullopt : oldest;
-  if (from && *from == silver_snap->snapshot_id) {
-    result.outcome = StageOutcome::kSkipped;
-    return result;
-  }
+  if (from && *from == silver_snap->snapshot_id) return Skipped(result);
   auto added = silver_t.FilesAddedBetween(from, silver_snap->snapshot_id);
   if (!added.ok() && added.status().IsNotFound()) added = silver_t.Scan();
   if (!added.ok()) return Failed(result, added.status());
@@ -172,10 +165,7 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
   for (const DataFile& f : *added) {
     if (!f.partition.empty()) touched.insert(f.partition[0]);
   }
-  if (touched.empty()) {
-    result.outcome = StageOutcome::kSkipped;
-    return result;
-  }
+  if (touched.empty()) return Skipped(result);
   std::vector<std::string> dates = transform::GoldDatesToRecompute(touched);
   report->gold_dates = dates;
   const int64_t now = NowMicros();
@@ -214,6 +204,10 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
     Table& t = *gold_tables[i];
     auto files = warehouse_->WriteDataFiles(t, *outputs[i]);
     if (!files.ok()) return Failed(result, files.status());
+    if (Status held = StillHeld(model::StageName::kGold, "gold commit of " + t.name(), report); !held.ok()) {
+      for (const DataFile& f : *files) warehouse_->fs()->RemoveLeftover(f.path);
+      return Failed(result, held);
+    }
     CommitRequest req;
     req.operation = CommitOperation::kOverwrite;
     req.added_files = std::move(*files);

@@ -6,6 +6,8 @@
 #include <future>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "stage_support.h"
 #include "wikistream/batch/batch_cycle.h"
 #include "wikistream/common/logging.h"
@@ -24,7 +26,6 @@ using format::ColumnFileStats;
 using format::RecordBatch;
 using format::Schema;
 using format::SchemaPtr;
-using model::StageOutcome;
 using model::StageResult;
 using table::CommitOperation;
 using table::CommitRequest;
@@ -61,10 +62,7 @@ StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report)
   auto current = bronze_t.current_snapshot();
   std::optional<int64_t> done = ParseSnapshotId(SummaryOfLatest(silver_t, kBronzeSnapshotKey));
   result.input_snapshot = current ? std::to_string(current->snapshot_id) : "";
-  if (!current || (done && *done == current->snapshot_id)) {
-    result.outcome = StageOutcome::kSkipped;
-    return result;
-  }
+  if (!current || (done && *done == current->snapshot_id)) return Skipped(result);
   // Walk the bronze snapshots after `done`, oldest first, and cut them into
   // chunks of about kSilverChunkRows: each chunk is audited and published on
   // its own, which bounds memory whatever the backlog (a 10M-event replay).
@@ -93,7 +91,7 @@ StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report)
     int64_t rows = 0;
     for (size_t i = 0; i < chain.size(); ++i) {
       rows += chain[i].second;
-      if (rows >= kSilverChunkRows || i + 1 == chain.size()) {
+      if (rows >= options_.silver_chunk_rows || i + 1 == chain.size()) {
         chunks.emplace_back(from, chain[i].first);
         from = chain[i].first;
         rows = 0;
@@ -117,7 +115,8 @@ StageResult BatchCycle::RunSilver(const Deadline& deadline, CycleReport* report)
     Result<RecordBatch> bronze_rows = prefetch ? next.get() : read_chunk(i);
     if (prefetch && i + 1 < chunks.size()) next = std::async(std::launch::async, read_chunk, i + 1);
     if (!bronze_rows.ok()) return Failed(result, bronze_rows.status());
-    StageResult chunk = RunSilverChunk(silver_t, from, to, *bronze_rows, deadline, report, &ids);
+    StageResult chunk = RunSilverChunk(silver_t, from, to, *bronze_rows, deadline, report, &ids,
+                                       fmt::format("silver commit {}/{}", i + 1, chunks.size()));
     result.rows_in += chunk.rows_in;
     result.rows_out += chunk.rows_out;
     if (!chunk.output_snapshot.empty()) result.output_snapshot = chunk.output_snapshot;
@@ -198,7 +197,7 @@ Status BatchCycle::LoadSilverIds(Table& silver_t, const std::set<EventHour>& tou
 
 StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> done, int64_t to,
                                        const RecordBatch& bronze_rows, const Deadline& deadline,
-                                       CycleReport* report, SilverIds* ids) {
+                                       CycleReport* report, SilverIds* ids, const std::string& commit_name) {
   StageResult result;
   result.input_snapshot = std::to_string(to);
   result.rows_in = static_cast<int64_t>(bronze_rows.num_rows());
@@ -280,6 +279,10 @@ StageResult BatchCycle::RunSilverChunk(Table& silver_t, std::optional<int64_t> d
     files = warehouse_->WriteDataFiles(silver_t, silver_rows);
   }
   if (!files->ok()) return Failed(result, files->status());
+  if (Status held = StillHeld(model::StageName::kSilver, commit_name, report); !held.ok()) {
+    discard_files();
+    return Failed(result, held);
+  }
   CommitRequest req;
   req.operation = CommitOperation::kAppend;
   req.added_files = std::move(**files);

@@ -25,7 +25,7 @@ Status Deadline::Check(const char* what) const {
 
 StageResult StageRunner::Run(const std::string& cycle_id, StageName stage,
                              const std::function<StageResult(const Deadline&)>& fn,
-                             std::vector<StageAttempt>* attempts) {
+                             std::vector<StageAttempt>* attempts, const std::function<bool()>& give_up) {
   StageResult result;
   for (int attempt = 1; attempt <= attempts_; ++attempt) {
     StageAttempt record;
@@ -37,7 +37,7 @@ StageResult StageRunner::Run(const std::string& cycle_id, StageName stage,
     Deadline deadline(MonotonicMicros() + static_cast<int64_t>(timeout_s_ * 1e6), stop_);
     result = fn(deadline);
     record.finished_at_us = NowMicros();
-    bool stopping = stop_ && stop_->load();
+    bool stopping = (stop_ && stop_->load()) || (!result.ok() && give_up && give_up());
     bool last = attempt == attempts_ || result.outcome == StageOutcome::kGateFailed || stopping;
     if (result.ok()) {
       record.status = result.outcome == StageOutcome::kSkipped ? StageStatus::kSkipped : StageStatus::kSucceeded;

@@ -40,6 +40,8 @@ Result<std::shared_ptr<table::Table>> RefreshedTable(warehouse::Warehouse* wareh
 // A stage's early exit: `result` failed with `why` (what it holds so far,
 // e.g. its input snapshot, still goes to ops.pipeline_runs).
 model::StageResult Failed(model::StageResult& result, Status why);
+// A stage's early exit with nothing to do: `result` SKIPPED.
+model::StageResult Skipped(model::StageResult& result);
 
 struct GoldFromSilver {
   transform::GoldResult gold;

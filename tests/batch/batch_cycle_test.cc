@@ -411,58 +411,111 @@ TEST(BatchCycleTest, TheDqStageCommitsNothingAfterItsDeadline) {
 namespace ws::batch {
 namespace {
 
+// Terminates the PostgreSQL sessions holding advisory locks (as a server
+// restart or a network cut would end them) and waits until they are gone.
+void KillAdvisoryLockHolders(testing::PostgresServer& pg) {
+  std::string out;
+  EXPECT_EQ(pg.Psql("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted", &out), 0)
+      << out;
+  for (int i = 0; i < 100; ++i) {
+    out.clear();
+    if (pg.Psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'", &out) == 0 && out.rfind("0", 0) == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// A warehouse on a PostgreSQL catalog whose batch lock the test holds; the
+// lock's session can be killed as a server restart or a network cut would.
+class LostLockTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!testing::PostgresServer::Available()) GTEST_SKIP() << "no PostgreSQL binaries (scripts/setup installs them)";
+    std::string error;
+    ASSERT_TRUE(pg_.Start(&error)) << error;
+    catalog_.uri = pg_.Uri();
+    auto wh = Warehouse::Open(DefaultFileSystem(), dir_.str(), true, catalog_);
+    ASSERT_TRUE(wh.ok()) << wh.status().ToString();
+    wh_ = std::move(wh).value();
+  }
+
+  // Runs a cycle holding the lock; the lock's session is killed at the
+  // `kill_at`-th check (1: before silver).
+  CycleReport RunLosingTheLockAt(BatchOptions options, int kill_at) {
+    BatchCycle cycle(wh_.get(), &alerts_, options, &stop_);
+    auto lock = warehouse::BatchLock::Acquire(dir_.str(), /*wait=*/false, catalog_);
+    EXPECT_TRUE(lock.ok()) << lock.status().ToString();
+    if (!lock.ok()) return {};
+    CycleReport r = cycle.Run(std::nullopt, [&]() -> Status {
+      if (++checks_ == kill_at) KillAdvisoryLockHolders(pg_);
+      return (*lock)->Check();
+    });
+    return r;
+  }
+
+  bool Alerted(const std::string& stage) {
+    bool alerted = false;
+    for (const auto& a : alerts_.Recent(10)) alerted |= a.kind == AlertKind::kPipeline && a.entity == stage;
+    return alerted;
+  }
+
+  testing::PostgresServer pg_;
+  TempDir dir_;
+  table::CatalogOptions catalog_;
+  std::unique_ptr<Warehouse> wh_;
+  AlertSink alerts_{""};
+  std::atomic<bool> stop_{false};
+  int checks_ = 0;
+};
+
 // A cycle that lost its batch lock stops before its next stage instead of
 // committing it: the PostgreSQL session holding the advisory lock is
-// terminated (as a server restart or a network cut would end it) after
-// silver committed; gold must not run, and the lock is free for others.
-TEST(BatchCycleTest, ACycleThatLostItsPostgresLockStopsBeforeTheNextStage) {
-  if (!testing::PostgresServer::Available()) GTEST_SKIP() << "no PostgreSQL binaries (scripts/setup installs them)";
-  testing::PostgresServer pg;
-  std::string error;
-  ASSERT_TRUE(pg.Start(&error)) << error;
-  TempDir dir;
-  table::CatalogOptions catalog;
-  catalog.uri = pg.Uri();
-  auto wh = Warehouse::Open(DefaultFileSystem(), dir.str(), true, catalog);
-  ASSERT_TRUE(wh.ok()) << wh.status().ToString();
-  AlertSink alerts("");
-  std::atomic<bool> stop{false};
-  BatchCycle cycle(wh->get(), &alerts, FastOptions(), &stop);
-  Land(wh->get(), {Event("l1", "2026-03-01T10:00:00Z"), Event("l2", "2026-03-01T10:05:00Z")}, "p1");
-
-  auto lock = warehouse::BatchLock::Acquire(dir.str(), /*wait=*/false, catalog);
-  ASSERT_TRUE(lock.ok()) << lock.status().ToString();
-  int checks = 0;
-  CycleReport r = cycle.Run(std::nullopt, [&]() -> Status {
-    if (++checks == 2) {  // silver is done; gold is next
-      std::string out;
-      EXPECT_EQ(pg.Psql("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted", &out), 0)
-          << out;
-      for (int i = 0; i < 100; ++i) {  // until the backend is gone
-        out.clear();
-        if (pg.Psql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'", &out) == 0 && out.rfind("0", 0) == 0) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    }
-    return (*lock)->Check();
-  });
-  EXPECT_EQ(checks, 2);
+// terminated after silver committed; gold must not run, and the lock is
+// free for others.
+TEST_F(LostLockTest, ACycleThatLostItsPostgresLockStopsBeforeTheNextStage) {
+  Land(wh_.get(), {Event("l1", "2026-03-01T10:00:00Z"), Event("l2", "2026-03-01T10:05:00Z")}, "p1");
+  // Checks: before silver, before its one commit, before gold (silver is done).
+  CycleReport r = RunLosingTheLockAt(FastOptions(), 3);
+  EXPECT_EQ(checks_, 3);
   EXPECT_FALSE(r.ok);
   EXPECT_NE(r.stopped.find("before gold"), std::string::npos) << r.Summary();
   EXPECT_NE(r.stopped.find("lost"), std::string::npos) << r.Summary();
   EXPECT_NE(r.Summary().find("stopped before gold"), std::string::npos) << r.Summary();
-  EXPECT_EQ(EventIds(wh->get(), "silver.cleaned_events").size(), 2u) << "silver ran while the lock was held";
+  EXPECT_EQ(EventIds(wh_.get(), "silver.cleaned_events").size(), 2u) << "silver ran while the lock was held";
   for (const char* gold : {"gold.hourly_stats", "gold.daily_analytics_summary"}) {
-    auto t = *(*wh)->table(gold);
+    auto t = *wh_->table(gold);
     ASSERT_TRUE(t->Refresh().ok());
     EXPECT_FALSE(t->current_snapshot().has_value()) << gold << " was committed after the lock was lost";
   }
   for (const auto& a : r.attempts) EXPECT_NE(a.stage, StageName::kGold);
-  bool alerted = false;
-  for (const auto& a : alerts.Recent(10)) alerted |= a.kind == AlertKind::kPipeline && a.entity == "gold";
-  EXPECT_TRUE(alerted);
+  EXPECT_TRUE(Alerted("gold"));
   // The server released it with the session: another batch can take it now.
-  EXPECT_TRUE(warehouse::BatchLock::Acquire(dir.str(), /*wait=*/false, catalog).ok());
+  EXPECT_TRUE(warehouse::BatchLock::Acquire(dir_.str(), /*wait=*/false, catalog_).ok());
+}
+
+// Silver's chunks are committed one by one: a lock lost between two chunk
+// commits stops the cycle before the next commit (no retry, no gold), and
+// the chunk already committed stays.
+TEST_F(LostLockTest, ACycleThatLostItsPostgresLockStopsBeforeTheNextSilverChunk) {
+  Land(wh_.get(), {Event("c1", "2026-03-01T10:00:00Z")}, "p1");
+  Land(wh_.get(), {Event("c2", "2026-03-01T10:05:00Z")}, "p2");
+  Land(wh_.get(), {Event("c3", "2026-03-01T10:10:00Z")}, "p3");
+  BatchOptions options = FastOptions();
+  options.silver_chunk_rows = 1;  // one chunk per bronze commit
+  // Checks: before silver, before chunk 1's commit, before chunk 2's.
+  CycleReport r = RunLosingTheLockAt(options, 3);
+  EXPECT_EQ(checks_, 3);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.stopped.find("before silver commit 2/3"), std::string::npos) << r.Summary();
+  EXPECT_NE(r.stopped.find("lost"), std::string::npos) << r.Summary();
+  EXPECT_EQ(EventIds(wh_.get(), "silver.cleaned_events"), std::multiset<std::string>{"c1"});
+  ASSERT_EQ(r.attempts.size(), 1u) << "a silver that lost its lock was retried";
+  EXPECT_EQ(r.attempts[0].stage, StageName::kSilver);
+  EXPECT_EQ(r.attempts[0].status, StageStatus::kFailed);
+  auto gold = *wh_->table("gold.hourly_stats");
+  ASSERT_TRUE(gold->Refresh().ok());
+  EXPECT_FALSE(gold->current_snapshot().has_value());
+  EXPECT_TRUE(Alerted("silver"));
+  EXPECT_EQ(SilverFilesOnDisk(dir_.str()).size(), 1u) << "the uncommitted chunk's files were left behind";
 }
 
 }  // namespace

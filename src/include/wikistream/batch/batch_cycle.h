@@ -28,10 +28,12 @@
 // - With no new input a cycle changes no silver or gold row (stages SKIPPED).
 // - Only one cycle runs against a warehouse at a time: the caller holds
 //   warehouse::BatchLock (DIR/.batch.lock) for the cycle and passes its
-//   Check() as `still_held`, called before each stage: when it fails (a
+//   Check() as `still_held`, called before each stage and before each of
+//   silver's chunk commits and gold's table commits: when it fails (a
 //   PostgreSQL session holding the lock was lost, so another process may
-//   now run a cycle) the cycle stops there — no later stage runs or
-//   commits — and the report says why (`stopped`, ok = false).
+//   now run a cycle) the cycle stops there — nothing more is committed, the
+//   stage is not retried, no later stage runs — and the report says why
+//   (`stopped`, ok = false).
 #pragma once
 
 #include <atomic>
@@ -64,6 +66,7 @@ struct BatchOptions {
   double stage_timeout_s = 300;
   int64_t backoff_base_ms = 1000;
   int threads = 1;  // > 1: silver audits and prefetches beside its writes; gold passes run in parallel
+  int64_t silver_chunk_rows = kSilverChunkRows;  // tests cut small inputs into several chunks
 };
 
 struct CycleReport {
@@ -75,8 +78,9 @@ struct CycleReport {
   int64_t silver_rows_added = 0;
   std::vector<std::string> gold_dates;
   int64_t silver_us = 0, gold_us = 0, dq_us = 0, record_us = 0;
-  // Why the cycle stopped before a stage ("" = it did not): the stage and
-  // still_held's error, e.g. "before gold: the batch lock ... was lost".
+  // Why the cycle stopped ("" = it did not): where and still_held's error,
+  // e.g. "before gold: the batch lock ... was lost" or "before silver
+  // commit 2/3: ...".
   std::string stopped;
   std::string Summary() const;  // one line for logs
 };
@@ -96,6 +100,10 @@ class BatchCycle {
                   const std::function<Status()>& still_held = nullptr);
 
  private:
+  // OK while the caller's batch lock is held (or no check was given); else
+  // stops the cycle: report->stopped = "before <where>: <why>", logged and
+  // raised as a critical `pipeline` alert for `stage`.
+  Status StillHeld(model::StageName stage, const std::string& where, CycleReport* report);
   model::StageResult RunSilver(const Deadline& deadline, CycleReport* report);
   // The event ids silver holds for the event hours recent chunks touched,
   // kept across the chunks of one run so each hour is read from silver once.
@@ -113,7 +121,7 @@ class BatchCycle {
   Status LoadSilverIds(table::Table& silver, const std::set<EventHour>& touched, SilverIds* ids, int64_t* date_rows);
   model::StageResult RunSilverChunk(table::Table& silver, std::optional<int64_t> from, int64_t to,
                                     const format::RecordBatch& bronze_rows, const Deadline& deadline,
-                                    CycleReport* report, SilverIds* ids);
+                                    CycleReport* report, SilverIds* ids, const std::string& commit_name);
   model::StageResult RunGold(const Deadline& deadline, CycleReport* report);
   model::StageResult RunAudit(const Deadline& deadline, CycleReport* report);
   // Raises a `risk` alert for each published gold.risk_scores row with
@@ -141,6 +149,7 @@ class BatchCycle {
   alerts::AlertSink* alerts_;
   BatchOptions options_;
   const std::atomic<bool>* stop_;
+  const std::function<Status()>* still_held_ = nullptr;  // Run's, while it runs
   std::optional<std::deque<int64_t>> silver_volumes_;  // rows added by recent successful silver runs
   std::optional<std::string> raised_loaded_since_;  // this cycle read ops.alerts from this date on
 };

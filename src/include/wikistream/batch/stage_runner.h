@@ -6,7 +6,8 @@
 // partial effect). A failed attempt is retried with exponential backoff (1 s,
 // 2 s, 4 s ... capped at 30 s) up to `attempts` times, except when the
 // failure is a data-quality gate (outcome kGateFailed: retrying identical
-// input gives the identical verdict) or shutdown was requested. Each attempt yields one
+// input gives the identical verdict), shutdown was requested, or `give_up`
+// (may be empty) says so after the attempt. Each attempt yields one
 // StageAttempt: RETRYING for a failed attempt that will be retried, FAILED for
 // the last one, SUCCEEDED or SKIPPED (nothing to do) otherwise.
 #pragma once
@@ -44,7 +45,8 @@ class StageRunner {
 
   model::StageResult Run(const std::string& cycle_id, model::StageName stage,
                          const std::function<model::StageResult(const Deadline&)>& fn,
-                         std::vector<model::StageAttempt>* attempts);
+                         std::vector<model::StageAttempt>* attempts,
+                         const std::function<bool()>& give_up = nullptr);
 
  private:
   int attempts_;
