@@ -77,10 +77,10 @@ Result<batch::CycleReport> BatchRunner::Run(std::optional<model::StageName> only
   return cycle_->Run(only, [&lock] { return lock->Check(); });
 }
 
-Result<std::string> BatchRunner::Maintain(LockWait wait) {
+Result<std::string> BatchRunner::Maintain(LockWait wait, const std::function<void()>& progress) {
   std::unique_lock<std::mutex> held;
   WS_ASSIGN_OR_RETURN(auto lock, Lock(mu_, &held, warehouse_dir_, catalog_, wait));
-  return warehouse::MaintainWarehouse(warehouse_, maintenance_);
+  return warehouse::MaintainWarehouse(warehouse_, maintenance_, progress);
 }
 
 Status BatchRunner::Close() {
@@ -119,14 +119,21 @@ bool MaintenanceSchedule::RunIfDue(const std::function<Result<std::string>()>& m
   return true;
 }
 
+int64_t BatchWorkBoundUs(const batch::BatchOptions& options) {
+  return static_cast<int64_t>((2.0 * options.stage_attempts * (options.stage_timeout_s + 30) + 60) * 1e6);
+}
+
 void RunBatchLoop(BatchRunner* runner, int64_t every_us, int64_t maintain_every_us, const std::atomic<bool>& stop,
                   BatchMetrics* metrics, Probes* probes, const std::function<bool(int64_t ms)>& wait) {
   MaintenanceSchedule maintenance(maintain_every_us, MonotonicMicros, [metrics](bool ok) {
     if (metrics) metrics->RecordMaintenance(ok);
   });
+  const int64_t bound_us = BatchWorkBoundUs(runner->options());
   while (!stop.load()) {
     const int64_t t0 = MonotonicMicros();
+    if (probes) probes->Begin("a batch cycle", bound_us);
     Result<batch::CycleReport> report = runner->Run(std::nullopt, LockWait::kFail);
+    if (probes) probes->End();
     const double seconds = static_cast<double>(MonotonicMicros() - t0) / 1e6;
     if (report.ok()) {
       if (metrics) metrics->RecordCycle(report->ok, seconds, report->silver_rows_added);
@@ -143,8 +150,18 @@ void RunBatchLoop(BatchRunner* runner, int64_t every_us, int64_t maintain_every_
       log::Warn("batch", "batch cycle not run: {}", report.status().ToString());
       if (probes) probes->NotReady("the last batch cycle could not start: " + report.status().message());
     }
-    if (!stop.load()) maintenance.RunIfDue([runner] { return runner->Maintain(LockWait::kFail); });
-    if (probes) probes->Beat();
+    if (!stop.load()) {
+      // Maintenance has no deadline of its own: each step it gets through
+      // (a partition compacted, a table expired) is progress.
+      maintenance.RunIfDue([runner, probes, bound_us] {
+        if (probes) probes->Begin("maintenance", bound_us);
+        Result<std::string> r = runner->Maintain(LockWait::kFail, [probes] {
+          if (probes) probes->Beat();
+        });
+        if (probes) probes->End();
+        return r;
+      });
+    }
     // The wait runs from the end of the cycle, in steps of a second so the
     // loop's heartbeat keeps going while it waits.
     for (int64_t waited_us = 0; waited_us < every_us && !stop.load(); waited_us += 1000000) {

@@ -12,6 +12,19 @@ void Probes::Beat() {
   last_beat_us_ = clock_->MonotonicMicros();
 }
 
+void Probes::Begin(std::string what, int64_t budget_us) {
+  std::lock_guard<std::mutex> lock(mu_);
+  last_beat_us_ = clock_->MonotonicMicros();
+  activity_ = std::move(what);
+  activity_budget_us_ = budget_us;
+}
+
+void Probes::End() {
+  std::lock_guard<std::mutex> lock(mu_);
+  last_beat_us_ = clock_->MonotonicMicros();
+  activity_.clear();
+}
+
 void Probes::NotReady(std::string reason) {
   std::lock_guard<std::mutex> lock(mu_);
   not_ready_ = std::move(reason);
@@ -35,8 +48,13 @@ void Probes::BeginShutdown() {
 Status Probes::Health() const {
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t idle = clock_->MonotonicMicros() - last_beat_us_;
-  if (idle <= stall_after_us_) return Status::OK();
-  return Status::Unavailable(fmt::format("{} made no progress for {} s", loop_, idle / 1000000));
+  if (activity_.empty()) {
+    if (idle <= stall_after_us_) return Status::OK();
+    return Status::Unavailable(fmt::format("{} made no progress for {} s", loop_, idle / 1000000));
+  }
+  if (idle <= activity_budget_us_) return Status::OK();
+  return Status::Unavailable(fmt::format("{} made no progress for {} s ({}, bound {} s)", loop_, idle / 1000000,
+                                         activity_, activity_budget_us_ / 1000000));
 }
 
 Status Probes::Ready() const {

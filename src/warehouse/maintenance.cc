@@ -15,7 +15,8 @@ using table::ExpireOptions;
 using table::PartitionValues;
 using table::Table;
 
-Result<std::string> MaintainWarehouse(Warehouse* warehouse, const MaintenancePolicy& policy) {
+Result<std::string> MaintainWarehouse(Warehouse* warehouse, const MaintenancePolicy& policy,
+                                      const std::function<void()>& progress) {
   const int64_t now_ms = NowMicros() / 1000;
   int64_t compacted = 0, expired = 0, deleted = 0;
   for (const TableSpec& spec : AllTableSpecs()) {
@@ -34,6 +35,7 @@ Result<std::string> MaintainWarehouse(Warehouse* warehouse, const MaintenancePol
     for (const auto& [partition, cb] : per_partition) {
       if (cb.first < policy.compact_min_files || cb.second / cb.first > policy.compact_max_mean_file_bytes) continue;
       auto r = table.Compact(partition);
+      if (progress) progress();
       if (!r.ok()) {
         log::Warn("maintain", "{}: compaction of {} failed: {}", spec.qualified(), fmt::join(partition, "/"),
                   r.status().ToString());
@@ -51,6 +53,7 @@ Result<std::string> MaintainWarehouse(Warehouse* warehouse, const MaintenancePol
     auto o = table.RemoveOrphanFiles(now_ms - policy.orphan_files_older_than_ms);
     if (!o.ok()) return Status(o.status().code(), spec.qualified() + ": " + o.status().message());
     deleted += o->files_deleted;
+    if (progress) progress();
   }
   return fmt::format("maintain: {} partitions compacted, {} snapshots expired, {} files deleted", compacted, expired,
                      deleted);

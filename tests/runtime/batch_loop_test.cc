@@ -11,6 +11,7 @@
 #include "testing/test_util.h"
 #include "wikistream/runtime/batch_runner.h"
 #include "wikistream/runtime/ingest_metrics.h"
+#include "wikistream/runtime/probes.h"
 #include "wikistream/runtime/sources.h"
 
 namespace ws::runtime {
@@ -76,13 +77,28 @@ TEST(BatchLoopTest, MaintenanceAfterACycleCompactsSmallBronzeFilesAndExpiresSnap
   EXPECT_EQ(untouched.snapshots, before.snapshots);
   EXPECT_EQ(MaintenanceRuns(registry, "ok"), 0);
 
-  // Due at once: the cycle, then maintenance under the batch lock.
-  RunBatchLoop(&runner, 1000000, /*maintain_every_us=*/1, stop, &metrics, nullptr, one_round);
+  // Due at once: the cycle, then maintenance under the batch lock, each
+  // within its bound on /healthz, every step a beat.
+  testing::FakeClock clock(1700000000000000);
+  Probes probes("the batch loop", 60 * 1000000LL, &clock);
+  int steps = 0;
+  auto wait_once = [&](int64_t) {
+    // The loop's wait: maintenance is over, the waiting window applies.
+    clock.Advance(61 * 1000000LL, 0);
+    EXPECT_EQ(probes.Health().message(), "the batch loop made no progress for 61 s");
+    return true;
+  };
+  RunBatchLoop(&runner, 1000000, /*maintain_every_us=*/1, stop, &metrics, &probes, wait_once);
   const BronzeShape after = ShapeOf(wh->get());
   EXPECT_LT(after.data_files, before.data_files / 4);
   EXPECT_LE(after.snapshots, 2u);
   EXPECT_EQ(MaintenanceRuns(registry, "ok"), 1);
   EXPECT_EQ(MaintenanceRuns(registry, "failed"), 0);
+  // Maintenance reports progress after each compaction and each table.
+  auto maintained = runner.Maintain(LockWait::kFail, [&] { ++steps; });
+  ASSERT_TRUE(maintained.ok()) << maintained.status().ToString();
+  EXPECT_GE(steps, static_cast<int>(warehouse::AllTableSpecs().size()));
+  EXPECT_EQ(BatchWorkBoundUs(runner.options()), static_cast<int64_t>((2.0 * 3 * (300 + 30) + 60) * 1e6));
   EXPECT_TRUE(runner.Close().ok());
 }
 

@@ -39,5 +39,24 @@ TEST(ProbesTest, HealthFollowsTheLoopsBeatsAndReadinessItsReasons) {
   EXPECT_TRUE(cb.health().ok());
 }
 
+// A batch cycle or maintenance runs within its own budget: a long one is not
+// a stall while it stays within it, and each beat meanwhile is progress.
+TEST(ProbesTest, AnActivityIsHealthyWithinItsBudgetThenTheLoopsWindowApplies) {
+  FakeClock clock(1700000000000000);
+  Probes probes("the batch loop", 60 * 1000000LL, &clock);
+  probes.Begin("maintenance", 600 * 1000000LL);
+  clock.Advance(500 * 1000000LL, 0);
+  EXPECT_TRUE(probes.Health().ok()) << "a running maintenance within its bound is not a stall";
+  probes.Beat();  // one step done
+  clock.Advance(500 * 1000000LL, 0);
+  EXPECT_TRUE(probes.Health().ok()) << "the bound runs from the last step";
+  clock.Advance(101 * 1000000LL, 0);
+  EXPECT_EQ(probes.Health().message(), "the batch loop made no progress for 601 s (maintenance, bound 600 s)");
+  probes.End();
+  EXPECT_TRUE(probes.Health().ok());
+  clock.Advance(61 * 1000000LL, 0);
+  EXPECT_EQ(probes.Health().message(), "the batch loop made no progress for 61 s");
+}
+
 }  // namespace
 }  // namespace ws::runtime

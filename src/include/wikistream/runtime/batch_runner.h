@@ -57,7 +57,8 @@ class BatchRunner {
 
   // No stage: the whole cycle; else that stage only (batch::BatchCycle::Run).
   Result<batch::CycleReport> Run(std::optional<model::StageName> only, LockWait wait);
-  Result<std::string> Maintain(LockWait wait);
+  // `progress` (may be empty): warehouse::MaintainWarehouse's.
+  Result<std::string> Maintain(LockWait wait, const std::function<void()>& progress = nullptr);
   Status Close();
 
  private:
@@ -102,10 +103,17 @@ class MaintenanceSchedule {
 // like the cycle and never at the same time. A cycle that cannot start because another
 // process runs one (Conflict) is skipped; any other error is logged and the
 // loop goes on (the next round retries). Each cycle that ran is counted in
-// `metrics`. `probes` (docs/operations.md): a beat after each cycle and each
-// second of waiting; ready after a cycle that ran or was skipped for a
+// `metrics`. `probes` (docs/operations.md): each cycle runs within
+// Probes::Begin/End with BatchWorkBoundUs(runner->options()) as its budget,
+// and so does maintenance, each of its steps (MaintainWarehouse's progress)
+// a beat; a beat each second of waiting; ready after a cycle that ran or was skipped for a
 // Conflict, not ready with the error after one that could not start.
 // `wait(ms)` sleeps up to ms and returns true when the process is stopping.
+// How long a batch cycle may run (and a maintenance step take) before the
+// loop counts as stuck: its stages' deadlines and retries, 2 · attempts ·
+// (stage timeout + 30 s), plus 60 s.
+int64_t BatchWorkBoundUs(const batch::BatchOptions& options);
+
 void RunBatchLoop(BatchRunner* runner, int64_t every_us, int64_t maintain_every_us, const std::atomic<bool>& stop,
                   BatchMetrics* metrics, Probes* probes, const std::function<bool(int64_t ms)>& wait);
 

@@ -7,7 +7,11 @@
 //   the loop calls Beat() each time it gets through one more iteration (an
 //   idle poll counts: waiting for input is not a hang). Before the first
 //   Beat() the window runs from construction. Otherwise Unavailable
-//   "<loop> made no progress for N s".
+//   "<loop> made no progress for N s". Between Begin(what, budget) and End()
+//   the window is `budget` instead (a batch cycle or maintenance may run
+//   long without a beat; a Beat() meanwhile is progress within it):
+//   Unavailable "<loop> made no progress for N s (<what>, bound B s)".
+//   End() is a beat and restores stall_after.
 // - Ready() is Unavailable once BeginShutdown() was called ("shutting
 //   down"), else while a reason set by NotReady() stands (e.g. "opening the
 //   warehouse"), else what the check set by SetCheck() says (e.g. whether a
@@ -32,6 +36,8 @@ class Probes {
   Probes(std::string loop, int64_t stall_after_us, Clock* clock = SystemClock());
 
   void Beat();
+  void Begin(std::string what, int64_t budget_us);
+  void End();
   void NotReady(std::string reason);
   void SetReady();
   void SetCheck(std::function<Status()> check);
@@ -47,6 +53,8 @@ class Probes {
   Clock* clock_;
   mutable std::mutex mu_;
   int64_t last_beat_us_;  // monotonic
+  std::string activity_;  // Begin()'s, until End()
+  int64_t activity_budget_us_ = 0;
   std::string not_ready_ = "starting";
   std::function<Status()> check_;
   bool shutting_down_ = false;

@@ -8,10 +8,13 @@
 // and removes orphan files older than orphan_files_older_than_ms, in every
 // table of AllTableSpecs(). A failed compaction is logged and skipped; a
 // failed expiry or orphan removal fails the run. The caller holds the
-// BatchLock. Returns a one-line summary.
+// BatchLock. Returns a one-line summary. `progress` (may be empty) is called
+// after each partition compacted and after each table's expiry and orphan
+// removal: what a liveness probe counts as progress.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "wikistream/common/result.h"
@@ -27,6 +30,7 @@ struct MaintenancePolicy {
   int64_t orphan_files_older_than_ms = 3600LL * 1000;
 };
 
-Result<std::string> MaintainWarehouse(Warehouse* warehouse, const MaintenancePolicy& policy = {});
+Result<std::string> MaintainWarehouse(Warehouse* warehouse, const MaintenancePolicy& policy = {},
+                                      const std::function<void()>& progress = nullptr);
 
 }  // namespace ws::warehouse
