@@ -72,7 +72,7 @@ int RunBatchEvery(const Config& config) {
   auto server = StartOpsServer(config, "batch", &registry, probes);
   if (!server.ok()) return Fail(server.status().message());
   auto warehouse = OpenExisting(config);
-  if (!warehouse.ok()) return Fail(warehouse.status().message());
+  if (!warehouse.ok()) return Fail("cannot open warehouse: " + warehouse.status().message());
   std::atomic<bool> stop{false};
   BatchRunner runner(config, warehouse->get(), &stop);
   probes.SetReady();

@@ -160,10 +160,8 @@ TEST(KafkaEndToEndTest, TwoConsumersOneKilledNothingLostNothingDoubled) {
   const int64_t want = static_cast<int64_t>(expected.size());
   EXPECT_TRUE(WaitFor([&] { return BronzeRows(wh) >= want; }, 90s)) << "bronze rows: " << BronzeRows(wh);
 
-  kill(c1b, SIGTERM);
-  kill(c2, SIGTERM);
-  EXPECT_EQ(children.Wait(c1b, 20s), 0) << ReadLog(log1b);
-  EXPECT_EQ(children.Wait(c2, 20s), 0) << ReadLog(log2);
+  EXPECT_EQ(children.Stop(c1b, 20s), 0) << ReadLog(log1b);
+  EXPECT_EQ(children.Stop(c2, 20s), 0) << ReadLog(log2);
 
   EXPECT_GT(CommittedRowsInLog(log1b), 0) << "the restarted consumer should have committed rows of the burst";
 

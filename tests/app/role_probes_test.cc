@@ -5,17 +5,16 @@
 // while a role cannot work yet, and malformed payloads travel produce ->
 // dlq-events -> bronze.dlq_events.
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <signal.h>
 
 #include <chrono>
-#include <regex>
 #include <sstream>
 #include <string>
 
 #include "testing/child_processes.h"
 #include "testing/kafka_mock_cluster.h"
 #include "testing/postgres_server.h"
+#include "testing/probe_client.h"
 #include "testing/test_util.h"
 
 namespace ws::app {
@@ -23,45 +22,13 @@ namespace {
 
 using namespace std::chrono_literals;
 using ws::testing::Children;
+using ws::testing::Get;
 using ws::testing::ReadLog;
+using ws::testing::Scrape;
 using ws::testing::TempDir;
 using ws::testing::WaitFor;
+using ws::testing::WaitForProbeUrl;
 using ws::testing::WriteFile;
-
-// The address a role logged ("... at http://127.0.0.1:PORT"), "" until then.
-std::string UrlIn(const std::string& log) {
-  static const std::regex kUrl("/readyz at (http://127\\.0\\.0\\.1:[0-9]+)");
-  std::smatch m;
-  const std::string text = ReadLog(log);
-  return std::regex_search(text, m, kUrl) ? m[1].str() : "";
-}
-
-struct Answer {
-  int status = 0;  // 0: no answer
-  std::string body;
-};
-
-Answer Get(const std::string& url, const std::string& path) {
-  httplib::Client client(url);
-  client.set_connection_timeout(2);
-  client.set_read_timeout(5);
-  auto r = client.Get(path.c_str());
-  if (!r) return {};
-  return {r->status, r->body};
-}
-
-// The value of one series ("name{labels}" exactly as printed) on a
-// Prometheus text page; -1 when absent.
-double Metric(const std::string& page, const std::string& series) {
-  std::istringstream in(page);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return -1;
-}
-
-double Scrape(const std::string& url, const std::string& series) { return Metric(Get(url, "/metrics").body, series); }
 
 std::string Event(const std::string& id, const std::string& dt) {
   return R"({"meta":{"id":")" + id + R"(","domain":"en.wikipedia.org","dt":")" + dt +
@@ -99,8 +66,8 @@ TEST(RoleProbesTest, ProduceBronzeAndTheBatchLoopServeProbesAndCountTheirWork) {
                                       "g", "--commit-interval", "0.3", "--http", "127.0.0.1:0"},
                                      kKafkaQuick),
                                 bronze_log);
-  std::string bronze_url;
-  ASSERT_TRUE(WaitFor([&] { return !(bronze_url = UrlIn(bronze_log)).empty(); }, 20s)) << ReadLog(bronze_log);
+  const std::string bronze_url = WaitForProbeUrl(bronze_log, 20s);
+  ASSERT_FALSE(bronze_url.empty()) << ReadLog(bronze_log);
   EXPECT_EQ(Get(bronze_url, "/healthz").status, 200);
   ASSERT_TRUE(WaitFor([&] { return Get(bronze_url, "/readyz").status == 200; }, 30s))
       << Get(bronze_url, "/readyz").body << ReadLog(bronze_log);
@@ -111,8 +78,8 @@ TEST(RoleProbesTest, ProduceBronzeAndTheBatchLoopServeProbesAndCountTheirWork) {
                                        "127.0.0.1:0"},
                                       {"--kafka-property", "log_level=3"}),
                                  produce_log);
-  std::string produce_url;
-  ASSERT_TRUE(WaitFor([&] { return !(produce_url = UrlIn(produce_log)).empty(); }, 20s)) << ReadLog(produce_log);
+  const std::string produce_url = WaitForProbeUrl(produce_log, 20s);
+  ASSERT_FALSE(produce_url.empty()) << ReadLog(produce_log);
   ASSERT_TRUE(WaitFor([&] { return Scrape(produce_url, R"(wikistream_produce_records_total{topic="dlq-events"})") == 2; },
                       20s))
       << Get(produce_url, "/metrics").body << ReadLog(produce_log);
@@ -131,8 +98,8 @@ TEST(RoleProbesTest, ProduceBronzeAndTheBatchLoopServeProbesAndCountTheirWork) {
   EXPECT_GE(Scrape(bronze_url, "wikistream_bronze_commits_total"), 1);
 
   pid_t batch = children.Start({"batch", "--warehouse", wh, "--every", "1", "--http", "127.0.0.1:0"}, batch_log);
-  std::string batch_url;
-  ASSERT_TRUE(WaitFor([&] { return !(batch_url = UrlIn(batch_log)).empty(); }, 20s)) << ReadLog(batch_log);
+  const std::string batch_url = WaitForProbeUrl(batch_log, 20s);
+  ASSERT_FALSE(batch_url.empty()) << ReadLog(batch_log);
   ASSERT_TRUE(WaitFor([&] { return Scrape(batch_url, "wikistream_batch_silver_rows_total") == 6; }, 30s))
       << Get(batch_url, "/metrics").body << ReadLog(batch_log);
   EXPECT_TRUE(WaitFor([&] { return Scrape(batch_url, R"(wikistream_batch_cycles_total{result="ok"})") >= 2; }, 10s))
@@ -140,10 +107,8 @@ TEST(RoleProbesTest, ProduceBronzeAndTheBatchLoopServeProbesAndCountTheirWork) {
   EXPECT_EQ(Get(batch_url, "/healthz").status, 200);
   EXPECT_EQ(Get(batch_url, "/readyz").status, 200) << Get(batch_url, "/readyz").body;
 
-  kill(batch, SIGTERM);
-  kill(bronze, SIGTERM);
-  EXPECT_EQ(children.Wait(batch, 20s), 0) << ReadLog(batch_log);
-  EXPECT_EQ(children.Wait(bronze, 20s), 0) << ReadLog(bronze_log);
+  EXPECT_EQ(children.Stop(batch, 20s), 0) << ReadLog(batch_log);
+  EXPECT_EQ(children.Stop(bronze, 20s), 0) << ReadLog(bronze_log);
 }
 
 // Before a role can work, /readyz says why with 503 while /healthz is 200:
@@ -164,9 +129,9 @@ TEST(RoleProbesTest, ReadyzIs503WhileARoleCannotWorkYet) {
                                  produce_log);
   for (const auto& [log, reason] : {std::pair{bronze_log, "connecting to Kafka"},
                                     std::pair{produce_log, "connecting to the source and Kafka"}}) {
-    std::string url;
-    ASSERT_TRUE(WaitFor([&] { return !(url = UrlIn(log)).empty(); }, 20s)) << ReadLog(log);
-    Answer ready;
+    const std::string url = WaitForProbeUrl(log, 20s);
+    ASSERT_FALSE(url.empty()) << ReadLog(log);
+    ws::testing::ProbeAnswer ready;
     EXPECT_TRUE(WaitFor([&] { return (ready = Get(url, "/readyz")).body.find(reason) != std::string::npos; }, 5s))
         << ready.body;
     EXPECT_EQ(ready.status, 503) << ready.body;
@@ -175,6 +140,35 @@ TEST(RoleProbesTest, ReadyzIs503WhileARoleCannotWorkYet) {
   // (Left alone, each gives up after Kafka's connect timeout, 10 s.)
   kill(bronze, SIGKILL);
   kill(produce, SIGKILL);
+}
+
+// A role whose catalog is unreachable at start exits 1 with one line naming
+// it (the supervisor's restart is the retry; docs/operations.md).
+TEST(RoleProbesTest, RolesExitOneInOneLineWhenTheCatalogIsUnreachableAtStart) {
+  const std::string dead = "127.0.0.1:" + std::to_string(ws::testing::PostgresServer::FreePort());
+  const std::string catalog = "postgresql://wikistream:secret@" + dead + "/lake";
+  TempDir dir;
+  Children children;
+  const std::string bronze_log = dir.str() + "/bronze.log", batch_log = dir.str() + "/batch.log";
+  pid_t bronze = children.Start({"bronze", "--source", "kafka://" + dead, "--warehouse", dir.str() + "/wh", "--catalog",
+                                 catalog, "--http", "127.0.0.1:0", "--kafka-property", "log_level=0"},
+                                bronze_log);
+  pid_t batch = children.Start(
+      {"batch", "--every", "5", "--warehouse", dir.str() + "/wh", "--catalog", catalog, "--http", "127.0.0.1:0"},
+      batch_log);
+  for (const auto& [pid, log] : {std::pair{bronze, bronze_log}, std::pair{batch, batch_log}}) {
+    EXPECT_EQ(children.Wait(pid, 15s), 1) << ReadLog(log);
+    std::istringstream lines(ReadLog(log));
+    std::vector<std::string> errors;
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("wikistream: ", 0) == 0) errors.push_back(line);
+    }
+    ASSERT_EQ(errors.size(), 1u) << ReadLog(log);
+    EXPECT_EQ(errors[0].rfind("wikistream: cannot open warehouse: cannot connect to catalog postgresql://", 0), 0u)
+        << errors[0];
+    EXPECT_NE(errors[0].find(dead), std::string::npos) << errors[0];
+    EXPECT_EQ(errors[0].find("secret"), std::string::npos) << "the password is printed: " << errors[0];
+  }
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -25,6 +26,15 @@ namespace ws::testing {
 inline std::string ReadLog(const std::string& path) {
   std::error_code ec;
   return std::filesystem::exists(path, ec) ? ReadFile(path) : std::string();
+}
+
+// The probe address a role logged ("/metrics, /healthz and /readyz at
+// http://127.0.0.1:PORT"), "" until it has.
+inline std::string ProbeUrlIn(const std::string& log) {
+  static const std::regex kUrl("/readyz at (http://127\\.0\\.0\\.1:[0-9]+)");
+  std::smatch m;
+  const std::string text = ReadLog(log);
+  return std::regex_search(text, m, kUrl) ? m[1].str() : "";
 }
 
 // Starts `program` (default: the wikistream binary) with `args`, stdout and
@@ -75,6 +85,13 @@ inline bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds
   return done();
 }
 
+// ProbeUrlIn(log) once the role has logged it within `limit`, else "".
+inline std::string WaitForProbeUrl(const std::string& log, std::chrono::milliseconds limit) {
+  std::string url;
+  WaitFor([&] { return !(url = ProbeUrlIn(log)).empty(); }, limit);
+  return url;
+}
+
 // Children still running when the test ends are killed (SIGKILL) and reaped.
 class Children {
  public:
@@ -95,6 +112,12 @@ class Children {
   int Wait(pid_t pid, std::chrono::milliseconds limit) {
     running_.erase(pid);
     return WaitExit(pid, limit);
+  }
+  // SIGTERM, then its exit status once it ends within `limit` (else -1, and
+  // it is killed): how a supervisor stops a role.
+  int Stop(pid_t pid, std::chrono::milliseconds limit) {
+    kill(pid, SIGTERM);
+    return Wait(pid, limit);
   }
   // SIGKILL and reap; true if it was still running (not exited by itself).
   bool Kill(pid_t pid) {
