@@ -60,17 +60,41 @@ class EverySecond {
   std::thread thread_;
 };
 
+// What bronze and produce share around their loop: the registry their
+// metrics register in, their probes (not ready for `starting` until the role
+// says otherwise), and the ops server, started before the role opens
+// anything so /readyz can say what it waits for.
+class RoleOps {
+ public:
+  RoleOps(std::string loop, std::string starting) : probes(std::move(loop), kRoleStallUs) {
+    probes.NotReady(std::move(starting));
+  }
+  Status Start(const Config& config, const char* role) {
+    WS_ASSIGN_OR_RETURN(server_, StartOpsServer(config, role, &registry, probes));
+    return Status::OK();
+  }
+  // Not ready from now on, then the server stops.
+  void Stop() {
+    probes.BeginShutdown();
+    if (server_) server_->Stop();
+  }
+
+  prometheus::Registry registry;
+  Probes probes;
+
+ private:
+  std::unique_ptr<serve::HttpServer> server_;  // declared last: stopped before what it serves goes
+};
+
 }  // namespace
 
 int ExitCodeFor(const Status& s) { return s.code() == Status::Code::kInvalidArgument ? 2 : 1; }
 
 RoleOutcome RunBronzeService(const Config& config, BronzeServiceOptions options, ShutdownSignal* shutdown) {
-  prometheus::Registry registry;
-  IngestMetrics metrics(&registry);
-  Probes probes("the bronze ingest loop", kRoleStallUs);
-  probes.NotReady("opening the warehouse");
-  auto server = StartOpsServer(config, "bronze", &registry, probes);
-  if (!server.ok()) return {1, server.status().message()};
+  RoleOps ops("the bronze ingest loop", "opening the warehouse");
+  Probes& probes = ops.probes;
+  IngestMetrics metrics(&ops.registry);
+  if (Status started = ops.Start(config, "bronze"); !started.ok()) return {1, started.message()};
   auto warehouse = OpenWarehouse(config, /*create=*/true);
   if (!warehouse.ok()) return {1, "cannot open warehouse: " + warehouse.status().message()};
   (*warehouse)->set_encode_threads(WorkerThreads(config));
@@ -109,9 +133,8 @@ RoleOutcome RunBronzeService(const Config& config, BronzeServiceOptions options,
     });
     s = loop->Run(stop);
   }
-  probes.BeginShutdown();
   shutdown->Remove(id);
-  if (*server) (*server)->Stop();
+  ops.Stop();
   if (!s.ok()) return {1, s.ToString()};
   auto st = loop->stats();
   log::Info("bronze", "stopped: {} rows committed in {} commits", st.committed_rows, st.commits);
@@ -119,12 +142,10 @@ RoleOutcome RunBronzeService(const Config& config, BronzeServiceOptions options,
 }
 
 RoleOutcome RunProduceService(const Config& config, ShutdownSignal* shutdown) {
-  prometheus::Registry registry;
-  ProduceMetrics metrics(&registry);
-  Probes probes("the produce loop", kRoleStallUs);
-  probes.NotReady("connecting to the source and Kafka");
-  auto server = StartOpsServer(config, "produce", &registry, probes);
-  if (!server.ok()) return {1, server.status().message()};
+  RoleOps ops("the produce loop", "connecting to the source and Kafka");
+  Probes& probes = ops.probes;
+  ProduceMetrics metrics(&ops.registry);
+  if (Status started = ops.Start(config, "produce"); !started.ok()) return {1, started.message()};
   auto source = OpenSource(config);
   if (!source.ok()) return {ExitCodeFor(source.status()), source.status().message()};
   source::KafkaSinkOptions so;
@@ -178,9 +199,8 @@ RoleOutcome RunProduceService(const Config& config, ShutdownSignal* shutdown) {
   ProduceStats stats;
   Status s = ProduceFromSource(src, out, stop, options, &stats);
   metrics.Update(out->stats(), stats);
-  probes.BeginShutdown();
   shutdown->Remove(id);
-  if (*server) (*server)->Stop();
+  ops.Stop();
   if (!s.ok()) return {1, s.ToString()};
   log::Info("produce", "stopped: {} records produced", stats.records);
   return {};

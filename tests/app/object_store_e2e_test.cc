@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -55,39 +56,55 @@ std::map<std::string, long> RowCounts(const std::string& prefix, const std::stri
   return rows;
 }
 
-TEST(ObjectStoreEndToEndTest, RunOnceOnS3WithAPostgresCatalogGivesTheLocalTables) {
-  if (!PostgresServer::Available()) {
-    GTEST_SKIP() << "PostgreSQL binaries are not installed (Debian's postgresql; scripts/setup installs it)";
+// What both tests stand on: an S3 server, a PostgreSQL server with a
+// `lake` catalog database, and the environment the binary and awscli read
+// the store from (the credentials s3rver takes, its endpoint, no outside
+// AWS configuration).
+class ObjectStoreEndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!PostgresServer::Available()) {
+      GTEST_SKIP() << "PostgreSQL binaries are not installed (Debian's postgresql; scripts/setup installs it)";
+    }
+    s3_ = std::make_unique<S3Server>();
+    ASSERT_TRUE(s3_->ok()) << s3_->error();
+    std::string err;
+    ASSERT_TRUE(pg_.Start(&err)) << err;
+    catalog_ = pg_.NewDatabase("lake");
+    env_ = kBaseEnv + "AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL_S3=" + s3_->endpoint() + " ";
+    remote_ = "s3://" + s3_->bucket() + "/wh";
   }
-  S3Server s3;
-  ASSERT_TRUE(s3.ok()) << s3.error();
-  PostgresServer pg;
-  std::string err;
-  ASSERT_TRUE(pg.Start(&err)) << err;
-  const std::string catalog = pg.NewDatabase("lake");
-  const std::string env = "AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1 "
-                          "AWS_DEFAULT_REGION=us-east-1 AWS_ENDPOINT_URL_S3=" +
-                          s3.endpoint() + " AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null ";
-  const std::string remote = "s3://" + s3.bucket() + "/wh";
+
+  // Region and no configuration from outside the test; no credentials.
+  const std::string kBaseEnv = "AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null "
+                               "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true ";
+  const std::string file_ = (SharedDataDir() / "ndjson/yearfunla-2024-08-22.ndjson").string();
+  std::unique_ptr<S3Server> s3_;
+  PostgresServer pg_;
+  std::string catalog_;  // the `lake` database's URI
+  std::string env_;      // kBaseEnv, s3rver's credentials and endpoint
+  std::string remote_;   // s3://BUCKET/wh
+};
+
+TEST_F(ObjectStoreEndToEndTest, RunOnceOnS3WithAPostgresCatalogGivesTheLocalTables) {
   TempDir dir;
   const std::string local = dir.str() + "/local";
-  const std::string file = (SharedDataDir() / "ndjson/yearfunla-2024-08-22.ndjson").string();
 
   std::string out;
-  ASSERT_EQ(RunCommand(Bin() + " run --once --log-level warn --source replay:" + file + " --warehouse " + local + " 2>&1",
+  ASSERT_EQ(RunCommand(Bin() + " run --once --log-level warn --source replay:" + file_ + " --warehouse " + local + " 2>&1",
                        &out),
             0)
       << out;
   out.clear();
-  ASSERT_EQ(RunCommand(env + Bin() + " run --once --log-level warn --source replay:" + file + " --warehouse " + remote +
-                           " --catalog " + catalog + " 2>&1",
+  ASSERT_EQ(RunCommand(env_ + Bin() + " run --once --log-level warn --source replay:" + file_ + " --warehouse " + remote_ +
+                           " --catalog " + catalog_ + " 2>&1",
                        &out),
             0)
       << out;
 
   // Every table holds as many rows as the local run's.
   const auto expected = RowCounts("", "--warehouse " + local);
-  const auto actual = RowCounts(env, "--warehouse " + remote + " --catalog " + catalog);
+  const auto actual = RowCounts(env_, "--warehouse " + remote_ + " --catalog " + catalog_);
   ASSERT_GT(expected.size(), 10u);
   EXPECT_GT(expected.at("bronze.raw_events"), 0);
   EXPECT_EQ(actual, expected);
@@ -95,12 +112,12 @@ TEST(ObjectStoreEndToEndTest, RunOnceOnS3WithAPostgresCatalogGivesTheLocalTables
   // A second cycle over the bucket (a `batch` on another machine would do the
   // same) finds nothing new and succeeds.
   out.clear();
-  EXPECT_EQ(RunCommand(env + Bin() + " batch --warehouse " + remote + " --catalog " + catalog + " 2>&1", &out), 0)
+  EXPECT_EQ(RunCommand(env_ + Bin() + " batch --warehouse " + remote_ + " --catalog " + catalog_ + " 2>&1", &out), 0)
       << out;
 
   // psql: every table's metadata lives in the bucket.
   out.clear();
-  ASSERT_EQ(pg.Psql("SELECT count(*) FILTER (WHERE metadata_location LIKE '" + remote + "/%'), count(*) "
+  ASSERT_EQ(pg_.Psql("SELECT count(*) FILTER (WHERE metadata_location LIKE '" + remote_ + "/%'), count(*) "
                     "FROM iceberg_tables WHERE catalog_name = 'wikistream'",
                     &out, "lake"),
             0)
@@ -115,28 +132,28 @@ TEST(ObjectStoreEndToEndTest, RunOnceOnS3WithAPostgresCatalogGivesTheLocalTables
   // mapping every s3://BUCKET/wh URI onto the copy. Nothing else is shared.
   const std::string aws = Aws();
   ASSERT_FALSE(aws.empty()) << "awscli is not installed (Debian's awscli; scripts/setup installs it)";
-  const std::string aws_cmd = env + "AWS_EC2_METADATA_DISABLED=true AWS_PAGER= " + aws + " --endpoint-url " +
-                              s3.endpoint() + " s3 ";
+  const std::string aws_cmd = env_ + "AWS_PAGER= " + aws + " --endpoint-url " +
+                              s3_->endpoint() + " s3 ";
   out.clear();
-  ASSERT_EQ(RunCommand(aws_cmd + "ls --recursive s3://" + s3.bucket() + "/wh/bronze/ 2>&1", &out), 0) << out;
+  ASSERT_EQ(RunCommand(aws_cmd + "ls --recursive s3://" + s3_->bucket() + "/wh/bronze/ 2>&1", &out), 0) << out;
   EXPECT_NE(out.find(".parquet"), std::string::npos) << out;
   const std::string copy = dir.str() + "/synced";
   out.clear();
-  ASSERT_EQ(RunCommand(aws_cmd + "sync --only-show-errors " + remote + " " + copy + " 2>&1", &out), 0) << out;
+  ASSERT_EQ(RunCommand(aws_cmd + "sync --only-show-errors " + remote_ + " " + copy + " 2>&1", &out), 0) << out;
   for (const std::string table : {"bronze.raw_events", "gold.hourly_stats"}) {
     SCOPED_TRACE(table);
     const auto dot = table.find('.');
     out.clear();
-    ASSERT_EQ(pg.Psql("SELECT metadata_location FROM iceberg_tables WHERE catalog_name = 'wikistream' AND "
+    ASSERT_EQ(pg_.Psql("SELECT metadata_location FROM iceberg_tables WHERE catalog_name = 'wikistream' AND "
                       "table_namespace = '" + table.substr(0, dot) + "' AND table_name = '" + table.substr(dot + 1) + "'",
                       &out, "lake"),
               0)
         << out;
     const std::string metadata = out.substr(0, out.find('\n'));
-    ASSERT_EQ(metadata.rfind(remote + "/", 0), 0u) << out;
+    ASSERT_EQ(metadata.rfind(remote_ + "/", 0), 0u) << out;
     out.clear();
     ASSERT_EQ(RunCommand("node " + (SourceDir() / "tests/interop/iceberg_check.mjs").string() + " " + metadata +
-                             " duckdb --map " + remote + "=" + copy + " 2>&1",
+                             " duckdb --map " + remote_ + "=" + copy + " 2>&1",
                          &out),
               0)
         << out;
@@ -144,7 +161,7 @@ TEST(ObjectStoreEndToEndTest, RunOnceOnS3WithAPostgresCatalogGivesTheLocalTables
     ASSERT_FALSE(walk.is_discarded()) << out;
     EXPECT_GT(walk["locations"].size(), 3u) << out;  // metadata, a manifest list, a manifest, a data file
     for (const auto& location : walk["locations"]) {
-      EXPECT_EQ(location.get<std::string>().rfind(remote + "/", 0), 0u) << location;
+      EXPECT_EQ(location.get<std::string>().rfind(remote_ + "/", 0), 0u) << location;
     }
     EXPECT_EQ(walk["current_records"].get<long>(), expected.at(table)) << out;
     EXPECT_EQ(walk["duckdb_rows"].get<long>(), expected.at(table)) << out;
@@ -152,36 +169,21 @@ TEST(ObjectStoreEndToEndTest, RunOnceOnS3WithAPostgresCatalogGivesTheLocalTables
 
   // A bucket warehouse without a shared catalog is a one-line usage mistake.
   out.clear();
-  EXPECT_NE(RunCommand(env + Bin() + " tables --warehouse " + remote + " 2>&1", &out), 0) << out;
+  EXPECT_NE(RunCommand(env_ + Bin() + " tables --warehouse " + remote_ + " 2>&1", &out), 0) << out;
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
 }
 
 // A store or catalog that cannot be used is one line on stderr and exit 1,
 // within seconds (an unreachable endpoint costs the S3 client's bounded
 // retries), and nothing reaches the catalog or the bucket.
-TEST(ObjectStoreEndToEndTest, BadStoresCredentialsAndCatalogRightsFailInOneLineAndCommitNothing) {
-  if (!PostgresServer::Available()) {
-    GTEST_SKIP() << "PostgreSQL binaries are not installed (Debian's postgresql; scripts/setup installs it)";
-  }
-  S3Server s3;
-  ASSERT_TRUE(s3.ok()) << s3.error();
-  PostgresServer pg;
-  std::string err;
-  ASSERT_TRUE(pg.Start(&err)) << err;
-  const std::string catalog = pg.NewDatabase("lake");
-  const std::string file = (SharedDataDir() / "ndjson/yearfunla-2024-08-22.ndjson").string();
-  const std::string base = "AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_CONFIG_FILE=/dev/null "
-                           "AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true ";
-  const std::string good = base + "AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL_S3=" +
-                           s3.endpoint() + " ";
-  const std::string remote = "s3://" + s3.bucket() + "/wh";
+TEST_F(ObjectStoreEndToEndTest, BadStoresCredentialsAndCatalogRightsFailInOneLineAndCommitNothing) {
   auto fails = [&](const std::string& env, const std::string& warehouse, const std::string& catalog_uri,
                    const std::string& expect) {
     SCOPED_TRACE(expect);
     std::string stderr_text;
     const auto start = std::chrono::steady_clock::now();
     // stderr only (RunCommand adds 2>&1 after the group); `timeout` turns a hang into exit 124.
-    const int rc = RunCommand("{ " + env + "timeout 30 " + Bin() + " run --once --source replay:" + file +
+    const int rc = RunCommand("{ " + env + "timeout 30 " + Bin() + " run --once --source replay:" + file_ +
                                   " --warehouse " + warehouse + " --catalog " + catalog_uri + " 2>&1 >/dev/null; }",
                               &stderr_text);
     EXPECT_EQ(rc, 1) << stderr_text;
@@ -189,28 +191,28 @@ TEST(ObjectStoreEndToEndTest, BadStoresCredentialsAndCatalogRightsFailInOneLineA
     EXPECT_EQ(std::count(stderr_text.begin(), stderr_text.end(), '\n'), 1) << stderr_text;
     EXPECT_NE(stderr_text.find(expect), std::string::npos) << stderr_text;
   };
-  fails(good, "s3://no-such-bucket/wh", catalog, "bucket 'no-such-bucket' does not exist");
-  fails(base + "AWS_ACCESS_KEY_ID=WRONG AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL_S3=" + s3.endpoint() + " ", remote,
-        catalog, "access denied (InvalidAccessKeyId)");
-  fails(base + "AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL_S3=http://127.0.0.1:" +
+  fails(env_, "s3://no-such-bucket/wh", catalog_, "bucket 'no-such-bucket' does not exist");
+  fails(kBaseEnv + "AWS_ACCESS_KEY_ID=WRONG AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL_S3=" + s3_->endpoint() + " ", remote_,
+        catalog_, "access denied (InvalidAccessKeyId)");
+  fails(kBaseEnv + "AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_ENDPOINT_URL_S3=http://127.0.0.1:" +
             std::to_string(PostgresServer::FreePort()) + " ",
-        remote, catalog, "Couldn't connect to server");
+        remote_, catalog_, "Couldn't connect to server");
   // A role that may log in but not touch the catalog tables (which exist now:
   // the owner's runs above created them).
   std::string out;
-  ASSERT_EQ(pg.Psql("CREATE ROLE reader LOGIN", &out, "lake"), 0) << out;
-  fails(good, remote, "postgresql://reader@127.0.0.1:" + std::to_string(pg.port()) + "/lake",
+  ASSERT_EQ(pg_.Psql("CREATE ROLE reader LOGIN", &out, "lake"), 0) << out;
+  fails(env_, remote_, "postgresql://reader@127.0.0.1:" + std::to_string(pg_.port()) + "/lake",
         "permission denied for table iceberg_tables");
 
   // Nothing committed, nothing uploaded.
   out.clear();
-  ASSERT_EQ(pg.Psql("SELECT count(*) FROM iceberg_tables", &out, "lake"), 0) << out;
+  ASSERT_EQ(pg_.Psql("SELECT count(*) FROM iceberg_tables", &out, "lake"), 0) << out;
   EXPECT_EQ(out, "0\n");
   const std::string aws = Aws();
   ASSERT_FALSE(aws.empty()) << "awscli is not installed (Debian's awscli; scripts/setup installs it)";
   out.clear();
-  RunCommand(good + "AWS_PAGER= " + aws + " --endpoint-url " + s3.endpoint() + " s3 ls --recursive s3://" +
-                 s3.bucket() + "/ 2>&1",
+  RunCommand(env_ + "AWS_PAGER= " + aws + " --endpoint-url " + s3_->endpoint() + " s3 ls --recursive s3://" +
+                 s3_->bucket() + "/ 2>&1",
              &out);
   EXPECT_EQ(out, "");
 }
