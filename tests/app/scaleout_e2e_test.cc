@@ -3,8 +3,8 @@
 // proxy, the catalog in PostgreSQL, and Kafka (librdkafka's mock cluster,
 // hosted by this test process). The real binary plays every role: `produce`
 // replays a recorded capture into the topic, two `bronze` consumers of one
-// group land it (one is SIGKILLed mid-stream and restarted), `batch` runs in
-// a loop and `serve` answers from the bucket, following bronze for its live
+// group land it (one is SIGKILLed mid-stream and restarted), `batch --every 1`
+// runs alongside and `serve` answers from the bucket, following bronze for its live
 // view. Meanwhile the proxy drops, resets, truncates, answers 503/500 and
 // loses answers, and PostgreSQL is restarted. Afterwards every pipeline
 // table equals what one machine's `run --once` makes of the same capture.
@@ -15,9 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include <atomic>
 #include <chrono>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
@@ -30,6 +28,7 @@
 #include "testing/fault_proxy.h"
 #include "testing/kafka_mock_cluster.h"
 #include "testing/postgres_server.h"
+#include "testing/probe_client.h"
 #include "testing/s3_server.h"
 #include "testing/table_rows.h"
 #include "testing/test_util.h"
@@ -42,6 +41,7 @@ using namespace std::chrono_literals;
 using ws::testing::Children;
 using ws::testing::CommittedRowsInLog;
 using ws::testing::FaultProxy;
+using ws::testing::Get;
 using ws::testing::HoldsPartitions;
 using ws::testing::MockKafkaCluster;
 using ws::testing::PipelineTables;
@@ -49,10 +49,12 @@ using ws::testing::PostgresServer;
 using ws::testing::ReadLog;
 using ws::testing::RunCommand;
 using ws::testing::S3Server;
+using ws::testing::Scrape;
 using ws::testing::SharedDataDir;
 using ws::testing::SortedTableRows;
 using ws::testing::TempDir;
 using ws::testing::WaitFor;
+using ws::testing::WaitForProbeUrl;
 using ws::testing::WikistreamBinary;
 
 std::string Bin() { return WikistreamBinary().string(); }
@@ -163,42 +165,6 @@ bool ScaleOutTest::pg_ok_ = false;
 bool ScaleOutTest::ref_ok_ = false;
 std::string ScaleOutTest::pg_error_, ScaleOutTest::ref_error_;
 
-// `batch` every half second until stopped, as a scheduler on a third host
-// would; the exit codes it saw.
-class BatchLoop {
- public:
-  explicit BatchLoop(std::string args) : thread_([this, args = std::move(args)] {
-      while (!stop_) {
-        std::string out;
-        int rc = RunCommand(Bin() + " batch --log-level error " + args, &out);
-        std::lock_guard<std::mutex> g(mu_);
-        codes_[rc]++;
-        if (rc != 0) last_failure_ = out;
-        std::this_thread::sleep_for(500ms);
-      }
-    }) {}
-  ~BatchLoop() { Stop(); }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  std::map<int, int> codes() {
-    std::lock_guard<std::mutex> g(mu_);
-    return codes_;
-  }
-  std::string last_failure() {
-    std::lock_guard<std::mutex> g(mu_);
-    return last_failure_;
-  }
-
- private:
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::map<int, int> codes_;
-  std::string last_failure_;
-  std::thread thread_;
-};
-
 TEST_F(ScaleOutTest, TwoBronzeConsumersOnS3AndPostgresUnderFaultsGiveTheSingleMachineTables) {
   MockKafkaCluster cluster(3);
   ASSERT_FALSE(cluster.brokers().empty());
@@ -245,7 +211,15 @@ TEST_F(ScaleOutTest, TwoBronzeConsumersOnS3AndPostgresUnderFaultsGiveTheSingleMa
   }, 20s)) << serve_text;
   httplib::Client http("127.0.0.1", std::stoi(port[1].str()));
   http.set_read_timeout(30, 0);
-  BatchLoop batches("--warehouse " + wh + " --catalog " + catalog);
+  const std::string batch_log = dir + "/batch.log";
+  pid_t batch = children.Start({"batch", "--every", "1", "--warehouse", wh, "--catalog", catalog, "--http",
+                                "127.0.0.1:0", "--log-level", "info"},
+                               batch_log);
+  const std::string batch_url = WaitForProbeUrl(batch_log, 20s);
+  ASSERT_FALSE(batch_url.empty()) << ReadLog(batch_log);
+  EXPECT_TRUE(WaitFor([&] { return Get(batch_url, "/readyz").status == 200; }, 20s))
+      << Get(batch_url, "/readyz").body << ReadLog(batch_log);
+  const std::string cycles_ok = R"(wikistream_batch_cycles_total{result="ok"})";
 
   // The capture at 10x its pace: ~7 s of records. The store misbehaves from
   // the first record on (each rule takes the next matching requests of any
@@ -298,19 +272,24 @@ TEST_F(ScaleOutTest, TwoBronzeConsumersOnS3AndPostgresUnderFaultsGiveTheSingleMa
   int rc = 0;
   EXPECT_FALSE(children.Exited(c2, &rc)) << "consumer 2 exited (" << rc << "): " << ReadLog(log2);
   EXPECT_TRUE(HoldsPartitions(log1b)) << "the restarted consumer rejoined the group: " << ReadLog(log1b);
-  kill(c1b, SIGTERM);
-  kill(c2, SIGTERM);
-  EXPECT_EQ(children.Wait(c1b, 20s), 0) << ReadLog(log1b);
-  EXPECT_EQ(children.Wait(c2, 20s), 0) << ReadLog(log2);
-  batches.Stop();
-  EXPECT_GT(batches.codes()[0], 0) << "no batch cycle succeeded alongside ingest: " << batches.last_failure();
+  EXPECT_EQ(children.Stop(c1b, 20s), 0) << ReadLog(log1b);
+  EXPECT_EQ(children.Stop(c2, 20s), 0) << ReadLog(log2);
+  const double ok_while_ingesting = Scrape(batch_url, cycles_ok);
+  EXPECT_GT(ok_while_ingesting, 0) << "no batch cycle succeeded alongside ingest: " << ReadLog(batch_log);
   EXPECT_GT(proxy_->faults(), 10) << "the injected faults were not all hit";
 
   Mark("consumers stopped");
-  // The last cycle, then the tables.
+  // The batch loop's next full cycle sees all of bronze: then SIGTERM ends it
+  // cleanly, and a one-shot `batch` finds nothing left to do.
   proxy_->Clear();
+  EXPECT_TRUE(WaitFor([&] { return Scrape(batch_url, cycles_ok) >= ok_while_ingesting + 2; }, 30s))
+      << Get(batch_url, "/metrics").body << ReadLog(batch_log);
+  EXPECT_EQ(Get(batch_url, "/healthz").status, 200);
+  EXPECT_EQ(Get(batch_url, "/readyz").status, 200) << Get(batch_url, "/readyz").body;
+  EXPECT_EQ(children.Stop(batch, 20s), 0) << ReadLog(batch_log);
   std::string out;
   ASSERT_EQ(RunCommand(Bin() + " batch --log-level warn --warehouse " + wh + " --catalog " + catalog, &out), 0) << out;
+  EXPECT_NE(out.find("silver +0 rows"), std::string::npos) << "the batch loop left work behind: " << out;
   ExpectReferenceTables(wh, catalog);
 
   Mark("tables compared");
@@ -321,8 +300,7 @@ TEST_F(ScaleOutTest, TwoBronzeConsumersOnS3AndPostgresUnderFaultsGiveTheSingleMa
   auto doc = nlohmann::json::parse(summary->body, nullptr, false);
   ASSERT_FALSE(doc.is_discarded()) << summary->body;
   EXPECT_EQ(doc["summary"]["total_events"], expected_rows) << summary->body;
-  kill(serve, SIGTERM);
-  EXPECT_EQ(children.Wait(serve, 20s), 0) << ReadLog(serve_log);
+  EXPECT_EQ(children.Stop(serve, 20s), 0) << ReadLog(serve_log);
 }
 
 TEST_F(ScaleOutTest, KillNineLoopOnTheBucketLosesNothing) {
