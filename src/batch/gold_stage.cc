@@ -204,7 +204,8 @@ StageResult BatchCycle::RunGold(const Deadline& deadline, CycleReport* report) {
     Table& t = *gold_tables[i];
     auto files = warehouse_->WriteDataFiles(t, *outputs[i]);
     if (!files.ok()) return Failed(result, files.status());
-    if (Status held = StillHeld(model::StageName::kGold, "gold commit of " + t.name(), report); !held.ok()) {
+    const std::string where = "gold commit of " + t.ns() + "." + t.name();
+    if (Status held = StillHeld(model::StageName::kGold, where, report); !held.ok()) {
       for (const DataFile& f : *files) warehouse_->fs()->RemoveLeftover(f.path);
       return Failed(result, held);
     }

@@ -21,6 +21,7 @@
 #include "wikistream/warehouse/batch_lock.h"
 #include "wikistream/warehouse/bronze_schema.h"
 #include "wikistream/warehouse/ops_tables.h"
+#include "wikistream/warehouse/table_schemas.h"
 
 namespace ws::batch {
 
@@ -516,6 +517,26 @@ TEST_F(LostLockTest, ACycleThatLostItsPostgresLockStopsBeforeTheNextSilverChunk)
   EXPECT_FALSE(gold->current_snapshot().has_value());
   EXPECT_TRUE(Alerted("silver"));
   EXPECT_EQ(SilverFilesOnDisk(dir_.str()).size(), 1u) << "the uncommitted chunk's files were left behind";
+}
+
+// Gold commits one table at a time: a lock lost before the first gold
+// commit stops the cycle there, with no gold table committed and no retry.
+TEST_F(LostLockTest, ACycleThatLostItsPostgresLockStopsBeforeTheNextGoldCommit) {
+  Land(wh_.get(), {Event("g1", "2026-03-01T10:00:00Z")}, "p1");
+  // Checks: before silver, before its commit, before gold, before gold's first commit.
+  CycleReport r = RunLosingTheLockAt(FastOptions(), 4);
+  EXPECT_EQ(checks_, 4);
+  EXPECT_NE(r.stopped.find("before gold commit of gold.hourly_stats"), std::string::npos) << r.Summary();
+  EXPECT_EQ(EventIds(wh_.get(), "silver.cleaned_events").size(), 1u);
+  for (const auto* def : warehouse::GoldTables()) {
+    auto t = *wh_->table(def->full_name());
+    ASSERT_TRUE(t->Refresh().ok());
+    EXPECT_FALSE(t->current_snapshot().has_value()) << def->full_name() << " was committed after the lock was lost";
+  }
+  size_t gold_attempts = 0;
+  for (const auto& a : r.attempts) gold_attempts += a.stage == StageName::kGold;
+  EXPECT_EQ(gold_attempts, 1u) << "a gold that lost its lock was retried";
+  EXPECT_TRUE(Alerted("gold"));
 }
 
 }  // namespace
