@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
+#include "wikistream/source/kafka.h"
 #include "wikistream/warehouse/bronze_schema.h"
 
 namespace ws::ingest {
@@ -32,17 +34,19 @@ BronzeWriter::BronzeWriter(Warehouse* w, std::string source_name, std::shared_pt
       source_name_(std::move(source_name)),
       raw_(std::move(raw)),
       dlq_(std::move(dlq)),
+      raw_committed_(PositionKey(source_name_)),
+      dlq_committed_(PositionKey(source_name_)),
       index_([this](const std::string& date, int32_t hour, std::vector<std::string>* ids) {
         return LoadHour(date, hour, ids);
       }),
       dlq_buffer_(bronze::DlqEventsSchema()) {}
 
 Result<std::unique_ptr<BronzeWriter>> BronzeWriter::Open(Warehouse* warehouse, const std::string& source_name,
-                                                         bool fenced) {
+                                                         BronzeFence fence) {
   WS_ASSIGN_OR_RETURN(auto raw, warehouse->table("bronze.raw_events"));
   WS_ASSIGN_OR_RETURN(auto dlq, warehouse->table("bronze.dlq_events"));
   std::unique_ptr<BronzeWriter> w(new BronzeWriter(warehouse, source_name, raw, dlq));
-  w->fenced_ = fenced;
+  w->fence_ = fence;
   WS_RETURN_IF_ERROR(w->Init());
   return w;
 }
@@ -127,8 +131,16 @@ Result<RecordBatch> BronzeWriter::Add(RecordBatch* accepted, RecordBatch* dlq) {
 }
 
 Status BronzeWriter::AddRows(RecordBatch* accepted, RecordBatch* dlq,
-                             const std::function<void(const RecordBatch&)>& on_kept) {
+                             const std::function<void(const RecordBatch&)>& on_kept,
+                             const std::vector<std::string_view>* positions) {
   if (accepted->num_rows() > 0) {
+    std::vector<RowOffset> offsets;
+    if (fence_ == BronzeFence::kKafkaOffsets) {
+      offsets.resize(accepted->num_rows());
+      if (positions && positions->size() == accepted->num_rows()) {
+        for (size_t r = 0; r < offsets.size(); ++r) offsets[r] = partitions_.Parse((*positions)[r]);
+      }
+    }
     const Column& ids = accepted->column(bronze::kEventId);
     const Column& dates = accepted->column(bronze::kEventDate);
     const Column& hours = accepted->column(bronze::kEventHour);
@@ -139,12 +151,19 @@ Status BronzeWriter::AddRows(RecordBatch* accepted, RecordBatch* dlq,
       if (is_new) kept.push_back(static_cast<uint32_t>(r));
     }
     duplicates_ += static_cast<int64_t>(accepted->num_rows() - kept.size());
-    if (kept.size() != accepted->num_rows()) accepted->RetainRows(kept);
+    if (kept.size() != accepted->num_rows()) {
+      accepted->RetainRows(kept);
+      if (!offsets.empty()) {
+        for (size_t i = 0; i < kept.size(); ++i) offsets[i] = offsets[kept[i]];
+        offsets.resize(kept.size());
+      }
+    }
     if (on_kept && accepted->num_rows() > 0) on_kept(*accepted);
     if (accepted->num_rows() > 0) {
       buffered_rows_ += accepted->num_rows();
       buffered_bytes_ += accepted->ByteSize();
       buffer_.push_back(std::move(*accepted));
+      buffer_offsets_.push_back(std::move(offsets));
     }
   }
   if (dlq->num_rows() > 0) {
@@ -178,9 +197,11 @@ std::unique_ptr<BronzeWriter::Sealed> BronzeWriter::Seal(const std::string& posi
     for (size_t r = 0; r < chunk.num_rows(); ++r) processed.SetInt64(r, now);
   }
   batch->chunks = std::move(buffer_);
+  batch->offsets = std::move(buffer_offsets_);
   batch->rows = buffered_rows_;
   batch->dlq = std::move(dlq_buffer_);
   buffer_.clear();
+  buffer_offsets_.clear();
   buffered_rows_ = buffered_bytes_ = 0;
   dlq_buffer_ = RecordBatch(bronze::DlqEventsSchema());
   return batch;
@@ -190,6 +211,8 @@ void BronzeWriter::Unseal(std::unique_ptr<Sealed> batch) {
   // The sealed rows are older than the buffer's: they go in front.
   for (RecordBatch& chunk : buffer_) batch->chunks.push_back(std::move(chunk));
   buffer_ = std::move(batch->chunks);
+  for (std::vector<RowOffset>& offsets : buffer_offsets_) batch->offsets.push_back(std::move(offsets));
+  buffer_offsets_ = std::move(batch->offsets);
   buffered_rows_ += batch->rows;
   buffered_bytes_ = 0;
   for (const RecordBatch& chunk : buffer_) buffered_bytes_ += chunk.ByteSize();
@@ -213,39 +236,14 @@ Status BronzeWriter::WriteFiles(Sealed* batch) {
 
 Result<BronzeCommitInfo> BronzeWriter::CommitSealed(std::unique_ptr<Sealed> batch) {
   BronzeCommitInfo info;
-  const std::string key = PositionKey(source_name_);
   if (batch->dlq.num_rows() > 0) {
-    CommitRequest req;
-    req.operation = CommitOperation::kAppend;
-    req.added_files = std::move(batch->dlq_files);
-    req.summary[key] = batch->position;
-    Result<CommitResult> r = dlq_->Commit(req);
-    if (!r.ok()) {
+    if (Status s = CommitDlq(batch.get(), &info); !s.ok()) {
       Unseal(std::move(batch));
-      return r.status();
+      return s;
     }
-    info.files += static_cast<int64_t>(req.added_files.size());
-    info.dlq_rows = static_cast<int64_t>(batch->dlq.num_rows());
-    dlq_position_ = batch->position;
-    batch->dlq = RecordBatch(bronze::DlqEventsSchema());  // landed: a retry must not add it again
   }
-
   if (batch->rows > 0 || batch->position != position_) {
-    CommitRequest req;
-    req.operation = CommitOperation::kAppend;
-    req.added_files = batch->raw_files;
-    req.summary[key] = batch->position;
-    const std::string expected = position_;
-    if (fenced_) req.validate = [this, key, expected](const SnapshotInfo*) -> Status {
-      // Fence: another writer of this source advanced the position.
-      auto snap = raw_->LatestSnapshotWithSummary(key);
-      std::string current = snap ? snap->summary.at(key) : std::string();
-      if (current != expected) {
-        return Status::Conflict("another bronze writer advanced source " + source_name_ + " to " + current);
-      }
-      return Status::OK();
-    };
-    Result<CommitResult> r = raw_->Commit(req);
+    Result<CommitResult> r = CommitRaw(batch.get());
     if (!r.ok()) {
       Unseal(std::move(batch));
       return r.status();
@@ -255,6 +253,7 @@ Result<BronzeCommitInfo> BronzeWriter::CommitSealed(std::unique_ptr<Sealed> batc
     info.rows = static_cast<int64_t>(batch->rows);
     for (const DataFile& f : batch->raw_files) partitions_with_files_.insert(f.partition[0] + "/" + f.partition[1]);
     position_ = batch->position;
+    // Rows the fence dropped stay in the index: the table holds them.
     index_.Commit(batch->index_batch);
   }
   // dlq_committed_ids_ stays: a backlog re-delivered after a restart may span
@@ -270,6 +269,191 @@ Result<BronzeCommitInfo> BronzeWriter::CommitSealed(std::unique_ptr<Sealed> batc
     last_trim_us_ = now;
   }
   return info;
+}
+
+namespace {
+
+// A fenced commit rewrites its files at most this often before giving up
+// (Conflict; the rows go back to the buffer and the next commit retries).
+// Each round means another consumer landed an overlapping commit meanwhile.
+constexpr int kMaxFenceRounds = 5;
+
+CommitRequest AppendRequest(const std::vector<DataFile>& files, const std::string& key, const std::string& position) {
+  CommitRequest req;
+  req.operation = CommitOperation::kAppend;
+  req.added_files = files;
+  req.summary[key] = position;
+  return req;
+}
+
+// After a fence hit: the table's newest state, so that one rewrite drops
+// everything already landed (the first attempt of a commit validates against
+// the state this process last loaded, which may be behind).
+void CatchUp(Table* table, CommittedOffsets* committed) {
+  if (Status s = table->Refresh(); !s.ok()) {
+    // The drop then uses what the refused attempt saw; a later round catches up.
+    log::Warn("bronze", "cannot reload {}: {}", table->name(), s.ToString());
+    return;
+  }
+  if (auto current = table->current_snapshot()) committed->Update(*table, &*current);
+}
+
+Status FenceConflict(const std::string& table, const std::string& partition, int64_t first, int64_t next) {
+  return Status::Conflict(fmt::format("{}: offset {} of {} is already committed (next offset {})", table, first,
+                                      partition, next));
+}
+
+}  // namespace
+
+std::vector<int64_t> BronzeWriter::RawMinOffsets(const Sealed& batch) const {
+  std::vector<int64_t> min(partitions_.size(), INT64_MAX);
+  for (const std::vector<RowOffset>& offsets : batch.offsets) {
+    for (const RowOffset& o : offsets) {
+      if (o.partition >= 0) min[o.partition] = std::min(min[o.partition], o.offset);
+    }
+  }
+  return min;
+}
+
+size_t BronzeWriter::DropFencedRaw(Sealed* batch, const std::function<int64_t(std::string_view)>& next_offset) {
+  std::vector<int64_t> next(partitions_.size());
+  for (size_t p = 0; p < next.size(); ++p) next[p] = next_offset(partitions_.name(static_cast<int32_t>(p)));
+  size_t dropped = 0;
+  std::vector<RecordBatch> chunks;
+  std::vector<std::vector<RowOffset>> chunk_offsets;
+  for (size_t c = 0; c < batch->chunks.size(); ++c) {
+    RecordBatch& chunk = batch->chunks[c];
+    std::vector<RowOffset>& offsets = batch->offsets[c];
+    std::vector<uint32_t> kept;
+    kept.reserve(offsets.size());
+    for (size_t r = 0; r < offsets.size(); ++r) {
+      if (offsets[r].partition < 0 || offsets[r].offset >= next[offsets[r].partition]) kept.push_back(static_cast<uint32_t>(r));
+    }
+    dropped += offsets.size() - kept.size();
+    if (kept.empty()) continue;
+    if (kept.size() != offsets.size()) {
+      chunk.RetainRows(kept);
+      for (size_t i = 0; i < kept.size(); ++i) offsets[i] = offsets[kept[i]];
+      offsets.resize(kept.size());
+    }
+    chunks.push_back(std::move(chunk));
+    chunk_offsets.push_back(std::move(offsets));
+  }
+  batch->chunks = std::move(chunks);
+  batch->offsets = std::move(chunk_offsets);
+  batch->rows -= dropped;
+  return dropped;
+}
+
+size_t BronzeWriter::DropFencedDlq(Sealed* batch, const std::function<int64_t(std::string_view)>& next_offset) {
+  const Column& positions = batch->dlq.column(bronze::kSourcePosition);
+  std::vector<uint32_t> kept;
+  for (size_t r = 0; r < batch->dlq.num_rows(); ++r) {
+    std::string_view partition;
+    int64_t offset = 0;
+    if (positions.IsNull(r) || !source::ParseKafkaRecordPosition(positions.GetString(r), &partition, &offset) ||
+        offset >= next_offset(partition)) {
+      kept.push_back(static_cast<uint32_t>(r));
+    }
+  }
+  const size_t dropped = batch->dlq.num_rows() - kept.size();
+  if (dropped > 0) batch->dlq.RetainRows(kept);
+  return dropped;
+}
+
+Status BronzeWriter::CommitDlq(Sealed* batch, BronzeCommitInfo* info) {
+  const std::string key = PositionKey(source_name_);
+  // A DLQ row below a partition's committed next offset of either table is
+  // in bronze.dlq_events: a DLQ position is stored only with the DLQ rows
+  // below it, and a bronze position only after the same batch's DLQ commit.
+  auto next_offset = [this](std::string_view partition) {
+    return std::max(dlq_committed_.next_offset(partition), raw_committed_.next_offset(partition));
+  };
+  for (int round = 1;; ++round) {
+    CommitRequest req = AppendRequest(batch->dlq_files, key, batch->position);
+    bool fenced = false;
+    if (fence_ == BronzeFence::kKafkaOffsets) {
+      req.validate = [&](const SnapshotInfo* current) -> Status {
+        dlq_committed_.Update(*dlq_, current);
+        const Column& positions = batch->dlq.column(bronze::kSourcePosition);
+        for (size_t r = 0; r < batch->dlq.num_rows(); ++r) {
+          std::string_view partition;
+          int64_t offset = 0;
+          if (positions.IsNull(r) || !source::ParseKafkaRecordPosition(positions.GetString(r), &partition, &offset)) {
+            continue;
+          }
+          if (int64_t next = next_offset(partition); offset < next) {
+            fenced = true;
+            return FenceConflict("bronze.dlq_events", std::string(partition), offset, next);
+          }
+        }
+        return Status::OK();
+      };
+    }
+    Result<CommitResult> r = dlq_->Commit(req);
+    if (r.ok()) {
+      info->files += static_cast<int64_t>(req.added_files.size());
+      info->dlq_rows = static_cast<int64_t>(batch->dlq.num_rows());
+      dlq_position_ = batch->position;
+      batch->dlq = RecordBatch(bronze::DlqEventsSchema());  // landed: a retry must not add it again
+      return Status::OK();
+    }
+    if (!fenced || round == kMaxFenceRounds) return r.status();
+    CatchUp(dlq_.get(), &dlq_committed_);
+    const size_t dropped = DropFencedDlq(batch, next_offset);
+    fenced_dlq_rows_ += static_cast<int64_t>(dropped);
+    log::Warn("bronze", "{}; dropped {} DLQ rows another consumer already landed", r.status().message(), dropped);
+    // The files written so far are orphans now (maintenance deletes them).
+    batch->dlq_files.clear();
+    if (batch->dlq.num_rows() == 0) return Status::OK();
+    WS_ASSIGN_OR_RETURN(batch->dlq_files, warehouse_->WriteDataFiles(*dlq_, batch->dlq));
+  }
+}
+
+Result<CommitResult> BronzeWriter::CommitRaw(Sealed* batch) {
+  const std::string key = PositionKey(source_name_);
+  for (int round = 1;; ++round) {
+    CommitRequest req = AppendRequest(batch->raw_files, key, batch->position);
+    bool fenced = false;
+    if (fence_ == BronzeFence::kKafkaOffsets) {
+      req.validate = [&, min = RawMinOffsets(*batch)](const SnapshotInfo* current) -> Status {
+        raw_committed_.Update(*raw_, current);
+        for (size_t p = 0; p < min.size(); ++p) {
+          const std::string& partition = partitions_.name(static_cast<int32_t>(p));
+          if (int64_t next = raw_committed_.next_offset(partition); min[p] < next) {
+            fenced = true;
+            return FenceConflict("bronze.raw_events", partition, min[p], next);
+          }
+        }
+        return Status::OK();
+      };
+    } else {
+      const std::string expected = position_;
+      req.validate = [this, key, expected](const SnapshotInfo*) -> Status {
+        // Fence: another writer of this source advanced the position.
+        auto snap = raw_->LatestSnapshotWithSummary(key);
+        std::string current = snap ? snap->summary.at(key) : std::string();
+        if (current != expected) {
+          return Status::Conflict("another bronze writer advanced source " + source_name_ + " to " + current);
+        }
+        return Status::OK();
+      };
+    }
+    Result<CommitResult> r = raw_->Commit(req);
+    if (r.ok() || !fenced || round == kMaxFenceRounds) return r;
+    CatchUp(raw_.get(), &raw_committed_);
+    const size_t dropped =
+        DropFencedRaw(batch, [this](std::string_view partition) { return raw_committed_.next_offset(partition); });
+    fenced_rows_ += static_cast<int64_t>(dropped);
+    log::Warn("bronze", "{}; dropped {} rows another consumer already landed", r.status().message(), dropped);
+    // The files written so far are orphans now (maintenance deletes them).
+    batch->raw_files.clear();
+    if (batch->rows > 0) {
+      std::vector<const RecordBatch*> chunks;
+      for (const RecordBatch& chunk : batch->chunks) chunks.push_back(&chunk);
+      WS_ASSIGN_OR_RETURN(batch->raw_files, warehouse_->WriteDataFiles(*raw_, chunks));
+    }
+  }
 }
 
 bool BronzeWriter::commit_written() const {

@@ -35,6 +35,9 @@ Status IngestLoop::IngestBatch(std::vector<SourceRecord>* records) {
   const size_t n = records->size();
   const size_t workers = std::min(ingestors_.size(), std::max<size_t>(1, n / 1024));
   std::vector<RecordBatch> accepted, dlq;
+  // Kafka records carry the offsets the bronze writer fences on.
+  const bool with_positions = source_->kind() == model::SourceKind::kKafka;
+  std::vector<std::vector<std::string_view>> positions(workers);
   for (size_t w = 0; w < workers; ++w) {
     accepted.emplace_back(bronze::RawEventsSchema());
     dlq.emplace_back(bronze::DlqEventsSchema());
@@ -46,7 +49,11 @@ Status IngestLoop::IngestBatch(std::vector<SourceRecord>* records) {
     size_t payload_bytes = 0;
     for (size_t i = begin; i < end; ++i) payload_bytes += (*records)[i].payload.size();
     accepted[w].column(bronze::kRaw).Reserve(end - begin, payload_bytes);
-    for (size_t i = begin; i < end; ++i) ingestors_[w].Ingest((*records)[i], &accepted[w], &dlq[w]);
+    for (size_t i = begin; i < end; ++i) {
+      if (ingestors_[w].Ingest((*records)[i], &accepted[w], &dlq[w]) == IngestOutcome::kAccepted && with_positions) {
+        positions[w].push_back((*records)[i].position);
+      }
+    }
   };
   // Worker batches go to the writer in order (no merge copy); the first
   // while the other workers are still busy with theirs.
@@ -57,14 +64,14 @@ Status IngestLoop::IngestBatch(std::vector<SourceRecord>* records) {
     std::vector<std::thread> threads;
     for (size_t w = 1; w < workers; ++w) threads.emplace_back(work, w);
     work(0);
-    added = writer_->AddRows(&accepted[0], &dlq[0], options_.on_rows);
+    added = writer_->AddRows(&accepted[0], &dlq[0], options_.on_rows, with_positions ? &positions[0] : nullptr);
     for (auto& t : threads) t.join();
     stats_.polled += static_cast<int64_t>(n);
     if (n > 0) stats_.last_event_at_us = records->back().received_at_us;
   }
   WS_RETURN_IF_ERROR(added);
   for (size_t w = 1; w < workers; ++w) {
-    WS_RETURN_IF_ERROR(writer_->AddRows(&accepted[w], &dlq[w], options_.on_rows));
+    WS_RETURN_IF_ERROR(writer_->AddRows(&accepted[w], &dlq[w], options_.on_rows, with_positions ? &positions[w] : nullptr));
   }
   std::lock_guard<std::mutex> lock(mu_);
   stats_.parse_us += MonotonicMicros() - started;
@@ -96,6 +103,8 @@ std::optional<Status> IngestLoop::CommitNow(bool force_position) {
 Status IngestLoop::Settle(const Result<BronzeCommitInfo>& r, int64_t started_us) {
   std::lock_guard<std::mutex> lock(mu_);
   stats_.commit_us += MonotonicMicros() - started_us;
+  stats_.fenced_rows = writer_->fenced_rows();
+  stats_.fenced_dlq_rows = writer_->fenced_dlq_rows();
   if (!r.ok()) {
     ++stats_.commit_failures;
     stats_.last_error = r.status().ToString();

@@ -28,6 +28,8 @@ struct IngestMetrics::Impl {
   prometheus::Counter* commits;
   prometheus::Counter* committed_rows;
   prometheus::Counter* commit_failures;
+  prometheus::Counter* fenced_rows;
+  prometheus::Counter* fenced_dlq_rows;
   prometheus::Gauge* last_commit;
   prometheus::Gauge* last_event;
   BatchMetrics batch;
@@ -109,6 +111,13 @@ IngestMetrics::IngestMetrics(prometheus::Registry* registry) : impl_(std::make_u
                                 .Help("Failed bronze commits (retried)")
                                 .Register(*registry)
                                 .Add({});
+  auto& fenced = prometheus::BuildCounter()
+                     .Name("wikistream_bronze_fenced_rows_total")
+                     .Help("Rows a Kafka consumer dropped at commit because another consumer of the group had "
+                           "already landed them (a partition moved in a rebalance), by table")
+                     .Register(*registry);
+  impl_->fenced_rows = &fenced.Add({{"table", "raw_events"}});
+  impl_->fenced_dlq_rows = &fenced.Add({{"table", "dlq_events"}});
   impl_->last_commit = &prometheus::BuildGauge()
                             .Name("wikistream_bronze_last_commit_timestamp_seconds")
                             .Help("Wall-clock time of the last bronze commit")
@@ -142,6 +151,8 @@ void IngestMetrics::Update(const IngestLoopStats& s) {
   Grow(*impl_->committed_rows, s.committed_rows, p.committed_rows);
   Grow(*impl_->commit_failures, s.commit_failures > p.commit_failures ? s.commit_failures : 0,
       s.commit_failures > p.commit_failures ? p.commit_failures : 0);
+  Grow(*impl_->fenced_rows, s.fenced_rows, p.fenced_rows);
+  Grow(*impl_->fenced_dlq_rows, s.fenced_dlq_rows, p.fenced_dlq_rows);
   if (s.last_commit_at_us) impl_->last_commit->Set(static_cast<double>(s.last_commit_at_us) / 1e6);
   if (s.last_event_at_us) impl_->last_event->Set(static_cast<double>(s.last_event_at_us) / 1e6);
   p = s;

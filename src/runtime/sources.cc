@@ -121,8 +121,10 @@ Result<std::unique_ptr<IngestSession>> OpenIngestSession(std::unique_ptr<Source>
                                                          ingest::IngestLoopOptions options) {
   auto session = std::make_unique<IngestSession>();
   session->source = std::move(source);
-  const bool fenced = session->source->kind() != model::SourceKind::kKafka;
-  WS_ASSIGN_OR_RETURN(session->writer, ingest::BronzeWriter::Open(warehouse, position_name, fenced));
+  const ingest::BronzeFence fence = session->source->kind() == model::SourceKind::kKafka
+                                        ? ingest::BronzeFence::kKafkaOffsets
+                                        : ingest::BronzeFence::kSingleWriter;
+  WS_ASSIGN_OR_RETURN(session->writer, ingest::BronzeWriter::Open(warehouse, position_name, fence));
   WS_ASSIGN_OR_RETURN(std::string position, ResumePositionFor(*session->source, *session->writer));
   if (!position.empty()) WS_RETURN_IF_ERROR(session->source->Resume(position));
   session->loop = std::make_unique<ingest::IngestLoop>(session->source.get(), session->writer.get(), std::move(options));
@@ -157,15 +159,19 @@ Result<std::unique_ptr<Source>> OpenSource(const Config& config) {
   // but has not committed yet: it commits them (with their position) within
   // one commit interval even after losing the partition. Waiting that long
   // and then reading every position the group committed to the warehouse
-  // makes the new owner start exactly after the old owner's last row, so a
-  // rebalance neither re-reads nor skips. (A killed owner's uncommitted
-  // records are simply read again: they were never in the table.)
+  // usually makes the new owner start exactly after the old owner's last row.
+  // It is an optimisation: when the old owner's commit lands later (or the
+  // read below fails), both read the same records and the bronze writer's
+  // offset fence (BronzeFence::kKafkaOffsets) lands each once. (A killed
+  // owner's uncommitted records are simply read again: they were never in
+  // the table.)
   // (Capped below librdkafka's max.poll.interval.ms, 300 s by default.)
   const auto settle = std::chrono::milliseconds(
       std::min<int64_t>(static_cast<int64_t>(config.commit_interval_s * 1000) + 1000, 240000));
   // The catalog may be briefly unreachable (a PostgreSQL restart): falling
   // back to this consumer's own, older positions would re-read what another
-  // owner committed, so the read is retried for a bounded time first.
+  // owner committed (only for the fence to drop it again), so the read is
+  // retried for a bounded time first.
   ko.refresh_positions = [config, settle]() -> Result<std::string> {
     std::this_thread::sleep_for(settle);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <atomic>
+#include <cstdint>
 #include <algorithm>
 #include <map>
 #include <set>
@@ -20,7 +21,9 @@ namespace {
 constexpr std::string_view kLog = "kafka";
 using PositionMap = std::map<std::string, int64_t>;
 
-Result<PositionMap> ParsePositions(const std::string& text) {
+}  // namespace
+
+Result<PositionMap> ParseKafkaPositions(const std::string& text) {
   PositionMap map;
   if (text.empty()) return map;
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
@@ -39,6 +42,27 @@ Result<PositionMap> ParsePositions(const std::string& text) {
   }
   return map;
 }
+
+bool ParseKafkaRecordPosition(std::string_view position, std::string_view* partition, int64_t* offset) {
+  const size_t at = position.rfind('@');
+  if (at == std::string_view::npos || at + 1 >= position.size()) return false;
+  const std::string_view key = position.substr(0, at);
+  const size_t slash = key.rfind('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 >= key.size() ||
+      key.find_first_not_of("0123456789", slash + 1) != std::string_view::npos) {
+    return false;
+  }
+  int64_t value = 0;
+  for (char c : position.substr(at + 1)) {
+    if (c < '0' || c > '9' || value > (INT64_MAX - 9) / 10) return false;
+    value = value * 10 + (c - '0');
+  }
+  *partition = key;
+  *offset = value;
+  return true;
+}
+
+namespace {
 
 std::string FormatPositions(const PositionMap& map) {
   if (map.empty()) return "";
@@ -79,8 +103,8 @@ Status CheckKafkaProperty(const std::string& key, const std::string& value) {
 }
 
 Result<std::string> MergeKafkaPositions(const std::string& a, const std::string& b) {
-  WS_ASSIGN_OR_RETURN(PositionMap ma, ParsePositions(a));
-  WS_ASSIGN_OR_RETURN(PositionMap mb, ParsePositions(b));
+  WS_ASSIGN_OR_RETURN(PositionMap ma, ParseKafkaPositions(a));
+  WS_ASSIGN_OR_RETURN(PositionMap mb, ParseKafkaPositions(b));
   for (const auto& [k, v] : mb) {
     auto [it, inserted] = ma.emplace(k, v);
     if (!inserted) it->second = std::max(it->second, v);
@@ -96,7 +120,7 @@ struct KafkaSource::Impl : public RdKafka::RebalanceCb, public RdKafka::EventCb 
     PositionMap fresh;
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS && opt.refresh_positions) {
       Result<std::string> text = opt.refresh_positions();
-      Result<PositionMap> parsed = text.ok() ? ParsePositions(*text) : Result<PositionMap>(text.status());
+      Result<PositionMap> parsed = text.ok() ? ParseKafkaPositions(*text) : Result<PositionMap>(text.status());
       if (parsed.ok()) {
         fresh = std::move(parsed).value();
       } else {
@@ -206,7 +230,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::Open(const KafkaSourceOptions&
 }
 
 Status KafkaSource::Resume(const std::string& position) {
-  WS_ASSIGN_OR_RETURN(PositionMap map, ParsePositions(position));
+  WS_ASSIGN_OR_RETURN(PositionMap map, ParseKafkaPositions(position));
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (impl_->started) return Status::InvalidArgument("kafka: Resume() after the first Poll()");
   impl_->positions = std::move(map);
@@ -299,7 +323,7 @@ std::string KafkaSource::ResumePosition() const {
 void KafkaSource::Stop() { impl_->stop.store(true); }
 
 Status KafkaSource::CommitOffsets(const std::string& position) {
-  WS_ASSIGN_OR_RETURN(PositionMap map, ParsePositions(position));
+  WS_ASSIGN_OR_RETURN(PositionMap map, ParseKafkaPositions(position));
   std::vector<RdKafka::TopicPartition*> parts;
   {
     std::lock_guard<std::mutex> lock(impl_->mu);

@@ -143,12 +143,7 @@ std::vector<std::string> Payloads(const std::vector<SourceRecord>& recs) {
 
 class EventStreamsTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    saved_ = log::GetLevel();
-    log::SetLevel(log::Level::kWarn);
-  }
-  void TearDown() override { log::SetLevel(saved_); }
-  log::Level saved_ = log::Level::kInfo;
+  ws::testing::ScopedLogLevel quiet_{log::Level::kWarn};
 };
 
 TEST_F(EventStreamsTest, DeliversEventsSendsHeadersAndResumesAfterServerClose) {

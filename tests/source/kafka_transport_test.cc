@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "testing/kafka_mock_cluster.h"
+#include "testing/test_util.h"
 #include "wikistream/common/logging.h"
 #include "wikistream/common/time.h"
 #include "wikistream/source/kafka.h"
@@ -102,12 +103,7 @@ int64_t SumOffsets(const std::string& position) {
 
 class KafkaTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    saved_ = log::GetLevel();
-    log::SetLevel(log::Level::kWarn);
-  }
-  void TearDown() override { log::SetLevel(saved_); }
-  log::Level saved_ = log::Level::kInfo;
+  ws::testing::ScopedLogLevel quiet_{log::Level::kWarn};
 };
 
 TEST_F(KafkaTest, ProduceThenConsumeEveryRecordExactlyOnce) {

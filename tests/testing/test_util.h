@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <string>
 
+#include "wikistream/common/logging.h"
+
 namespace ws::testing {
 
 // A fresh directory under $TMPDIR removed when the object dies (unless the
@@ -19,6 +21,18 @@ class TempDir {
 
  private:
   std::filesystem::path path_;
+};
+
+// Sets the log level for its lifetime (quiets tests of noisy clients).
+class ScopedLogLevel {
+ public:
+  explicit ScopedLogLevel(log::Level level) : saved_(log::GetLevel()) { log::SetLevel(level); }
+  ~ScopedLogLevel() { log::SetLevel(saved_); }
+  ScopedLogLevel(const ScopedLogLevel&) = delete;
+  ScopedLogLevel& operator=(const ScopedLogLevel&) = delete;
+
+ private:
+  log::Level saved_;
 };
 
 // Each path below comes from the environment variable named, else from the

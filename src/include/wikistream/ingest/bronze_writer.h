@@ -22,9 +22,16 @@
 //   StartCommit/Commit, which first finish the batch in flight). One batch
 //   is in flight at most. A failed write or commit puts the sealed rows back
 //   in front of the buffer, so the next commit retries them as Commit does.
-// - A `validate` hook fences a second writer of the same source: if another
-//   process advanced this source's position since we loaded it, Commit fails
-//   with Conflict instead of double-writing.
+// - Fences (checked inside the catalog's compare-and-swap, on every retry):
+//   BronzeFence::kSingleWriter: if another process advanced this source's
+//   position since we loaded it, Commit fails with Conflict instead of
+//   double-writing. BronzeFence::kKafkaOffsets (consumers of one group
+//   sharing the position key): each table only takes records whose offset is
+//   at or above the committed next offset of their partition (the maximum
+//   over every position stored for the source); the rows below it are
+//   already in the table (written by the partition's previous owner), so
+//   they are dropped, the files rewritten and the commit retried. They are
+//   counted in fenced_rows()/fenced_dlq_rows().
 // Not thread-safe: one ingest loop owns a BronzeWriter (the background
 // writer of StartCommit only reads its own sealed batch).
 #pragma once
@@ -33,14 +40,22 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "wikistream/common/result.h"
+#include "wikistream/ingest/kafka_fence.h"
 #include "wikistream/format/record_batch.h"
 #include "wikistream/ingest/event_id_index.h"
 #include "wikistream/warehouse/warehouse.h"
 
 namespace ws::ingest {
+
+enum class BronzeFence {
+  kSingleWriter,  // one writer owns the source's position (EventStreams, replay, synthetic)
+  kKafkaOffsets,  // consumers of one Kafka group; records carry "topic/partition@offset"
+};
 
 struct BronzeCommitInfo {
   int64_t rows = 0;
@@ -52,12 +67,11 @@ struct BronzeCommitInfo {
 
 class BronzeWriter {
  public:
-  // `fenced`: a single writer owns this source's position (EventStreams,
-  // replay, synthetic). Kafka consumers of one group share the key and are
-  // not fenced: each stores its own partitions' offsets (see
-  // AllPositions and MergeKafkaPositions).
+  // Kafka consumers of one group share the position key, each storing its
+  // own map (see AllPositions and MergeKafkaPositions): kKafkaOffsets.
   static Result<std::unique_ptr<BronzeWriter>> Open(warehouse::Warehouse* warehouse,
-                                                    const std::string& source_name, bool fenced = true);
+                                                    const std::string& source_name,
+                                                    BronzeFence fence = BronzeFence::kSingleWriter);
   // Every position ever committed for this source, oldest first.
   std::vector<std::string> AllPositions() const;
   // The same, read from the snapshots of a bronze.raw_events table.
@@ -70,9 +84,17 @@ class BronzeWriter {
   // poll; both are consumed (cleared). Returns the accepted rows kept.
   Result<format::RecordBatch> Add(format::RecordBatch* accepted, format::RecordBatch* dlq);
   // Same, without copying: `on_kept` (may be empty) sees the kept rows
-  // before they are moved into the buffer.
-  Status AddRows(format::RecordBatch* accepted, format::RecordBatch* dlq, const std::function<void(const format::RecordBatch&)>& on_kept);
+  // before they are moved into the buffer. `positions` (kKafkaOffsets; may
+  // be null) holds the source position of each accepted row, in row order:
+  // rows without one are never fenced. (The DLQ rows carry theirs.)
+  Status AddRows(format::RecordBatch* accepted, format::RecordBatch* dlq,
+                 const std::function<void(const format::RecordBatch&)>& on_kept,
+                 const std::vector<std::string_view>* positions = nullptr);
   int64_t duplicates() const { return duplicates_; }
+  // Rows the Kafka offset fence dropped because another consumer had
+  // already landed them (bronze.raw_events, bronze.dlq_events).
+  int64_t fenced_rows() const { return fenced_rows_; }
+  int64_t fenced_dlq_rows() const { return fenced_dlq_rows_; }
   // Rows (bronze and DLQ) in the buffer, not yet handed to a commit.
   size_t buffered_rows() const { return buffered_rows_ + dlq_buffer_.num_rows(); }
   size_t buffered_bytes() const { return buffered_bytes_ + dlq_buffer_.ByteSize(); }
@@ -101,6 +123,7 @@ class BronzeWriter {
   // to, and (once written) its data files.
   struct Sealed {
     std::vector<format::RecordBatch> chunks;
+    std::vector<std::vector<RowOffset>> offsets;  // per chunk, per row (kKafkaOffsets; else empty)
     size_t rows = 0;
     format::RecordBatch dlq;
     std::string position;
@@ -113,7 +136,7 @@ class BronzeWriter {
 
   BronzeWriter(warehouse::Warehouse* w, std::string source_name, std::shared_ptr<table::Table> raw,
                std::shared_ptr<table::Table> dlq);
-  bool fenced_ = true;
+  BronzeFence fence_ = BronzeFence::kSingleWriter;
   Status Init();
   Status LoadHour(const std::string& date, int32_t hour, std::vector<std::string>* ids);
   // Moves the buffer into a Sealed batch (null when there is nothing to commit).
@@ -122,6 +145,16 @@ class BronzeWriter {
   Status WriteFiles(Sealed* batch);
   // Commits the written files, DLQ first; on failure the rows go back to the buffer.
   Result<BronzeCommitInfo> CommitSealed(std::unique_ptr<Sealed> batch);
+  // The two table commits of CommitSealed, each under its fence. With
+  // kKafkaOffsets, a commit the fence refuses drops the rows the table
+  // already holds, rewrites the batch's files and tries again.
+  Status CommitDlq(Sealed* batch, BronzeCommitInfo* info);
+  Result<table::CommitResult> CommitRaw(Sealed* batch);
+  // The smallest offset per partition id of the batch's bronze rows.
+  std::vector<int64_t> RawMinOffsets(const Sealed& batch) const;
+  // Drops the rows below `next_offset(partition)`; returns how many.
+  size_t DropFencedRaw(Sealed* batch, const std::function<int64_t(std::string_view)>& next_offset);
+  size_t DropFencedDlq(Sealed* batch, const std::function<int64_t(std::string_view)>& next_offset);
   void Unseal(std::unique_ptr<Sealed> batch);
 
   warehouse::Warehouse* warehouse_;
@@ -140,6 +173,10 @@ class BronzeWriter {
   // The kept rows of each poll since the last commit, as polled: written to
   // Parquet chunk by chunk, never concatenated (a copy of the whole buffer).
   std::vector<format::RecordBatch> buffer_;
+  std::vector<std::vector<RowOffset>> buffer_offsets_;  // parallel to buffer_ (kKafkaOffsets)
+  KafkaPartitions partitions_;
+  CommittedOffsets raw_committed_, dlq_committed_;  // kKafkaOffsets: the tables' merged positions
+  int64_t fenced_rows_ = 0, fenced_dlq_rows_ = 0;
   size_t buffered_rows_ = 0;
   size_t buffered_bytes_ = 0;
   format::RecordBatch dlq_buffer_;

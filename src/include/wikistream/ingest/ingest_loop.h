@@ -56,6 +56,9 @@ struct IngestLoopStats {
   int64_t commits = 0;
   int64_t committed_rows = 0;
   int64_t committed_dlq_rows = 0;
+  // Rows the Kafka offset fence dropped: another consumer had landed them.
+  int64_t fenced_rows = 0;
+  int64_t fenced_dlq_rows = 0;
   int64_t commit_failures = 0;
   int64_t commit_failures_in_a_row = 0;  // 0 once a commit lands (readiness)
   int64_t iterations = 0;  // passes of the loop, idle polls included (liveness)

@@ -40,6 +40,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -146,6 +147,15 @@ Result<KafkaSourceOptions> ParseKafkaSpec(const std::string& spec);
 // {"t/0": 5} + {"t/0": 7, "t/1": 2} -> {"t/0": 7, "t/1": 2}. Invalid input
 // is an InvalidArgument error.
 Result<std::string> MergeKafkaPositions(const std::string& a, const std::string& b);
+
+// {"t/0": 5, ...} -> {"t/0" -> 5, ...}; "" is the empty map. InvalidArgument
+// unless every key is "topic/partition" and every value an offset >= 0.
+Result<std::map<std::string, int64_t>> ParseKafkaPositions(const std::string& text);
+
+// A record's position "topic/partition@offset" -> partition key
+// "topic/partition" (a view into `position`) and offset; false if
+// `position` does not have that form.
+bool ParseKafkaRecordPosition(std::string_view position, std::string_view* partition, int64_t* offset);
 
 // Checks KEY=VALUE against librdkafka's own property table (a global
 // configuration), so a bad --kafka-property is a usage error before any
