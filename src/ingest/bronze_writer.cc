@@ -34,11 +34,11 @@ BronzeWriter::BronzeWriter(Warehouse* w, std::string source_name, std::shared_pt
       source_name_(std::move(source_name)),
       raw_(std::move(raw)),
       dlq_(std::move(dlq)),
-      raw_committed_(PositionKey(source_name_)),
-      dlq_committed_(PositionKey(source_name_)),
       index_([this](const std::string& date, int32_t hour, std::vector<std::string>* ids) {
         return LoadHour(date, hour, ids);
       }),
+      raw_committed_(PositionKey(source_name_)),
+      dlq_committed_(PositionKey(source_name_)),
       dlq_buffer_(bronze::DlqEventsSchema()) {}
 
 Result<std::unique_ptr<BronzeWriter>> BronzeWriter::Open(Warehouse* warehouse, const std::string& source_name,
