@@ -48,6 +48,8 @@ const std::vector<OptionSpec>& AllOptions() {
       {"http", "HTTP listen address host:port; port 0 picks a free port; 'off' disables. Default: 127.0.0.1:8080 "
                "(run, serve), :8081 (produce), :8082 (bronze), :8083 (batch --every)",
        &Config::http},
+      {"http-transport", "HTTP transport: beast (event-driven) | httplib (a thread per connection)",
+       &Config::http_transport},
       {"speed", "Replay pacing by meta.dt: N x real time; 0 = as fast as possible", &Config::speed},
       {"eventstreams-url", "EventStreams recentchange endpoint", &Config::eventstreams_url},
       {"contact", "Contact (URL or e-mail) sent in the User-Agent, required by Wikimedia", &Config::contact},
@@ -349,7 +351,7 @@ int Main(int argc, char** argv) {
 
   auto* run = app.add_subcommand("run", "Everything in one process: source -> bronze -> silver -> DQ -> gold, "
                                         "live dashboard and API");
-  AddOptions(run, &config, {"source", "warehouse", "catalog", "catalog-name", "http", "speed", "eventstreams-url", "contact", "since",
+  AddOptions(run, &config, {"source", "warehouse", "catalog", "catalog-name", "http", "http-transport", "speed", "eventstreams-url", "contact", "since",
                             "commit-interval", "commit-max-events", "batch-interval", "domains", "alert-webhook",
                             "admin-token", "kafka-group", "threads", "seed", "log-level", "web-root",
                             "stage-timeout", "stage-attempts", "once", "maintain-every", "snapshot-retention",
@@ -359,7 +361,7 @@ int Main(int argc, char** argv) {
   auto* produce = app.add_subcommand("produce", "Source -> Kafka topics raw-events / dlq-events");
   // No --domains: the producer forwards every payload as received; the
   // bronze consumers apply the ingest rules, the domain filter included.
-  AddOptions(produce, &config, {"kafka", "source", "http", "speed", "eventstreams-url", "contact", "since", "seed",
+  AddOptions(produce, &config, {"kafka", "source", "http", "http-transport", "speed", "eventstreams-url", "contact", "since", "seed",
                                 "log-level", "position-file"});
   add_kafka_property(produce);
   produce->add_flag("--once", config.once, "Stop at the end of a finite source (produce always does)")
@@ -367,12 +369,12 @@ int Main(int argc, char** argv) {
 
   auto* bronze = app.add_subcommand("bronze", "One bronze consumer of a Kafka consumer group -> bronze tables");
   AddOptions(bronze, &config, {"source", "warehouse", "catalog", "catalog-name", "commit-interval", "commit-max-events", "domains",
-                               "kafka-group", "http", "log-level"});
+                               "kafka-group", "http", "http-transport", "log-level"});
   add_kafka_property(bronze);
 
   auto* batch = app.add_subcommand("batch", "One silver -> DQ -> gold cycle; exit 1 if a gate or stage failed");
   AddOptions(batch, &config, {"warehouse", "catalog", "catalog-name", "alert-webhook", "threads", "log-level", "stage-timeout",
-                              "stage-attempts", "every", "http", "maintain-every", "snapshot-retention", "retain-snapshots",
+                              "stage-attempts", "every", "http", "http-transport", "maintain-every", "snapshot-retention", "retain-snapshots",
                               "compact-min-files", "compact-small-file-mb"});
   CLI::App* single_stages[3];
   const char* stage_names[3] = {"silver", "dq", "gold"};
@@ -387,7 +389,7 @@ int Main(int argc, char** argv) {
   // serve runs a cycle only when asked (POST /api/admin/batch); scheduled
   // cycles come from `run` or from `batch` under a scheduler.
   auto* serve = app.add_subcommand("serve", "Dashboard and API over an existing warehouse");
-  AddOptions(serve, &config, {"warehouse", "catalog", "catalog-name", "http", "admin-token", "alert-webhook", "threads", "log-level",
+  AddOptions(serve, &config, {"warehouse", "catalog", "catalog-name", "http", "http-transport", "admin-token", "alert-webhook", "threads", "log-level",
                               "web-root", "stage-timeout", "stage-attempts", "snapshot-retention", "retain-snapshots",
                               "compact-min-files", "compact-small-file-mb"});
 

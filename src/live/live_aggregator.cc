@@ -148,11 +148,19 @@ std::optional<LiveMessage> LiveSubscription::Next(std::chrono::milliseconds time
 }
 
 void LiveSubscription::Close() {
+  std::function<void()> on_ready;
   {
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
+    on_ready = on_ready_;
   }
   cv_.notify_all();
+  if (on_ready) on_ready();
+}
+
+void LiveSubscription::set_on_ready(std::function<void()> on_ready) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_ready_ = std::move(on_ready);
 }
 
 bool LiveSubscription::closed() const {
@@ -166,9 +174,11 @@ uint64_t LiveSubscription::dropped() const {
 }
 
 void LiveSubscription::Push(LiveMessage message) {
+  std::function<void()> on_ready;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
+    on_ready = on_ready_;
     // A slow reader loses old summaries rather than holding memory; alerts
     // are preferred over summaries when making room.
     while (queue_.size() >= std::max<size_t>(1, max_queue_)) {
@@ -180,6 +190,7 @@ void LiveSubscription::Push(LiveMessage message) {
     queue_.push_back(std::move(message));
   }
   cv_.notify_one();
+  if (on_ready) on_ready();
 }
 
 // ---------------------------------------------------------------------------

@@ -9,6 +9,9 @@ Result<serve::ServerOptions> ServerOptionsFor(const Config& config) {
   if (Status s = serve::ParseHttpAddress(config.http, &so); !s.ok()) {
     return Status::InvalidArgument("--http: " + s.message());
   }
+  Result<serve::HttpTransport> transport = serve::ParseHttpTransport(config.http_transport);
+  if (!transport.ok()) return transport.status();
+  so.transport = *transport;
   so.admin_token = config.admin_token;
   so.web_root = DefaultWebRoot(config);
   return so;

@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
-#include "http_internal.h"
+#include "http_core.h"
 
 namespace ws::serve {
 
@@ -36,13 +36,13 @@ double AdminRateLimiter::Refill(Bucket& b, std::chrono::steady_clock::time_point
   return b.tokens;
 }
 
-bool HttpServer::Impl::AdminAllowed(const httplib::Request& req, httplib::Response& res) {
-  if (req.method != "POST" || req.path.rfind("/api/admin/", 0) != 0) return true;
-  const int wait_s = admin_limiter_.Acquire(req.remote_addr, std::chrono::steady_clock::now());
-  if (wait_s == 0) return true;
-  res.set_header("Retry-After", std::to_string(wait_s));
-  SendError(res, 429, fmt::format("too many admin requests; retry in {} s", wait_s));
-  return false;
+std::optional<ApiResponse> HttpCore::AdminLimited(const ApiRequest& req, const std::string& remote_addr) {
+  if (req.method != "POST" || req.path.rfind("/api/admin/", 0) != 0) return std::nullopt;
+  const int wait_s = admin_limiter_.Acquire(remote_addr, std::chrono::steady_clock::now());
+  if (wait_s == 0) return std::nullopt;
+  ApiResponse res = ErrorResponse(429, fmt::format("too many admin requests; retry in {} s", wait_s));
+  res.headers.emplace_back("Retry-After", std::to_string(wait_s));
+  return res;
 }
 
 }  // namespace ws::serve

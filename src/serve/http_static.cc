@@ -6,7 +6,7 @@
 #include <map>
 #include <sstream>
 
-#include "http_internal.h"
+#include "http_core.h"
 #include "web_assets.h"
 #include "wikistream/common/logging.h"
 
@@ -39,7 +39,7 @@ bool IsInside(const fs::path& root, const fs::path& p) {
 
 }  // namespace
 
-void HttpServer::Impl::ResolveWebRoot() {
+void HttpCore::ResolveWebRoot() {
   std::error_code ec;
   if (!opts_.web_root.empty()) {
     web_root_ = fs::canonical(opts_.web_root, ec);
@@ -56,22 +56,29 @@ void HttpServer::Impl::ResolveWebRoot() {
   }
 }
 
-void HttpServer::Impl::Static(const httplib::Request& req, httplib::Response& res) {
-  const std::string& path = req.path;  // already percent-decoded by httplib
+namespace {
+
+ApiResponse FileResponse(std::string body, const std::string& mime) {
+  ApiResponse res;
+  res.content_type = mime;
+  if (mime.rfind("text/html", 0) == 0) res.headers.emplace_back("Content-Security-Policy", kHtmlPolicy);
+  // no-cache: browsers revalidate (the embedded copy's ETag makes that a 304).
+  res.headers.emplace_back("Cache-Control", "no-cache");
+  res.body = std::move(body);
+  return res;
+}
+
+}  // namespace
+
+ApiResponse HttpCore::Static(const ApiRequest& req) {
+  const std::string& path = req.path;  // already percent-decoded
   std::error_code exists_ec;
   const bool chart = path == "/assets/chart.umd.js";
-  if (chart ? chart_js_.empty() || !fs::exists(chart_js_, exists_ec) : web_root_.empty()) {
-    Embedded(req, res);
-    return;
-  }
+  if (chart ? chart_js_.empty() || !fs::exists(chart_js_, exists_ec) : web_root_.empty()) return Embedded(req);
   fs::path file;
   if (chart) {
     file = chart_js_;
   } else {
-    if (web_root_.empty()) {
-      SendError(res, 404, "not found");
-      return;
-    }
     std::string rel = path == "/" ? "index.html" : path.substr(1);
     // Reject traversal before touching the file system; canonical() below
     // also catches symlinks that lead out of the root.
@@ -84,36 +91,23 @@ void HttpServer::Impl::Static(const httplib::Request& req, httplib::Response& re
       if (seg == ".." || seg == "." || (seg.empty() && end != rel.size())) bad = true;
       start = end + 1;
     }
-    if (bad) {
-      SendError(res, 404, "not found");
-      return;
-    }
+    if (bad) return ErrorResponse(404, "not found");
     std::error_code ec;
     file = fs::canonical(web_root_ / rel, ec);
-    if (ec || !IsInside(web_root_, file)) {
-      SendError(res, 404, "not found");
-      return;
-    }
+    if (ec || !IsInside(web_root_, file)) return ErrorResponse(404, "not found");
   }
   std::error_code ec;
   if (file.empty() || !fs::is_regular_file(file, ec) || fs::file_size(file, ec) > kMaxStaticFileBytes) {
-    SendError(res, 404, "not found");
-    return;
+    return ErrorResponse(404, "not found");
   }
   std::ifstream in(file, std::ios::binary);
   std::ostringstream content;
   content << in.rdbuf();
-  if (!in && !in.eof()) {
-    SendError(res, 500, "cannot read file");
-    return;
-  }
-  const std::string mime = MimeType(file);
-  if (mime.rfind("text/html", 0) == 0) res.set_header("Content-Security-Policy", kHtmlPolicy);
-  res.set_header("Cache-Control", "no-cache");
-  res.set_content(content.str(), mime);
+  if (!in && !in.eof()) return ErrorResponse(500, "cannot read file");
+  return FileResponse(std::move(content).str(), MimeType(file));
 }
 
-void HttpServer::Impl::Embedded(const httplib::Request& req, httplib::Response& res) {
+ApiResponse HttpCore::Embedded(const ApiRequest& req) {
   static const auto* kByPath = [] {
     auto* m = new std::map<std::string_view, const EmbeddedAsset*>();
     for (const EmbeddedAsset& a : EmbeddedAssets()) (*m)[a.path] = &a;
@@ -121,21 +115,16 @@ void HttpServer::Impl::Embedded(const httplib::Request& req, httplib::Response& 
   }();
   const std::string_view path = req.path == "/" ? std::string_view("/index.html") : std::string_view(req.path);
   auto it = kByPath->find(path);
-  if (it == kByPath->end()) {
-    SendError(res, 404, "not found");
-    return;
-  }
+  if (it == kByPath->end()) return ErrorResponse(404, "not found");
   const EmbeddedAsset& asset = *it->second;
-  const std::string mime = MimeType(fs::path(std::string(asset.path)));
-  if (mime.rfind("text/html", 0) == 0) res.set_header("Content-Security-Policy", kHtmlPolicy);
-  // no-cache: browsers revalidate, and the ETag makes that a 304.
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("ETag", std::string(asset.etag));
-  if (req.get_header_value("If-None-Match") == asset.etag) {
+  const bool fresh = req.if_none_match == asset.etag;
+  ApiResponse res = FileResponse(fresh ? std::string() : std::string(asset.data), MimeType(fs::path(std::string(asset.path))));
+  res.headers.emplace_back("ETag", std::string(asset.etag));
+  if (fresh) {
     res.status = 304;
-    return;
+    res.content_type.clear();
   }
-  res.set_content(asset.data.data(), asset.data.size(), mime.c_str());
+  return res;
 }
 
 }  // namespace ws::serve

@@ -55,7 +55,8 @@ int RawStatus(const std::string& response) {
   return std::stoi(response.substr(9, 3));
 }
 
-class HttpServerTest : public ::testing::Test {
+// Every test runs against both transports (ServerOptions::transport).
+class HttpServerTest : public ::testing::TestWithParam<HttpTransport> {
  protected:
   void SetUp() override {
     log::SetLevel(log::Level::kOff);
@@ -78,6 +79,7 @@ class HttpServerTest : public ::testing::Test {
   void Start(ServerOptions o = {}) {
     live_ = std::make_unique<live::LiveAggregator>(live::LiveOptions{[this] { return now_.load(); }}, &sink_);
     o.port = 0;
+    o.transport = GetParam();
     o.web_root = root_.string();
     o.chart_js_path = (SourceDir() / "node_modules/chart.js/dist/chart.umd.js").string();
     if (o.admin_token.empty()) o.admin_token = "s3cret-token";
@@ -136,7 +138,7 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<httplib::Client> client_;
 };
 
-TEST_F(HttpServerTest, SummaryDefaultsToTheLatestDate) {
+TEST_P(HttpServerTest, SummaryDefaultsToTheLatestDate) {
   json j = GetJson("/api/summary");
   EXPECT_EQ(j["date"], "2024-08-22");
   EXPECT_EQ(j["dates"], json::array({"2024-08-21", "2024-08-22"}));
@@ -154,7 +156,7 @@ TEST_F(HttpServerTest, SummaryDefaultsToTheLatestDate) {
   }
 }
 
-TEST_F(HttpServerTest, EmptyWarehouseAnswersWithEmptyResults) {
+TEST_P(HttpServerTest, EmptyWarehouseAnswersWithEmptyResults) {
   server_->Stop();
   store_.Clear("gold.daily_analytics_summary");
   store_.Clear("gold.hourly_stats");
@@ -166,7 +168,7 @@ TEST_F(HttpServerTest, EmptyWarehouseAnswersWithEmptyResults) {
   EXPECT_TRUE(j["rows"].empty());
 }
 
-TEST_F(HttpServerTest, Hourly) {
+TEST_P(HttpServerTest, Hourly) {
   json j = GetJson("/api/hourly");
   EXPECT_EQ(j["date"], "2024-08-22");
   ASSERT_EQ(j["rows"].size(), 4u);
@@ -184,7 +186,7 @@ TEST_F(HttpServerTest, Hourly) {
   ExpectBadRequest("/api/hourly?date=yesterday");
 }
 
-TEST_F(HttpServerTest, Trending) {
+TEST_P(HttpServerTest, Trending) {
   json j = GetJson("/api/trending");
   EXPECT_EQ(j["hour"], 10);  // the newest hour with data
   ASSERT_EQ(j["rows"].size(), 4u);
@@ -202,7 +204,7 @@ TEST_F(HttpServerTest, Trending) {
   }
 }
 
-TEST_F(HttpServerTest, Contributors) {
+TEST_P(HttpServerTest, Contributors) {
   json j = GetJson("/api/contributors");
   ASSERT_EQ(j["rows"].size(), 3u);
   EXPECT_EQ(j["rows"][0]["user_normalized"], "Alice");
@@ -214,7 +216,7 @@ TEST_F(HttpServerTest, Contributors) {
   ExpectBadRequest("/api/contributors?domain=a/b");
 }
 
-TEST_F(HttpServerTest, Risk) {
+TEST_P(HttpServerTest, Risk) {
   json j = GetJson("/api/risk");
   ASSERT_EQ(j["rows"].size(), 3u);
   EXPECT_EQ(j["rows"][0]["entity_id"], "Vandal");
@@ -230,7 +232,7 @@ TEST_F(HttpServerTest, Risk) {
   ExpectBadRequest("/api/risk?limit=1001");
 }
 
-TEST_F(HttpServerTest, AlertsMergeTheTableAndTheSink) {
+TEST_P(HttpServerTest, AlertsMergeTheTableAndTheSink) {
   Alert a;
   a.alert_id = "live-1";
   a.raised_at_us = kNow;
@@ -250,7 +252,7 @@ TEST_F(HttpServerTest, AlertsMergeTheTableAndTheSink) {
   ExpectBadRequest("/api/alerts?limit=x");
 }
 
-TEST_F(HttpServerTest, DqAndPipeline) {
+TEST_P(HttpServerTest, DqAndPipeline) {
   json j = GetJson("/api/dq");
   ASSERT_EQ(j["rows"].size(), 3u);
   EXPECT_EQ(j["rows"][0]["check_name"], "reconciliation");
@@ -272,7 +274,7 @@ TEST_F(HttpServerTest, DqAndPipeline) {
   ExpectBadRequest("/api/pipeline?limit=abc");
 }
 
-TEST_F(HttpServerTest, UnknownPathsAre404Json) {
+TEST_P(HttpServerTest, UnknownPathsAre404Json) {
   for (const char* p : {"/api/nope", "/api", "/api/summary/extra", "/nope.html", "/sub/", "/sub"}) {
     json j = GetJson(p, 404);
     EXPECT_TRUE(j.contains("error")) << p;
@@ -283,7 +285,7 @@ TEST_F(HttpServerTest, UnknownPathsAre404Json) {
   EXPECT_TRUE(json::parse(res->body, nullptr, false).contains("error"));
 }
 
-TEST_F(HttpServerTest, HealthAndReadiness) {
+TEST_P(HttpServerTest, HealthAndReadiness) {
   EXPECT_EQ(GetJson("/healthz")["status"], "ok");
   EXPECT_EQ(GetJson("/readyz")["status"], "ok");
   ready_ = false;
@@ -291,7 +293,7 @@ TEST_F(HttpServerTest, HealthAndReadiness) {
   EXPECT_EQ(j["error"], "warehouse not open");
 }
 
-TEST_F(HttpServerTest, AdminNeedsTheBearerToken) {
+TEST_P(HttpServerTest, AdminNeedsTheBearerToken) {
   auto post = [&](const std::string& path, const std::string& auth) {
     httplib::Headers h;
     if (!auth.empty()) h.emplace("Authorization", auth);
@@ -325,7 +327,7 @@ TEST_F(HttpServerTest, AdminNeedsTheBearerToken) {
   EXPECT_EQ(batches_, 1);
 }
 
-TEST_F(HttpServerTest, AdminDisabledWithoutAToken) {
+TEST_P(HttpServerTest, AdminDisabledWithoutAToken) {
   server_->Stop();
   live_ = std::make_unique<live::LiveAggregator>(live::LiveOptions{}, nullptr);
   ServerOptions none;
@@ -364,7 +366,7 @@ TEST_F(HttpServerTest, AdminDisabledWithoutAToken) {
   EXPECT_EQ(c.Get("/no-such-file.js")->status, 404);
 }
 
-TEST_F(HttpServerTest, StaticFilesStayInsideTheWebRoot) {
+TEST_P(HttpServerTest, StaticFilesStayInsideTheWebRoot) {
   auto res = client_->Get("/");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
@@ -397,7 +399,7 @@ TEST_F(HttpServerTest, StaticFilesStayInsideTheWebRoot) {
   }
 }
 
-TEST_F(HttpServerTest, MetricsIsPrometheusText) {
+TEST_P(HttpServerTest, MetricsIsPrometheusText) {
   GetJson("/api/summary");
   GetJson("/api/nope", 404);
   live_->Observe(serve::testing::BronzeRows(7, kNow));
@@ -437,7 +439,7 @@ TEST_F(HttpServerTest, MetricsIsPrometheusText) {
 
 // A scraper that has just had a response must find that request counted.
 // Counting after the response was written failed this now and then.
-TEST_F(HttpServerTest, ARequestIsCountedBeforeItsResponseArrives) {
+TEST_P(HttpServerTest, ARequestIsCountedBeforeItsResponseArrives) {
   const std::string sample = R"(wikistream_http_requests_total{code="200",route="/api/summary"} )";
   for (int i = 1; i <= 200; ++i) {
     auto summary = client_->Get("/api/summary");
@@ -450,7 +452,7 @@ TEST_F(HttpServerTest, ARequestIsCountedBeforeItsResponseArrives) {
   }
 }
 
-TEST_F(HttpServerTest, LiveStreamPushesUpdatesAndEndsOnShutdown) {
+TEST_P(HttpServerTest, LiveStreamPushesUpdatesAndEndsOnShutdown) {
   std::string received;
   std::mutex mu;
   std::atomic<bool> ended{false};
@@ -502,7 +504,7 @@ TEST_F(HttpServerTest, LiveStreamPushesUpdatesAndEndsOnShutdown) {
   EXPECT_EQ(live_->subscription_count(), 0u);
 }
 
-TEST_F(HttpServerTest, LiveSnapshotIsJson) {
+TEST_P(HttpServerTest, LiveSnapshotIsJson) {
   live_->Observe(serve::testing::BronzeRows(4, kNow - kMicrosPerSecond, "de.wikipedia.org", "Bob"));
   json j = GetJson("/api/live/snapshot");
   EXPECT_EQ(j["last_minute"]["total"], 4);
@@ -511,7 +513,7 @@ TEST_F(HttpServerTest, LiveSnapshotIsJson) {
   EXPECT_EQ(j["now"], "2024-08-22T10:30:00.000Z");
 }
 
-TEST_F(HttpServerTest, LiveStreamsAreBounded) {
+TEST_P(HttpServerTest, LiveStreamsAreBounded) {
   server_->Stop();
   ServerOptions o;
   o.max_sse_streams = 1;
@@ -550,14 +552,19 @@ TEST_F(HttpServerTest, LiveStreamsAreBounded) {
   EXPECT_TRUE(reopened);
 }
 
-TEST_F(HttpServerTest, PortZeroPicksAFreePortAndABusyPortFails) {
+TEST_P(HttpServerTest, PortZeroPicksAFreePortAndABusyPortFails) {
   ServerOptions o;
   o.port = server_->port();
+  o.transport = GetParam();
   HttpServer second(o, &store_, nullptr, nullptr, nullptr, {});
   Status st = second.Start();
   EXPECT_FALSE(st.ok());
   EXPECT_EQ(server_->url(), "http://127.0.0.1:" + std::to_string(server_->port()));
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, HttpServerTest,
+                         ::testing::Values(HttpTransport::kHttplib, HttpTransport::kBeast),
+                         [](const auto& info) { return std::string(HttpTransportName(info.param)); });
 
 TEST(ParseHttpAddress, Forms) {
   ServerOptions o;

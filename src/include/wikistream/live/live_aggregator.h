@@ -87,6 +87,10 @@ class LiveSubscription {
   bool closed() const;
   // Messages dropped because the reader was too slow.
   uint64_t dropped() const;
+  // Called (on the pushing or closing thread, with no lock held) after each
+  // Push() and on Close(), so an event-driven reader can poll Next(0)
+  // instead of parking a thread in Next(). Must be cheap and not block.
+  void set_on_ready(std::function<void()> on_ready);
 
   // Used by the aggregator.
   void Push(LiveMessage message);
@@ -98,6 +102,7 @@ class LiveSubscription {
   std::deque<LiveMessage> queue_;
   bool closed_ = false;
   uint64_t dropped_ = 0;
+  std::function<void()> on_ready_;
 };
 
 // The live risk state of one user for the current day (users with at least

@@ -37,6 +37,8 @@ struct Config {
   // are not the dashboard listen on their own ports (kProduceHttp, ...), so
   // run/serve, produce, bronze and a batch loop fit on one host.
   std::string http = "127.0.0.1:8080";
+  // The HTTP transport (serve::HttpTransport): "beast" | "httplib".
+  std::string http_transport = "beast";
   bool once = false;
   bool http_given = false;  // --http (or its env/config key) was set explicitly
   double speed = 0;  // replay pacing: 0 = as fast as possible, N = N x real time

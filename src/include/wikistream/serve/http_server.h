@@ -1,6 +1,8 @@
-// HttpServer: carries the API (serve/api.h) over HTTP/1.1 with cpp-httplib,
-// plus what only a transport can do: the live SSE stream and the dashboard's
-// static files (reference: docs/serving.md).
+// HttpServer: carries the API (serve/api.h) over HTTP/1.1, plus what only a
+// transport can do: the live SSE stream and the dashboard's static files
+// (reference: docs/serving.md). Two transports answer every route the same
+// way (ServerOptions::transport): Boost.Beast/Asio (event-driven: a few io
+// threads serve every connection) and cpp-httplib (a thread per connection).
 //
 // Contract:
 // - Start() binds (127.0.0.1:8080 by default; port 0 picks a free port,
@@ -16,9 +18,11 @@
 //   endpoints called too often, 503 (with Retry-After) too many
 //   connections or SSE streams, 503 a callback that is not wired.
 // - Limits (ServerOptions): TCP_NODELAY on every connection; a connection
-//   silent for idle_timeout_ms is closed; a live stream whose reader falls
-//   behind its bounded queue is ended (the browser reconnects) so it never
-//   holds back the others.
+//   silent for idle_timeout_ms is closed (Beast: a request head and body
+//   must each arrive whole within idle_timeout_ms, so a client trickling
+//   bytes is cut too); a live stream whose reader falls behind its bounded
+//   queue is ended (the browser reconnects) so it never holds back the
+//   others.
 // - The dashboard (web/ and /assets/chart.umd.js) is embedded in the binary
 //   and served with its type and a strong ETag (If-None-Match: 304).
 //   With web_root set (development), files come from that directory instead:
@@ -37,6 +41,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "wikistream/common/result.h"
 #include "wikistream/common/status.h"
@@ -58,21 +63,35 @@ namespace ws::serve {
 
 class AnalyticsStore;
 
+enum class HttpTransport { kBeast, kHttplib };
+
+// "beast" | "httplib"
+std::string_view HttpTransportName(HttpTransport transport);
+Result<HttpTransport> ParseHttpTransport(std::string_view name);
+
 struct ServerOptions {
   std::string address = "127.0.0.1";  // host to bind
   int port = 8080;                     // 0 = pick a free port
   std::string web_root;                // "" = the embedded dashboard; else its directory
   std::string chart_js_path;           // "" = see the contract above
   std::string admin_token;             // "" = admin endpoints always 401
+  HttpTransport transport = HttpTransport::kBeast;  // faster, and slow clients hold no thread
   // cpp-httplib serves each connection on a thread of its own, for the
   // connection's life: worker_threads + max_sse_streams connections are
   // served at once, max_queued_connections more wait, and the rest are
-  // answered 503 with Retry-After.
+  // answered 503 with Retry-After. Beast: worker_threads is the size of the
+  // pool the handlers run on; max_sse_streams bounds live streams.
   size_t max_sse_streams = 256;
   size_t worker_threads = 32;
   size_t max_queued_connections = 64;
+  // Beast only: io threads (0 = one per core) serve every connection; at
+  // most max_connections are open at once (live streams included), further
+  // ones are answered 503 with Retry-After and closed.
+  size_t io_threads = 0;
+  size_t max_connections = 4096;
   // A connection that sends nothing for this long (mid-request or between
   // requests) is closed. Keep-alive connections idle for 1 s are closed too.
+  // Beast: also the deadline for a whole request head, and for its body.
   int idle_timeout_ms = 5000;
   // POST /api/admin/*: admin_burst calls at once per client address, then
   // one per admin_refill_ms; beyond that 429 with Retry-After.
