@@ -1,9 +1,9 @@
 // Fuzzes the HTTP API end to end: each input is the raw bytes a client sends
 // (request line, query string, headers, body), written to a real HttpServer
 // on 127.0.0.1 that serves a small in-memory gold dataset and a web root.
-// The server's request handling (routing, query parameters, static paths,
-// admin auth) is not separable from cpp-httplib, so the socket is the
-// interface. Properties:
+// The socket is the interface, so the default transport's parsing (Boost.Beast)
+// is fuzzed with the shared request handling (routing, query parameters,
+// static paths, admin auth). Properties:
 //   - never a 500 (an exception escaped a handler);
 //   - never a byte of a file outside the web root (a symlink inside it
 //     points at a secret file next to it);

@@ -62,6 +62,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void WaitForRequest();
   void ReadHead();
   void OnHead(beast::error_code ec);
+  void ReadBody();
   void OnBody(beast::error_code ec);
   void FailRead(beast::error_code ec);
   void Dispatch();
@@ -223,6 +224,21 @@ void Session::ReadHead() {
 void Session::OnHead(beast::error_code ec) {
   if (ec) return FailRead(ec);
   if (parser_->is_done()) return Dispatch();
+  if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
+    // The client (curl, for bodies over 1 KiB) waits for this before it
+    // sends the body.
+    auto go_on = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+    stream_.expires_after(kWriteTimeout);
+    http::async_write(stream_, *go_on, [self = shared_from_this(), go_on](beast::error_code ec, size_t) {
+      if (ec) return self->Close();
+      self->ReadBody();
+    });
+    return;
+  }
+  ReadBody();
+}
+
+void Session::ReadBody() {
   // The body has a deadline of its own.
   stream_.expires_after(milliseconds(std::max(1, t_->opts().idle_timeout_ms)));
   http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 #include <sys/socket.h>
@@ -327,11 +328,42 @@ TEST_P(HttpServerTest, AdminNeedsTheBearerToken) {
   EXPECT_EQ(batches_, 1);
 }
 
+// A client that sends "Expect: 100-continue" (curl, for bodies over 1 KiB)
+// gets the interim answer, then sends the body and gets the real one.
+TEST_P(HttpServerTest, ExpectContinueIsAnsweredBeforeTheBody) {
+  const int fd = serve::testing::ConnectLoopback(server_->port());
+  ASSERT_GE(fd, 0);
+  const std::string head =
+      "POST /api/admin/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer s3cret-token\r\n"
+      "Content-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  std::string got;
+  char buf[4096];
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (got.find("\r\n\r\n") == std::string::npos && std::chrono::steady_clock::now() < until) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    const ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_EQ(got.rfind("HTTP/1.1 100 Continue\r\n", 0), 0u) << got;
+  ASSERT_EQ(::send(fd, "{}", 2, MSG_NOSIGNAL), 2);
+  timeval tv{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  ssize_t n;
+  while ((n = ::recv(fd, buf, sizeof(buf), 0)) > 0) got.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  EXPECT_NE(got.find("HTTP/1.1 200"), std::string::npos) << got;
+  EXPECT_EQ(batches_, 1);
+}
+
 TEST_P(HttpServerTest, AdminDisabledWithoutAToken) {
   server_->Stop();
   live_ = std::make_unique<live::LiveAggregator>(live::LiveOptions{}, nullptr);
   ServerOptions none;
   none.port = 0;
+  none.transport = GetParam();
   ServerCallbacks cb;
   cb.run_batch = [this]() -> Result<std::string> { ++batches_; return std::string("{}"); };
   server_ = std::make_unique<HttpServer>(none, &store_, live_.get(), &sink_, nullptr, cb);
