@@ -300,6 +300,8 @@ Status FileSystem::WriteFileDurably(const std::string& path, std::string_view da
   return SyncDir(ParentDir(path));
 }
 
+Result<bool> FileSystem::CreatesExclusively(const std::string&) { return true; }
+
 Status FileSystem::ReplaceFileAtomically(const std::string& path, std::string_view data) {
   std::string tmp = path + ".tmp-" + NewUuid();
   WS_ASSIGN_OR_RETURN(auto file, Create(tmp));
@@ -421,6 +423,10 @@ Result<std::vector<FileInfo>> FaultInjectionFileSystem::List(const std::string& 
 
 Result<std::vector<FileInfo>> FaultInjectionFileSystem::ListRecursive(const std::string& dir) {
   return base_->ListRecursive(dir);
+}
+
+Result<bool> FaultInjectionFileSystem::CreatesExclusively(const std::string& path) {
+  return base_->CreatesExclusively(path);
 }
 
 }  // namespace ws

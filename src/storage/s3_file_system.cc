@@ -328,6 +328,11 @@ Result<std::vector<FileInfo>> S3FileSystem::List(const std::string& dir) { retur
 
 Result<std::vector<FileInfo>> S3FileSystem::ListRecursive(const std::string& dir) { return ListPrefix(dir, true); }
 
+Result<bool> S3FileSystem::CreatesExclusively(const std::string& path) {
+  WS_ASSIGN_OR_RETURN(S3Path p, ParseS3Path(path));
+  return ConditionalPutSupported(p.bucket, p.key);
+}
+
 Status S3FileSystem::ReplaceFileAtomically(const std::string& path, std::string_view data) {
   WS_ASSIGN_OR_RETURN(S3Path p, ParseS3Path(path));
   if (p.key.empty()) return Status::InvalidArgument("replace " + path + ": not an object path");

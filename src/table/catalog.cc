@@ -177,10 +177,11 @@ Result<std::shared_ptr<Table>> Catalog::CreateTableIfNotExists(const std::string
   WS_RETURN_IF_ERROR(fs_->CreateDirs(meta_dir));
   WS_RETURN_IF_ERROR(fs_->CreateDirs(state->location + "/data"));
   // Another creator may hold v1 (or a crashed one left it): take the next free name.
+  WS_ASSIGN_OR_RETURN(bool exclusive, fs_->CreatesExclusively(meta_dir + "/"));
   std::string location;
   for (int v = 1;; ++v) {
     if (v > 100) return Status::IOError("cannot create a metadata file in " + meta_dir);
-    location = fmt::format("{}/v{}.metadata.json", meta_dir, v);
+    location = MetadataFileName(meta_dir, v, exclusive);
     state->metadata_location = location;
     state->version = v;
     Status s = fs_->WriteFileDurably(location, MetadataToJson(*state), /*no_clobber=*/true);
@@ -192,7 +193,9 @@ Result<std::shared_ptr<Table>> Catalog::CreateTableIfNotExists(const std::string
   WS_RETURN_IF_ERROR(backend_->Register({ns, name}, ToLocationUri(location)));
   // Whoever won the insert, the table now exists: load what the catalog says.
   WS_ASSIGN_OR_RETURN(auto table, LoadTable(ns, name));
-  if (table->metadata_location() == location) {
+  if (ToLocationUri(table->metadata_location()) != ToLocationUri(location)) {
+    fs_->RemoveLeftover(location);  // another creator won: ours is referenced nowhere
+  } else {
     Status hint = fs_->ReplaceFileAtomically(meta_dir + "/version-hint.text", std::to_string(state->version));
     if (!hint.ok()) log::Warn("table", "version hint of {}.{}: {}", ns, name, hint.ToString());
   }

@@ -80,14 +80,16 @@ Result<std::shared_ptr<const ManifestEntries>> CachedManifest(Catalog* catalog, 
   return ptr;
 }
 
-// Writes the metadata file of `next` as the first free vN.metadata.json
-// after base's version (a failed earlier attempt may have left a name taken).
+// Writes the metadata file of `next` as version base + 1. Where creates are
+// exclusive a failed earlier attempt may have left vN taken: the next free
+// name follows. Elsewhere every attempt's name is its own (MetadataFileName).
 Status WriteMetadataFile(Catalog* catalog, const Table& table, const Table::State& base, Table::State* next) {
   FileSystem* fs = catalog->fs();
   std::string meta_dir = base.location + "/metadata";
+  WS_ASSIGN_OR_RETURN(bool exclusive, fs->CreatesExclusively(meta_dir + "/"));
   for (int64_t v = base.version + 1; v < base.version + 64; ++v) {
     next->version = v;
-    next->metadata_location = fmt::format("{}/v{}.metadata.json", meta_dir, v);
+    next->metadata_location = MetadataFileName(meta_dir, v, exclusive);
     Status s = fs->WriteFileDurably(next->metadata_location, MetadataToJson(*next), /*no_clobber=*/true);
     if (s.ok() || s.code() != Status::Code::kAlreadyExists) return s;
     WS_ASSIGN_OR_RETURN(std::string current, catalog->CurrentMetadataLocation(table.ns(), table.name()));

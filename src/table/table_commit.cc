@@ -330,6 +330,8 @@ Result<bool> Publish(Catalog* catalog, const Table& table, const Table::State& b
   Status swap =
       catalog->SwapMetadataLocation(table.ns(), table.name(), base.metadata_location, next->metadata_location);
   if (swap.IsConflict()) {
+    // Another writer's swap won; nothing references our metadata file.
+    catalog->fs()->RemoveLeftover(next->metadata_location);
     *lost = swap;
     return false;
   }
@@ -351,6 +353,7 @@ Result<bool> Publish(Catalog* catalog, const Table& table, const Table::State& b
   }
   if (!CarriesCommit(**resolved, commit_id)) {
     log::Warn("table", "commit {} to {} did not land ({}); retrying", commit_id, name, swap.ToString());
+    catalog->fs()->RemoveLeftover(next->metadata_location);
     *lost = swap;
     return false;
   }

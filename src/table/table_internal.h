@@ -38,10 +38,11 @@ struct PartitionField {
   format::TypeId type = format::TypeId::kString;
 };
 
-// One version of the table metadata (vN.metadata.json).
+// One version of the table metadata (vN.metadata.json, or
+// NNNNN-<uuid>.metadata.json on stores whose creates are not exclusive).
 struct Table::State {
   std::string metadata_location;
-  int64_t version = 0;  // N of vN.metadata.json
+  int64_t version = 0;  // N of the metadata file's name
   std::string table_uuid;
   std::string location;
   int64_t last_sequence_number = 0;
@@ -68,8 +69,16 @@ Result<std::shared_ptr<Table::State>> MetadataFromJson(const std::string& json, 
 std::string SchemaToJson(const format::Schema& schema);
 std::string PartitionFieldsJson(const std::vector<PartitionField>& fields);
 
-// Version N parsed from ".../vN.metadata.json" (0 if the name has another form).
+// Version N parsed from ".../vN.metadata.json" or ".../NNNNN-<uuid>.metadata.json"
+// (0 if the name has another form).
 int64_t MetadataVersion(const std::string& metadata_location);
+// The name of version N's metadata file in meta_dir. Where creates are
+// exclusive it is vN.metadata.json: of two writers of version N exactly one
+// creates it. Elsewhere (object stores without conditional PUT) two writers
+// could both "create" vN and the later PUT would replace the file a catalog
+// swap already points at, so each attempt writes a name of its own,
+// NNNNN-<uuid>.metadata.json (the Iceberg libraries' own form).
+std::string MetadataFileName(const std::string& meta_dir, int64_t version, bool exclusive_creates);
 
 // --- manifests ---------------------------------------------------------------
 
@@ -132,8 +141,9 @@ int64_t PropertyInt(const Table::State& st, const std::string& key, int64_t fall
 Result<std::shared_ptr<const std::vector<ManifestFile>>> CachedManifestList(Catalog* catalog, const std::string& path);
 Result<std::shared_ptr<const ManifestEntries>> CachedManifest(Catalog* catalog, const ManifestFile& info,
                                                               const Table::State& state);
-// Writes next's metadata file as the first free vN.metadata.json after
-// base's version (no-clobber, durable); Conflict when the table moved on.
+// Writes next's metadata file (no-clobber, durable) as version base + 1,
+// or the first free vN after it when a failed attempt left a name taken
+// (MetadataFileName); Conflict when the table moved on.
 Status WriteMetadataFile(Catalog* catalog, const Table& table, const Table::State& base, Table::State* next);
 // Adds base's metadata file to next's metadata log, bounded by
 // write.metadata.previous-versions-max.

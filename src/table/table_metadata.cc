@@ -1,8 +1,11 @@
 // Table metadata JSON (Iceberg spec "Table Metadata" and appendix C).
+#include <fmt/format.h>
+
 #include <nlohmann/json.hpp>
 #include <unordered_map>
 
 #include "table_internal.h"
+#include "wikistream/common/uuid.h"
 
 namespace ws::table {
 
@@ -40,15 +43,24 @@ std::vector<const SnapshotInfo*> Table::State::Ancestry(int64_t id) const {
 int64_t MetadataVersion(const std::string& metadata_location) {
   auto slash = metadata_location.find_last_of('/');
   std::string name = slash == std::string::npos ? metadata_location : metadata_location.substr(slash + 1);
-  if (name.size() < 2 || name[0] != 'v') return 0;
-  size_t i = 1;
+  constexpr std::string_view kSuffix = ".metadata.json";
+  if (!name.ends_with(kSuffix)) return 0;
+  const bool hadoop_form = !name.empty() && name[0] == 'v';  // vN.metadata.json
+  size_t i = hadoop_form ? 1 : 0;
+  const size_t digits_start = i;
   int64_t n = 0;
-  while (i < name.size() && name[i] >= '0' && name[i] <= '9') {
+  while (i < name.size() && name[i] >= '0' && name[i] <= '9' && n < (int64_t{1} << 53)) {
     n = n * 10 + (name[i] - '0');
     ++i;
   }
-  if (name.compare(i, std::string::npos, ".metadata.json") != 0) return 0;
-  return n;
+  if (i == digits_start) return 0;
+  if (hadoop_form) return i + kSuffix.size() == name.size() ? n : 0;
+  return name[i] == '-' ? n : 0;  // NNNNN-<uuid>.metadata.json
+}
+
+std::string MetadataFileName(const std::string& meta_dir, int64_t version, bool exclusive_creates) {
+  if (exclusive_creates) return fmt::format("{}/v{}.metadata.json", meta_dir, version);
+  return fmt::format("{}/{:05d}-{}.metadata.json", meta_dir, version, NewUuid());
 }
 
 namespace {

@@ -3,8 +3,12 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <utility>
 #include <thread>
 
+#include "../../src/table/table_internal.h"
 #include "table_test_util.h"
 #include "testing/test_util.h"
 
@@ -220,6 +224,88 @@ TEST(CommitOutcomeTest, RaceDuringCommitIsRebased) {
   EXPECT_EQ(LiveFiles(t->get()).size(), 3u);
   EXPECT_EQ((*t)->SummaryValue("total-records"), "3");
   EXPECT_EQ((*t)->current_snapshot()->sequence_number, 3);
+}
+
+// The local file system seen as an object store without conditional PUT:
+// a no-clobber create checks that the name is free (HEAD), then writes
+// (PUT) whatever happened in between. `between` runs in that gap once, at
+// the first metadata file.
+class HeadThenPutFileSystem : public FileSystem {
+ public:
+  explicit HeadThenPutFileSystem(FileSystem* base) : base_(base) {}
+  std::function<void()> between;
+
+  Result<bool> CreatesExclusively(const std::string&) override { return false; }
+  Result<std::unique_ptr<WritableFile>> CreateNoClobber(const std::string& path) override {
+    WS_ASSIGN_OR_RETURN(bool taken, base_->Exists(path));
+    if (taken) return Status::AlreadyExists("create " + path + ": already exists");
+    if (path.ends_with(".metadata.json")) {
+      if (auto gap = std::exchange(between, nullptr)) gap();
+    }
+    return base_->Create(path);
+  }
+  Result<std::unique_ptr<WritableFile>> Create(const std::string& p) override { return base_->Create(p); }
+  Result<std::unique_ptr<RandomAccessFile>> OpenForRead(const std::string& p) override { return base_->OpenForRead(p); }
+  Result<std::string> ReadAll(const std::string& p) override { return base_->ReadAll(p); }
+  Status Rename(const std::string& from, const std::string& to) override { return base_->Rename(from, to); }
+  Status Remove(const std::string& p) override { return base_->Remove(p); }
+  Status CreateDirs(const std::string& p) override { return base_->CreateDirs(p); }
+  Status SyncDir(const std::string& p) override { return base_->SyncDir(p); }
+  Result<bool> Exists(const std::string& p) override { return base_->Exists(p); }
+  Result<std::vector<FileInfo>> List(const std::string& d) override { return base_->List(d); }
+  Result<std::vector<FileInfo>> ListRecursive(const std::string& d) override { return base_->ListRecursive(d); }
+
+ private:
+  FileSystem* base_;
+};
+
+// Two writers commit on the same base where both can pass the "name is
+// free" check: the later PUT must not replace the metadata file the
+// earlier writer's catalog swap already points at (that lost its rows).
+TEST(CommitOutcomeTest, WritersOnAStoreWithoutExclusiveCreatesNeverShareAMetadataFile) {
+  TempDir dir;
+  HeadThenPutFileSystem store(DefaultFileSystem());
+  auto catalog = Catalog::Open(&store, dir.str());
+  ASSERT_TRUE(catalog.ok());
+  auto t = (*catalog)->CreateTableIfNotExists("bronze", "raw_events", EventsSchema(), {"event_date", "event_hour"});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto other_catalog = Catalog::Open(&store, dir.str());
+  auto other = (*other_catalog)->LoadTable("bronze", "raw_events");
+  ASSERT_TRUE(other.ok());
+  DataFile theirs = FakeFile(other->get(), {"2024-08-22", "9"}, 1);
+  DataFile ours = FakeFile(t->get(), {"2024-08-22", "10"}, 2);
+  bool they_committed = false;
+  store.between = [&] {
+    // Our metadata name is checked free; the other writer commits all the way.
+    they_committed = Append(other->get(), {theirs}).ok();
+  };
+  auto r = Append(t->get(), {ours});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(they_committed);
+  std::optional<int64_t> id;
+  EXPECT_EQ(ReadFresh(dir.str(), &id), (std::set<std::string>{theirs.path, ours.path}));
+  EXPECT_EQ((*t)->SummaryValue("total-records"), "3");
+  const std::string name = std::filesystem::path((*t)->metadata_location()).filename();
+  EXPECT_TRUE(name.starts_with("00003-") && name.ends_with(".metadata.json")) << name;
+  // The losing attempt's file is removed: one metadata file per version.
+  int metadata_files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path() / "bronze/raw_events/metadata")) {
+    if (e.path().string().ends_with(".metadata.json")) metadata_files++;
+  }
+  EXPECT_EQ(metadata_files, 3);
+}
+
+TEST(MetadataNameTest, VersionIsReadFromBothForms) {
+  EXPECT_EQ(MetadataVersion("/wh/t/metadata/v12.metadata.json"), 12);
+  EXPECT_EQ(MetadataVersion("s3://b/wh/t/metadata/00012-3f2b8c9e-0000-4000-8000-000000000000.metadata.json"), 12);
+  EXPECT_EQ(MetadataVersion("/wh/t/metadata/v12-x.metadata.json"), 0);
+  EXPECT_EQ(MetadataVersion("/wh/t/metadata/x.metadata.json"), 0);
+  EXPECT_EQ(MetadataVersion("/wh/t/metadata/00012.metadata.json"), 0);
+  EXPECT_EQ(MetadataVersion("/wh/t/metadata/v12.avro"), 0);
+  const std::string unique = MetadataFileName("/m", 7, /*exclusive_creates=*/false);
+  EXPECT_NE(unique, MetadataFileName("/m", 7, false));
+  EXPECT_EQ(MetadataVersion(unique), 7);
+  EXPECT_EQ(MetadataFileName("/m", 7, /*exclusive_creates=*/true), "/m/v7.metadata.json");
 }
 
 }  // namespace

@@ -74,6 +74,12 @@ class FileSystem {
   virtual Result<std::vector<FileInfo>> List(const std::string& dir) = 0;
   // All regular files under `dir`, recursively.
   virtual Result<std::vector<FileInfo>> ListRecursive(const std::string& dir) = 0;
+  // Whether CreateNoClobber(path) is exclusive: of two writers racing for one
+  // new name, exactly one succeeds. Object stores without conditional PUT
+  // check with a HEAD first, which both writers can pass; the later PUT then
+  // replaces the earlier object. Writers that need a name of their own on
+  // such stores add a unique part to it (table metadata files do).
+  virtual Result<bool> CreatesExclusively(const std::string& path);
 
   // Writes `data` to a fresh name and makes it durable: create (no clobber
   // when `no_clobber`), append, sync, close, sync the parent directory.
@@ -124,6 +130,7 @@ class FaultInjectionFileSystem : public FileSystem {
   Result<bool> Exists(const std::string& path) override;
   Result<std::vector<FileInfo>> List(const std::string& dir) override;
   Result<std::vector<FileInfo>> ListRecursive(const std::string& dir) override;
+  Result<bool> CreatesExclusively(const std::string& path) override;
 
   // Called by wrapped files; returns the fault to apply to this op, if any.
   Status MaybeFail(const std::string& path, bool* short_write);

@@ -73,6 +73,8 @@ class S3FileSystem : public FileSystem {
   Result<std::vector<FileInfo>> List(const std::string& dir) override;
   Result<std::vector<FileInfo>> ListRecursive(const std::string& dir) override;
   Status ReplaceFileAtomically(const std::string& path, std::string_view data) override;
+  // True iff the bucket takes conditional PUTs (If-None-Match: *).
+  Result<bool> CreatesExclusively(const std::string& path) override;
 
   S3Client* client() const { return client_.get(); }
   // Whether no-clobber creates in `bucket` use If-None-Match (probing once if
