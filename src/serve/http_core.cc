@@ -173,6 +173,12 @@ Reply HttpCore::Handle(ApiRequest req, const RequestInfo& info) {
     for (unsigned char c : info.target) {
       if (c >= 0x80) return {ErrorResponse(400, "bad request: the request target must be ASCII (percent-encode other bytes)")};
     }
+    // Only the origin form ("/path?query") names a resource here; the
+    // others ("?x", "*", "http://host/x") reached the static files with an
+    // empty path and failed there.
+    if (req.path.empty() || req.path.front() != '/') {
+      return {ErrorResponse(400, "bad request: the request target must be a path starting with '/'")};
+    }
     if (opts_.ops_only && req.path != "/metrics" && req.path != "/healthz" && req.path != "/readyz") {
       return {ErrorResponse(404, "not found: this process serves only /metrics, /healthz and /readyz")};
     }

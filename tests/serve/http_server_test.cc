@@ -431,6 +431,15 @@ TEST_P(HttpServerTest, StaticFilesStayInsideTheWebRoot) {
   }
 }
 
+// Found by http_query_fuzzer: a target that is not a path answered 500.
+TEST_P(HttpServerTest, TargetsThatAreNotAPathAreBadRequests) {
+  for (const std::string target : {"?api/hourly?date=2024-07-29", "*", "api/summary", "http://x/api/summary"}) {
+    std::string response = RawRequest(server_->port(), "GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const int status = RawStatus(response);
+    EXPECT_TRUE(status == 400 || status == 404) << target << " -> " << response.substr(0, 200);
+  }
+}
+
 TEST_P(HttpServerTest, MetricsIsPrometheusText) {
   GetJson("/api/summary");
   GetJson("/api/nope", 404);
