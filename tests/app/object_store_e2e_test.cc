@@ -187,7 +187,9 @@ TEST_F(ObjectStoreEndToEndTest, BadStoresCredentialsAndCatalogRightsFailInOneLin
                                   " --warehouse " + warehouse + " --catalog " + catalog_uri + " 2>&1 >/dev/null; }",
                               &stderr_text);
     EXPECT_EQ(rc, 1) << stderr_text;
-    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+    // A bound that tells a bounded failure from a retry loop, with room for
+    // a loaded CI machine (10 s was exceeded under the full parallel suite).
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(25));
     EXPECT_EQ(std::count(stderr_text.begin(), stderr_text.end(), '\n'), 1) << stderr_text;
     EXPECT_NE(stderr_text.find(expect), std::string::npos) << stderr_text;
   };
