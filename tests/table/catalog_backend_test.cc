@@ -569,7 +569,10 @@ TEST(PostgresServerTest, DirectoriesOfCrashedTestsAreRemovedAndLiveOnesKept) {
   std::ofstream(std::string(tmpl) + "/owner") << dead << "\n";
 
   PostgresServer::CleanStale(PostgresServer::BinDir());
-  EXPECT_FALSE(fs::exists(dir));
+  std::string left;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(dir, ec)) left += " " + e.path().string();
+  EXPECT_FALSE(fs::exists(dir)) << "left:" << left;
   EXPECT_FALSE(fs::exists(tmpl));
   bool postmaster_gone = false;
   for (int i = 0; i < 100 && !postmaster_gone; ++i) {  // a zombie counts: its new parent reaps it

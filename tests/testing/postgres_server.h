@@ -179,9 +179,16 @@ class PostgresServer {
       } else if (running) {
         RunCommand((geteuid() == 0 ? "runuser -u postgres -- " : "") + bin + "/pg_ctl -D " + dir +
                    "/data -m immediate -w stop >/dev/null 2>&1");
+        // pg_ctl returns once postmaster.pid is gone, which the postmaster
+        // removes a moment before it exits.
+        for (int i = 0; i < 200 && Alive(postmaster); ++i) usleep(50 * 1000);
         if (Alive(postmaster)) continue;
       }
-      fs::remove_all(dir, ec);
+      for (int i = 0; i < 3; ++i) {  // a file still being closed can make one pass fail
+        fs::remove_all(dir, ec);
+        if (!ec) break;
+        usleep(100 * 1000);
+      }
     }
   }
 
