@@ -21,6 +21,7 @@
 //
 // Usage: ws_live_sse_latency [beast|httplib] [EVENTS_PER_SECOND=2000]
 //                            [SECONDS=20] [CLIENTS=200]
+// WS_BENCH_IO_THREADS=N sets Beast's io threads (default one per core).
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
@@ -227,6 +228,7 @@ int main(int argc, char** argv) {
   serve::ServerOptions so;
   so.port = 0;
   so.transport = *transport;
+  if (const char* io = std::getenv("WS_BENCH_IO_THREADS")) so.io_threads = std::atoi(io);
   so.max_sse_streams = static_cast<size_t>(clients) + 16;
   so.max_connections = static_cast<size_t>(clients) + 64;
   serve::HttpServer server(so, nullptr, &live_state, &alert_sink, nullptr, serve::ServerCallbacks{});

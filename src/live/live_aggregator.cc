@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <set>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
@@ -85,6 +86,27 @@ struct Page {
   uint32_t domain;
   std::string title;
   std::vector<MinuteEntry> minutes;  // ascending by minute
+  // Sums over `minutes`: the page's last hour as of the last sweep.
+  int64_t hour_edits = 0, hour_bytes = 0;
+};
+
+// Trending order (as gold.trending_pages ranks): edits desc, title, domain.
+// The set is kept up to date as edits come and minutes leave, so a snapshot
+// reads the top pages instead of scanning every page of the hour.
+struct RankedPage {
+  int64_t edits;
+  const Page* page;
+};
+struct RankedPageOrder {
+  const std::vector<std::string>* domain_names;
+  bool operator()(const RankedPage& a, const RankedPage& b) const {
+    if (a.edits != b.edits) return a.edits > b.edits;
+    if (a.page->title != b.page->title) return a.page->title < b.page->title;
+    const std::string& da = (*domain_names)[a.page->domain];
+    const std::string& db = (*domain_names)[b.page->domain];
+    if (da != db) return da < db;
+    return a.page < b.page;
+  }
 };
 
 struct UserState {
@@ -98,6 +120,21 @@ struct UserState {
   int score = 0;
   int level = -1;  // -1 unscored, else the model::RiskLevel
   bool alerted = false;
+  int64_t ranked_total = 0;  // `total` when last placed in State::ranked_users
+};
+
+// The riskiest-first order of SnapshotJson: score desc, edits desc, name.
+// Kept up to date as users are scored, for the same reason as RankedPage.
+struct RankedUser {
+  int score;
+  int64_t total;
+  const std::string* name;
+  const UserState* user;
+  bool operator<(const RankedUser& o) const {
+    if (score != o.score) return score > o.score;
+    if (total != o.total) return total > o.total;
+    return *name < *o.name;
+  }
 };
 
 
@@ -206,6 +243,7 @@ struct LiveAggregator::State {
   std::array<Slot, kMinuteSlots> minutes;
 
   std::unordered_map<std::string, Page> pages;  // key: domain id + '\n' + title
+  std::set<RankedPage, RankedPageOrder> ranked_pages{RankedPageOrder{&domain_names}};  // pages with hour_edits > 0
   int64_t pages_swept_minute = std::numeric_limits<int64_t>::min();
   uint64_t trending_untracked = 0;
 
@@ -214,6 +252,7 @@ struct LiveAggregator::State {
   int64_t day_total = 0, day_bot = 0, day_human = 0, day_anon = 0, day_untracked = 0;
   std::vector<int64_t> day_by_domain;
   std::unordered_map<std::string, UserState> users;
+  std::set<RankedUser> ranked_users;  // every scored user
   std::array<int64_t, model::kRiskLevelCount> level_counts{};  // by model::RiskLevel
 
   std::deque<Alert> recent;  // newest first
@@ -251,19 +290,44 @@ struct LiveAggregator::State {
     day_date = FormatDate(d * kMicrosPerDay);
     day_total = day_bot = day_human = day_anon = day_untracked = 0;
     day_by_domain.clear();
+    ranked_users.clear();
     users.clear();
     level_counts.fill(0);
   }
 
+  // Moves a page's hour totals by (edits, bytes), keeping its rank.
+  void AddToHour(Page& page, int64_t edits, int64_t bytes) {
+    if (page.hour_edits > 0) ranked_pages.erase(RankedPage{page.hour_edits, &page});
+    page.hour_edits += edits;
+    page.hour_bytes += bytes;
+    if (page.hour_edits > 0) ranked_pages.insert(RankedPage{page.hour_edits, &page});
+  }
+
   // Drops minute entries that left the hour and pages left without any.
+  // Once a minute: O(pages).
   void SweepPages(int64_t now_min) {
-    if (now_min == pages_swept_minute) return;
+    if (now_min <= pages_swept_minute) return;
     pages_swept_minute = now_min;
     for (auto it = pages.begin(); it != pages.end();) {
-      auto& m = it->second.minutes;
-      m.erase(m.begin(), std::find_if(m.begin(), m.end(), [&](const MinuteEntry& e) { return e.minute > now_min - kMinuteSlots; }));
+      Page& page = it->second;
+      auto& m = page.minutes;
+      const auto keep = std::find_if(m.begin(), m.end(), [&](const MinuteEntry& e) { return e.minute > now_min - kMinuteSlots; });
+      int64_t edits = 0, bytes = 0;
+      for (auto e = m.begin(); e != keep; ++e) {
+        edits += e->edits;
+        bytes += e->bytes;
+      }
+      m.erase(m.begin(), keep);
+      if (edits > 0) AddToHour(page, -edits, -bytes);
       if (m.empty()) it = pages.erase(it); else ++it;
     }
+  }
+
+  // Places a user just scored (score and total updated) in ranked_users.
+  void Rank(const std::string& name, UserState& u, int old_score, bool was_scored) {
+    if (was_scored) ranked_users.erase(RankedUser{old_score, u.ranked_total, &name, &u});
+    u.ranked_total = u.total;
+    ranked_users.insert(RankedUser{u.score, u.total, &name, &u});
   }
 };
 
@@ -360,6 +424,7 @@ void LiveAggregator::Observe(const RecordBatch& rows) {
           } else {
             auto& mins = it->second.minutes;
             const int64_t bytes = has_delta ? std::abs(delta) : 0;
+            s.AddToHour(it->second, 1, bytes);
             auto pos = std::lower_bound(mins.begin(), mins.end(), min,
                                         [](const MinuteEntry& e, int64_t m) { return e.minute < m; });
             if (pos != mins.end() && pos->minute == min) {
@@ -415,10 +480,13 @@ void LiveAggregator::Observe(const RecordBatch& rows) {
       const transform::RiskInputs in = InputsOf(u);
       const transform::RiskAssessment a = transform::AssessRisk(in);
       const int level = static_cast<int>(a.level);
-      if (u.level >= 0) --s.level_counts[u.level];
+      const bool was_scored = u.level >= 0;
+      const int old_score = u.score;
+      if (was_scored) --s.level_counts[u.level];
       ++s.level_counts[level];
       u.level = level;
       u.score = a.score;
+      s.Rank(uit->first, u, old_score, was_scored);
       if (a.alert && !u.alerted) {
         u.alerted = true;
         Alert alert;
@@ -459,7 +527,7 @@ void LiveAggregator::OnAlert(const Alert& alert) {
     ++state_->alert_counts[{std::string(Name(alert.kind)), std::string(Name(alert.severity))}];
     while (recent.size() > std::max<size_t>(1, options_.max_recent_alerts)) recent.pop_back();
   }
-  const std::string data = AlertJson(alert).dump();
+  auto data = std::make_shared<const std::string>(AlertJson(alert).dump());
   std::lock_guard<std::mutex> lock(subs_mu_);
   for (auto& sub : subs_) sub->Push(LiveMessage{"alert", data});
 }
@@ -482,9 +550,24 @@ void LiveAggregator::PublishSummary() {
     subs_.erase(std::remove_if(subs_.begin(), subs_.end(), [](const auto& s) { return s->closed(); }), subs_.end());
     if (subs_.empty()) return;
   }
-  const std::string data = SnapshotJson();
+  std::shared_ptr<const std::string> data;
+  {
+    std::lock_guard<std::mutex> lock(recent_mu_);
+    recent_built_ = std::chrono::steady_clock::now();
+    recent_ = data = std::make_shared<const std::string>(SnapshotJson());
+  }
   std::lock_guard<std::mutex> lock(subs_mu_);
   for (auto& sub : subs_) sub->Push(LiveMessage{"summary", data});
+}
+
+std::shared_ptr<const std::string> LiveAggregator::RecentSnapshotJson(std::chrono::milliseconds max_age) const {
+  std::lock_guard<std::mutex> lock(recent_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (!recent_ || now - recent_built_ > max_age) {
+    recent_ = std::make_shared<const std::string>(SnapshotJson());
+    recent_built_ = now;
+  }
+  return recent_;
 }
 
 void LiveAggregator::CloseAllSubscriptions() {
@@ -541,7 +624,7 @@ std::string LiveAggregator::SnapshotJson() const {
   const int64_t now_sec = FloorDiv(now, kMicrosPerSecond);
   const int64_t now_min = FloorDiv(now_sec, 60);
   std::lock_guard<std::mutex> lock(mu_);
-  const State& s = *state_;
+  State& s = *state_;  // not const: the pages are swept to this minute
   json out;
   out["now"] = FormatIso8601Millis(now);
   out["observed_rows"] = observed_.load();
@@ -578,35 +661,16 @@ std::string LiveAggregator::SnapshotJson() const {
   out["last_minute"] = SplitJson(minute_agg, s.domain_names);
   out["last_hour"] = SplitJson(hour_agg, s.domain_names);
 
-  // Trending over the last hour.
-  struct Trend { const Page* page; int64_t edits; int64_t bytes; };
-  std::vector<Trend> trends;
-  trends.reserve(s.pages.size());
-  for (const auto& [key, page] : s.pages) {
-    int64_t edits = 0, bytes = 0;
-    for (const MinuteEntry& e : page.minutes) {
-      if (e.minute > now_min - kMinuteSlots && e.minute <= now_min) {
-        edits += e.edits;
-        bytes += e.bytes;
-      }
-    }
-    if (edits > 0) trends.push_back(Trend{&page, edits, bytes});
-  }
-  const size_t n_trend = std::min(trends.size(), options_.trending_limit);
-  auto trend_less = [&](const Trend& a, const Trend& b) {
-    if (a.edits != b.edits) return a.edits > b.edits;
-    const std::string& da = s.domain_names[a.page->domain];
-    const std::string& db = s.domain_names[b.page->domain];
-    if (a.page->title != b.page->title) return a.page->title < b.page->title;
-    return da < db;
-  };
-  std::partial_sort(trends.begin(), trends.begin() + n_trend, trends.end(), trend_less);
+  // Trending over the last hour: the hour totals are the window's once the
+  // pages are swept to this minute (a snapshot may come first in a minute).
+  s.SweepPages(now_min);
   json trending = json::array();
-  for (size_t i = 0; i < n_trend; ++i) {
-    trending.push_back({{"domain", s.domain_names[trends[i].page->domain]},
-                        {"title", trends[i].page->title},
-                        {"edits", trends[i].edits},
-                        {"bytes_changed", trends[i].bytes}});
+  for (const RankedPage& r : s.ranked_pages) {
+    if (trending.size() >= options_.trending_limit) break;
+    trending.push_back({{"domain", s.domain_names[r.page->domain]},
+                        {"title", r.page->title},
+                        {"edits", r.page->hour_edits},
+                        {"bytes_changed", r.page->hour_bytes}});
   }
   out["trending"] = trending;
   out["trending_untracked"] = s.trending_untracked;
@@ -633,24 +697,14 @@ std::string LiveAggregator::SnapshotJson() const {
                   {"low_risk_users", users_at(model::RiskLevel::kLow)}};
 
   // Riskiest users of the day.
-  std::vector<std::pair<const std::string*, const UserState*>> scored_users;
-  for (const auto& [name, u] : s.users) {
-    if (u.level >= 0) scored_users.emplace_back(&name, &u);
-  }
-  const size_t n_risk = std::min(scored_users.size(), options_.risk_limit);
-  std::partial_sort(scored_users.begin(), scored_users.begin() + n_risk, scored_users.end(),
-                    [](const auto& a, const auto& b) {
-                      if (a.second->score != b.second->score) return a.second->score > b.second->score;
-                      if (a.second->total != b.second->total) return a.second->total > b.second->total;
-                      return *a.first < *b.first;
-                    });
   json risk = json::array();
-  for (size_t i = 0; i < n_risk; ++i) {
-    const UserState& u = *scored_users[i].second;
+  for (const RankedUser& r : s.ranked_users) {
+    if (risk.size() >= options_.risk_limit) break;
+    const UserState& u = *r.user;
     const transform::RiskInputs in = InputsOf(u);
     const transform::RiskAssessment a = transform::AssessRisk(in);
     json evidence = json::parse(transform::RiskEvidenceJson(in, a), nullptr, false);
-    risk.push_back({{"user", *scored_users[i].first},
+    risk.push_back({{"user", *r.name},
                     {"user_type", u.name_type},
                     {"risk_score", a.score},
                     {"risk_level", a.level},

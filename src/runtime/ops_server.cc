@@ -23,6 +23,7 @@ Result<std::unique_ptr<serve::HttpServer>> StartOpsServer(const Config& config, 
   WS_ASSIGN_OR_RETURN(serve::ServerOptions so, ServerOptionsFor(config));
   so.ops_only = true;
   so.worker_threads = 2;  // scrapes and probes only
+  so.io_threads = 1;      // a few requests a second; the role's own work has the cores
   so.max_sse_streams = 0;
   auto server = std::make_unique<serve::HttpServer>(so, nullptr, nullptr, nullptr, registry, probes.Callbacks());
   if (Status s = server->Start(); !s.ok()) {

@@ -121,7 +121,7 @@ void AddSystemRoutes(std::vector<RouteDef>* routes) {
   snapshot.handler = [](Context& ctx, const ApiRequest&) {
     if (!ctx.live) return ErrorResponse(503, "the live path is not running");
     ApiResponse res;
-    res.body = ctx.live->SnapshotJson();
+    res.body = *ctx.live->RecentSnapshotJson(kLiveSnapshotMaxAge);
     return res;
   };
   routes->push_back(snapshot);

@@ -73,7 +73,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void StartLive(Reply reply);
   void Pump();
-  void Queue(std::string_view text, bool last);
+  void Queue(LiveStream::Chunk chunk);
   void WriteNext();
   void ArmKeepalive();
   void WatchPeer();
@@ -86,9 +86,26 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   State state_ = State::kWaiting;
   bool shutdown_ = false;
+  // The request's HTTP version, answered in kind: an HTTP/1.0 client gets
+  // "Connection: keep-alive" when it asked for it, and a live stream without
+  // the chunked coding it does not know (ended by closing instead).
+  unsigned version_ = 11;
 
+  // One piece of the live response on its way out: head, *data (shared
+  // between streams, never copied), tail.
+  struct Out {
+    std::string head;
+    std::shared_ptr<const std::string> data;
+    std::string tail;
+    std::array<net::const_buffer, 3> buffers() const {
+      return {net::buffer(head), data ? net::buffer(*data) : net::const_buffer(), net::buffer(tail)};
+    }
+  };
   std::shared_ptr<LiveStream> live_;
-  std::deque<std::string> out_;
+  // Set while a Pump is posted and not yet run: a burst of messages wakes
+  // the strand once.
+  std::atomic<bool> pump_posted_{false};
+  std::deque<Out> out_;
   bool writing_ = false;
   bool last_queued_ = false;
   net::steady_timer keepalive_;
@@ -276,6 +293,7 @@ void Session::Dispatch() {
   in.authorization = Str(msg[http::field::authorization]);
   in.body = std::move(msg.body());
   if (!msg.keep_alive()) shutdown_ = true;
+  version_ = msg.version() < 11 ? 10 : 11;
   const bool known = msg.method() == http::verb::get || head || msg.method() == http::verb::post;
   // Handlers may block (admin callbacks, a cold warehouse read): they run on
   // the handler pool and the answer comes back to this strand. Running them
@@ -310,12 +328,12 @@ void Session::Respond(Reply reply, bool head) {
   };
   const auto status = static_cast<http::status>(out.status);
   if (head) {
-    auto res = std::make_shared<http::response<http::empty_body>>(status, 11);
+    auto res = std::make_shared<http::response<http::empty_body>>(status, version_);
     fill(*res);
     res->content_length(out.body.size());
     return Write(std::move(res));
   }
-  auto res = std::make_shared<http::response<http::string_body>>(status, 11);
+  auto res = std::make_shared<http::response<http::string_body>>(status, version_);
   fill(*res);
   res->body() = std::move(out.body);
   res->prepare_payload();
@@ -355,16 +373,18 @@ void Session::Linger() {
 void Session::StartLive(Reply reply) {
   state_ = State::kLive;
   live_ = std::move(reply.live);
-  std::string head = "HTTP/1.1 200 OK\r\n";
+  std::string head = version_ == 10 ? "HTTP/1.0 200 OK\r\n" : "HTTP/1.1 200 OK\r\n";
   for (const auto& [k, v] : kCommonHeaders) head += fmt::format("{}: {}\r\n", k, v);
   for (const auto& [k, v] : reply.response.headers) head += fmt::format("{}: {}\r\n", k, v);
-  head += fmt::format("Content-Type: {}\r\nTransfer-Encoding: chunked\r\n\r\n", reply.response.content_type);
-  out_.push_back(std::move(head));
-  const LiveStream::Chunk first = live_->First();
-  Queue(first.text, first.last);
+  head += fmt::format("Content-Type: {}\r\n{}\r\n", reply.response.content_type,
+                      version_ == 10 ? "Connection: close\r\n" : "Transfer-Encoding: chunked\r\n");
+  out_.push_back(Out{std::move(head), nullptr, {}});
+  Queue(live_->First());
   std::weak_ptr<Session> weak = shared_from_this();
   live_->set_on_ready([weak] {
-    if (auto self = weak.lock()) net::post(self->executor(), [self] { self->Pump(); });
+    auto self = weak.lock();
+    if (!self || self->pump_posted_.exchange(true)) return;
+    net::post(self->executor(), [self] { self->Pump(); });
   });
   WatchPeer();
   WriteNext();
@@ -372,31 +392,40 @@ void Session::StartLive(Reply reply) {
 }
 
 void Session::Pump() {
+  pump_posted_ = false;  // before reading: a message pushed from now on posts again
   if (state_ != State::kLive || !live_) return;
   // At most two chunks ahead of the socket: the rest waits in the bounded
   // subscription, which ends the stream of a reader that stopped reading.
   while (!last_queued_ && out_.size() < 2) {
     std::optional<LiveStream::Chunk> chunk = live_->Next(milliseconds(0));
     if (!chunk) break;
-    Queue(chunk->text, chunk->last);
+    Queue(std::move(*chunk));
   }
   WriteNext();
 }
 
-void Session::Queue(std::string_view text, bool last) {
-  std::string framed = fmt::format("{:x}\r\n{}\r\n", text.size(), text);
-  if (last) {
-    framed += "0\r\n\r\n";
+// Frames one chunk of the chunked transfer coding around the SSE text
+// (HTTP/1.0: the text as is).
+void Session::Queue(LiveStream::Chunk chunk) {
+  if (version_ == 10) {
+    last_queued_ = last_queued_ || chunk.last;
+    out_.push_back(Out{std::move(chunk.head), std::move(chunk.data), std::string(chunk.tail)});
+    return;
+  }
+  const size_t size = chunk.head.size() + (chunk.data ? chunk.data->size() : 0) + chunk.tail.size();
+  Out out{fmt::format("{:x}\r\n{}", size, chunk.head), std::move(chunk.data), fmt::format("{}\r\n", chunk.tail)};
+  if (chunk.last) {
+    out.tail += "0\r\n\r\n";
     last_queued_ = true;
   }
-  out_.push_back(std::move(framed));
+  out_.push_back(std::move(out));
 }
 
 void Session::WriteNext() {
   if (writing_ || out_.empty() || state_ != State::kLive) return;
   writing_ = true;
   stream_.expires_after(kWriteTimeout);
-  net::async_write(stream_, net::buffer(out_.front()), [self = shared_from_this()](beast::error_code ec, size_t) {
+  net::async_write(stream_, out_.front().buffers(), [self = shared_from_this()](beast::error_code ec, size_t) {
     self->writing_ = false;
     if (ec) return self->Close();
     self->out_.pop_front();
@@ -411,7 +440,7 @@ void Session::ArmKeepalive() {
   keepalive_.expires_after(live_->keepalive());
   keepalive_.async_wait([self = shared_from_this()](beast::error_code ec) {
     if (ec || self->state_ != State::kLive || self->writing_ || !self->out_.empty()) return;
-    self->Queue(LiveStream::Keepalive(), false);
+    self->Queue(LiveStream::Chunk{std::string(LiveStream::Keepalive())});
     self->WriteNext();
   });
 }

@@ -89,9 +89,15 @@ class LiveStream {
   LiveStream(const LiveStream&) = delete;
   LiveStream& operator=(const LiveStream&) = delete;
 
+  // Whole SSE messages: head, then *data, then tail. The data (a summary is
+  // the whole live snapshot) is shared by every stream it goes to; a
+  // transport that can write a buffer sequence sends it without a copy.
   struct Chunk {
-    std::string text;   // whole SSE messages
-    bool last = false;  // the stream ends after this chunk
+    std::string head;
+    std::shared_ptr<const std::string> data;  // null: head alone
+    std::string_view tail;                    // static text
+    bool last = false;                        // the stream ends after this chunk
+    std::string Text() const { return data ? head + *data + std::string(tail) : head + std::string(tail); }
   };
   // The first chunk: the current state at once, so a new client does not wait a tick.
   Chunk First() const;

@@ -134,7 +134,7 @@ void HttplibTransport::Stream(const std::shared_ptr<LiveStream>& live, httplib::
           chunk = live->Next(live->keepalive());
         }
         if (!chunk) return send(LiveStream::Keepalive());
-        const bool ok = send(chunk->text);
+        const bool ok = send(chunk->Text());
         if (chunk->last) sink.done();
         return ok;
       },

@@ -54,7 +54,7 @@ LiveStream::~LiveStream() {
 }
 
 LiveStream::Chunk LiveStream::First() const {
-  return {"retry: 3000\n\nevent: summary\ndata: " + core_->live_->SnapshotJson() + "\n\n", false};
+  return {"retry: 3000\n\nevent: summary\ndata: ", core_->live_->RecentSnapshotJson(kLiveSnapshotMaxAge), "\n\n"};
 }
 
 std::optional<LiveStream::Chunk> LiveStream::Next(std::chrono::milliseconds wait) {
@@ -62,14 +62,14 @@ std::optional<LiveStream::Chunk> LiveStream::Next(std::chrono::milliseconds wait
     // The reader fell a whole queue behind: end its stream (the browser's
     // EventSource reconnects and starts from a snapshot) rather than feed
     // it a history with holes.
-    return Chunk{"event: bye\ndata: {\"reason\":\"too slow\"}\n\n", true};
+    return Chunk{"event: bye\ndata: {\"reason\":\"too slow\"}\n\n", nullptr, {}, true};
   }
   auto msg = sub_->Next(wait);
   if (!msg) {
-    if (sub_->closed()) return Chunk{"event: bye\ndata: {}\n\n", true};
+    if (sub_->closed()) return Chunk{"event: bye\ndata: {}\n\n", nullptr, {}, true};
     return std::nullopt;
   }
-  return Chunk{"event: " + msg->event + "\ndata: " + msg->data + "\n\n", false};
+  return Chunk{"event: " + msg->event + "\ndata: ", std::move(msg->data), "\n\n"};
 }
 
 std::chrono::milliseconds LiveStream::keepalive() const {

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "wikistream/alerts/alert_sink.h"
 #include "wikistream/common/logging.h"
@@ -377,12 +378,12 @@ TEST_F(LiveTest, SubscriptionsReceiveSummariesAndAlerts) {
   auto m = sub->Next(std::chrono::milliseconds(100));
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->event, "alert");
-  EXPECT_EQ(json::parse(m->data)["entity"], "Vandal");
+  EXPECT_EQ(json::parse(*m->data)["entity"], "Vandal");
   agg.PublishSummary();
   m = sub->Next(std::chrono::milliseconds(100));
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->event, "summary");
-  EXPECT_EQ(json::parse(m->data)["last_hour"]["total"], 60);
+  EXPECT_EQ(json::parse(*m->data)["last_hour"]["total"], 60);
 
   // An alert raised elsewhere (batch) reaches the ring and subscribers once.
   Alert batch_alert;
@@ -394,7 +395,7 @@ TEST_F(LiveTest, SubscriptionsReceiveSummariesAndAlerts) {
   agg.OnAlert(batch_alert);
   m = sub->Next(std::chrono::milliseconds(100));
   ASSERT_TRUE(m.has_value());
-  EXPECT_EQ(json::parse(m->data)["alert_id"], "batch-1");
+  EXPECT_EQ(json::parse(*m->data)["alert_id"], "batch-1");
   EXPECT_FALSE(sub->Next(std::chrono::milliseconds(10)).has_value());
   EXPECT_EQ(json::parse(agg.SnapshotJson())["alerts"].size(), 2u);
 
@@ -413,6 +414,82 @@ TEST_F(LiveTest, SubscriptionsReceiveSummariesAndAlerts) {
   EXPECT_TRUE(sub->closed());
   EXPECT_LE(drained, 8);
   EXPECT_EQ(agg.subscription_count(), 0u);
+}
+
+// The snapshot's top lists are kept up to date incrementally (ranked sets);
+// here they are checked, after every batch of a random two-hour stream that
+// crosses midnight, against the lists computed from the rows themselves.
+TEST_F(LiveTest, TopListsEqualThoseComputedFromTheRowsAsTheClockMoves) {
+  LiveOptions o = Options();
+  o.trending_limit = 15;
+  o.risk_limit = 12;
+  LiveAggregator agg(o, nullptr);
+  std::mt19937 rng(7);
+  const std::vector<std::string> domains = {"en.wikipedia.org", "de.wikipedia.org", "fr.wikipedia.org"};
+  const std::vector<std::string> types = {"edit", "new", "log", "categorize"};
+  const int64_t start = *ParseIso8601Micros("2024-08-22T23:00:00Z");
+  struct Seen { std::string domain, title; int64_t minute; int64_t bytes; };
+  std::vector<Seen> seen;  // trending rows as observed (minute clamped to the clock, as the live path counts)
+  for (int b = 0; b < 120; ++b) {
+    now_ = start + b * 60 * kSec;  // a batch a minute
+    const int64_t now_sec = now_.load() / kSec;  // times here are positive: plain division floors
+    std::vector<Ev> evs;
+    for (int i = 0; i < 60; ++i) {
+      Ev e;
+      e.type = types[rng() % types.size()];
+      e.domain = domains[rng() % domains.size()];
+      e.title = "P" + std::to_string(rng() % 40);
+      e.user = "U" + std::to_string(rng() % 30);
+      e.delta = static_cast<int32_t>(rng() % 4000) - 2000;
+      // Mostly recent, some late (older than the hour), some from the future.
+      e.ts = now_.load() - static_cast<int64_t>(rng() % 5400) * kSec + (rng() % 10 == 0 ? 90 * kSec : 0);
+      evs.push_back(e);
+      const int64_t sec = std::min(e.ts / kSec, now_sec);
+      if ((e.type == "edit" || e.type == "new") && sec / 60 > now_sec / 60 - 60) {
+        seen.push_back(Seen{e.domain, *e.title, sec / 60, int64_t{std::abs(*e.delta)}});
+      }
+    }
+    agg.Observe(Batch(evs));
+    now_ = now_.load() + 30 * kSec;  // the snapshot comes later in the minute
+    const json snap = json::parse(agg.SnapshotJson());
+    const int64_t now_min = now_.load() / (60 * kSec);
+
+    std::map<std::pair<std::string, std::string>, std::pair<int64_t, int64_t>> hour;  // (title, domain) -> edits, bytes
+    for (const Seen& r : seen) {
+      if (r.minute > now_min - 60 && r.minute <= now_min) {
+        auto& h = hour[{r.title, r.domain}];
+        ++h.first;
+        h.second += r.bytes;
+      }
+    }
+    std::vector<std::tuple<int64_t, std::string, std::string, int64_t>> trend;  // -edits, title, domain, bytes
+    for (const auto& [k, v] : hour) trend.emplace_back(-v.first, k.first, k.second, v.second);
+    std::sort(trend.begin(), trend.end());
+    trend.resize(std::min<size_t>(trend.size(), 15));
+    ASSERT_EQ(snap["trending"].size(), trend.size()) << "batch " << b;
+    for (size_t i = 0; i < trend.size(); ++i) {
+      const json& t = snap["trending"][i];
+      EXPECT_EQ(t["edits"], -std::get<0>(trend[i])) << "batch " << b << " rank " << i;
+      EXPECT_EQ(t["title"], std::get<1>(trend[i])) << "batch " << b << " rank " << i;
+      EXPECT_EQ(t["domain"], std::get<2>(trend[i])) << "batch " << b << " rank " << i;
+      EXPECT_EQ(t["bytes_changed"], std::get<3>(trend[i])) << "batch " << b << " rank " << i;
+    }
+
+    std::vector<LiveUserRisk> risks = agg.UserRisks();  // every scored user, by a scan
+    std::sort(risks.begin(), risks.end(), [](const LiveUserRisk& x, const LiveUserRisk& y) {
+      if (x.risk_score != y.risk_score) return x.risk_score > y.risk_score;
+      if (x.total_edits != y.total_edits) return x.total_edits > y.total_edits;
+      return x.user < y.user;
+    });
+    risks.resize(std::min<size_t>(risks.size(), 12));
+    ASSERT_EQ(snap["risk"].size(), risks.size()) << "batch " << b;
+    for (size_t i = 0; i < risks.size(); ++i) {
+      EXPECT_EQ(snap["risk"][i]["user"], risks[i].user) << "batch " << b << " rank " << i;
+      EXPECT_EQ(snap["risk"][i]["risk_score"], risks[i].risk_score) << "batch " << b << " rank " << i;
+      EXPECT_EQ(snap["risk"][i]["total_edits"], risks[i].total_edits) << "batch " << b << " rank " << i;
+    }
+  }
+  EXPECT_EQ(agg.DayTotals().date, "2024-08-23");  // the day turned, and the risk lists with it
 }
 
 TEST_F(LiveTest, ConcurrentObserveAndSnapshot) {

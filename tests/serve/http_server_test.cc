@@ -440,6 +440,26 @@ TEST_P(HttpServerTest, TargetsThatAreNotAPathAreBadRequests) {
   }
 }
 
+// An HTTP/1.0 client knows neither chunked coding nor persistent
+// connections by default.
+TEST_P(HttpServerTest, Http10ClientsGetResponsesTheyCanRead) {
+  std::string response = RawRequest(server_->port(), "GET /api/summary HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(RawStatus(response), 200) << response.substr(0, 300);
+  EXPECT_EQ(response.find("chunked"), std::string::npos) << response.substr(0, 300);
+  EXPECT_NE(response.find("Content-Length:"), std::string::npos) << response.substr(0, 300);
+  if (GetParam() == HttpTransport::kHttplib) GTEST_SKIP() << "cpp-httplib streams /api/live chunked to any client";
+  // The live stream: plain SSE text, ended by closing (here: by the server stopping).
+  std::string live;
+  std::thread reader([&] { live = RawRequest(server_->port(), "GET /api/live HTTP/1.0\r\n\r\n"); });
+  for (int i = 0; i < 300 && live_->subscription_count() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  server_->Stop();
+  reader.join();
+  EXPECT_TRUE(live.starts_with("HTTP/1.0 200")) << live.substr(0, 300);
+  EXPECT_EQ(live.find("chunked"), std::string::npos) << live.substr(0, 300);
+  EXPECT_NE(live.find("\r\n\r\nretry: 3000\n\nevent: summary\ndata: {"), std::string::npos) << live.substr(0, 300);
+  EXPECT_TRUE(live.ends_with("event: bye\ndata: {}\n\n")) << live.substr(live.size() > 300 ? live.size() - 300 : 0);
+}
+
 TEST_P(HttpServerTest, MetricsIsPrometheusText) {
   GetJson("/api/summary");
   GetJson("/api/nope", 404);

@@ -71,10 +71,12 @@ struct LiveOptions {
   size_t risk_limit = 20;         // top users in SnapshotJson
 };
 
-// One SSE message: event name ("summary" | "alert") and its JSON data.
+// One SSE message: event name ("summary" | "alert") and its JSON data. The
+// data is shared by every subscription it is pushed to: a summary goes to
+// each open stream, and copying it per stream cost more than sending it.
 struct LiveMessage {
   std::string event;
-  std::string data;
+  std::shared_ptr<const std::string> data;
 };
 
 class LiveSubscription {
@@ -146,6 +148,11 @@ class LiveAggregator {
 
   // The whole live state as one JSON object (see docs/serving.md).
   std::string SnapshotJson() const;
+  // SnapshotJson() as built at most `max_age` ago (by this or by
+  // PublishSummary), else built now. Callers waiting meanwhile share the one
+  // build: a snapshot costs milliseconds with a full day in memory, so a
+  // dashboard polling at load must not build one per request.
+  std::shared_ptr<const std::string> RecentSnapshotJson(std::chrono::milliseconds max_age) const;
   std::shared_ptr<LiveSubscription> Subscribe(size_t max_queue = 64);
   // Pushes SnapshotJson() as a "summary" message to every open subscription; drops closed ones.
   void PublishSummary();
@@ -177,6 +184,10 @@ class LiveAggregator {
   std::unique_ptr<State> state_;
   mutable std::mutex subs_mu_;
   std::vector<std::shared_ptr<LiveSubscription>> subs_;
+  // RecentSnapshotJson's; held while building, before mu_.
+  mutable std::mutex recent_mu_;
+  mutable std::shared_ptr<const std::string> recent_;
+  mutable std::chrono::steady_clock::time_point recent_built_;
 };
 
 }  // namespace ws::live

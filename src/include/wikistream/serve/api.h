@@ -18,8 +18,12 @@
 // - With "gzip" in Accept-Encoding, bodies of at least kGzipMinBytes are
 //   gzip-compressed (Content-Encoding: gzip, Vary: Accept-Encoding). The
 //   transport must send the body as is (not compress it again).
+// - The live snapshot (/api/live/snapshot, and the first message of each
+//   /api/live stream) may be up to kLiveSnapshotMaxAge old: one snapshot
+//   build serves every client asking within that time.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -94,6 +98,7 @@ struct ApiOptions {
 };
 
 inline constexpr size_t kGzipMinBytes = 1024;
+inline constexpr std::chrono::milliseconds kLiveSnapshotMaxAge{100};
 
 class Api {
  public:
