@@ -94,6 +94,10 @@ int main(int argc, char** argv) {
     std::printf("%-28s %9.2f %9.2f %9.2f %10lld%s\n", name, r.wall_s, r.ingest_s, r.batch_s,
                 static_cast<long long>(r.requests), r.ok ? "" : "  FAILED");
     if (!r.ok) std::fprintf(stderr, "%s\n", r.output.c_str());
+    // The run's own report: where its seconds went.
+    if (size_t at = r.output.find("stage seconds:"); at != std::string::npos) {
+      std::printf("    %s\n", r.output.substr(at, r.output.find('\n', at) - at).c_str());
+    }
   };
   RunResult local = Run("", common + "--warehouse " + dir.str() + "/local", nullptr);
   print("local disk + SQLite", local);
