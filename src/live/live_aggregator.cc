@@ -550,12 +550,8 @@ void LiveAggregator::PublishSummary() {
     subs_.erase(std::remove_if(subs_.begin(), subs_.end(), [](const auto& s) { return s->closed(); }), subs_.end());
     if (subs_.empty()) return;
   }
-  std::shared_ptr<const std::string> data;
-  {
-    std::lock_guard<std::mutex> lock(recent_mu_);
-    recent_built_ = std::chrono::steady_clock::now();
-    recent_ = data = std::make_shared<const std::string>(SnapshotJson());
-  }
+  // Built now, and kept for the RecentSnapshotJson callers that follow.
+  std::shared_ptr<const std::string> data = RecentSnapshotJson(std::chrono::milliseconds(0));
   std::lock_guard<std::mutex> lock(subs_mu_);
   for (auto& sub : subs_) sub->Push(LiveMessage{"summary", data});
 }
@@ -563,7 +559,7 @@ void LiveAggregator::PublishSummary() {
 std::shared_ptr<const std::string> LiveAggregator::RecentSnapshotJson(std::chrono::milliseconds max_age) const {
   std::lock_guard<std::mutex> lock(recent_mu_);
   const auto now = std::chrono::steady_clock::now();
-  if (!recent_ || now - recent_built_ > max_age) {
+  if (!recent_ || now - recent_built_ >= max_age) {
     recent_ = std::make_shared<const std::string>(SnapshotJson());
     recent_built_ = now;
   }

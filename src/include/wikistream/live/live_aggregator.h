@@ -148,10 +148,11 @@ class LiveAggregator {
 
   // The whole live state as one JSON object (see docs/serving.md).
   std::string SnapshotJson() const;
-  // SnapshotJson() as built at most `max_age` ago (by this or by
-  // PublishSummary), else built now. Callers waiting meanwhile share the one
-  // build: a snapshot costs milliseconds with a full day in memory, so a
-  // dashboard polling at load must not build one per request.
+  // SnapshotJson() as built less than `max_age` ago (by this or by
+  // PublishSummary), else built now (max_age 0: always). Callers waiting
+  // meanwhile share the one build: a snapshot costs milliseconds with a full
+  // day in memory, so a dashboard polling at load must not build one per
+  // request.
   std::shared_ptr<const std::string> RecentSnapshotJson(std::chrono::milliseconds max_age) const;
   std::shared_ptr<LiveSubscription> Subscribe(size_t max_queue = 64);
   // Pushes SnapshotJson() as a "summary" message to every open subscription; drops closed ones.
