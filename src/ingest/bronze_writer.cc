@@ -69,7 +69,6 @@ Status BronzeWriter::Init() {
   // be produced again: remember their ids, newest DLQ snapshot back to the
   // one whose position bronze has reached.
   if (auto snap = dlq_->LatestSnapshotWithSummary(key)) {
-    dlq_position_ = snap->summary.at(key);
     std::vector<int64_t> ahead;
     int behind = 0;
     for (std::optional<SnapshotInfo> s = snap; s;) {
@@ -190,6 +189,8 @@ std::unique_ptr<BronzeWriter::Sealed> BronzeWriter::Seal(const std::string& posi
   auto batch = std::make_unique<Sealed>();
   batch->started_us = MonotonicMicros();
   batch->position = position;
+  batch->base_position = position_;
+  batch->partitions = partitions_;
   batch->index_batch = index_.Seal();
   const int64_t now = NowMicros();
   for (RecordBatch& chunk : buffer_) {
@@ -222,35 +223,51 @@ void BronzeWriter::Unseal(std::unique_ptr<Sealed> batch) {
   }
 }
 
-Status BronzeWriter::WriteFiles(Sealed* batch) {
-  if (batch->dlq.num_rows() > 0) {
-    WS_ASSIGN_OR_RETURN(batch->dlq_files, warehouse_->WriteDataFiles(*dlq_, batch->dlq));
-  }
-  if (batch->rows > 0) {
-    std::vector<const RecordBatch*> chunks;
-    for (const RecordBatch& chunk : batch->chunks) chunks.push_back(&chunk);
-    WS_ASSIGN_OR_RETURN(batch->raw_files, warehouse_->WriteDataFiles(*raw_, chunks));
-  }
+Status BronzeWriter::WriteDlqFiles(Sealed* batch) {
+  if (batch->dlq.num_rows() == 0) return Status::OK();
+  WS_ASSIGN_OR_RETURN(batch->dlq_files, warehouse_->WriteDataFiles(*dlq_, batch->dlq));
   return Status::OK();
 }
 
-Result<BronzeCommitInfo> BronzeWriter::CommitSealed(std::unique_ptr<Sealed> batch) {
+Status BronzeWriter::WriteRawFiles(Sealed* batch) {
+  if (batch->rows == 0) return Status::OK();
+  std::vector<const RecordBatch*> chunks;
+  for (const RecordBatch& chunk : batch->chunks) chunks.push_back(&chunk);
+  WS_ASSIGN_OR_RETURN(batch->raw_files, warehouse_->WriteDataFiles(*raw_, chunks));
+  return Status::OK();
+}
+
+Result<BronzeCommitInfo> BronzeWriter::Land(Sealed* batch) {
+  // The bronze files (the bulk of the bytes) are encoded and uploaded while
+  // the DLQ lands: on an object store each step is a chain of round trips.
+  // The two touch disjoint parts of the batch.
+  std::future<Status> raw_written;
+  if (batch->rows > 0) raw_written = std::async(std::launch::async, [this, batch] { return WriteRawFiles(batch); });
   BronzeCommitInfo info;
-  if (batch->dlq.num_rows() > 0) {
-    if (Status s = CommitDlq(batch.get(), &info); !s.ok()) {
-      Unseal(std::move(batch));
-      return s;
-    }
-  }
-  if (batch->rows > 0 || batch->position != position_) {
-    Result<CommitResult> r = CommitRaw(batch.get());
-    if (!r.ok()) {
-      Unseal(std::move(batch));
-      return r.status();
-    }
-    info.snapshot_id = r->snapshot_id;
+  Status dlq = WriteDlqFiles(batch);
+  if (dlq.ok() && batch->dlq.num_rows() > 0) dlq = CommitDlq(batch, &info);
+  Status raw = raw_written.valid() ? raw_written.get() : Status::OK();
+  WS_RETURN_IF_ERROR(dlq);
+  WS_RETURN_IF_ERROR(raw);
+  if (batch->rows > 0 || batch->position != batch->base_position) {
+    WS_ASSIGN_OR_RETURN(CommitResult r, CommitRaw(batch));
+    batch->raw_landed = true;
+    info.snapshot_id = r.snapshot_id;
     info.files += static_cast<int64_t>(batch->raw_files.size());
     info.rows = static_cast<int64_t>(batch->rows);
+  }
+  return info;
+}
+
+Result<BronzeCommitInfo> BronzeWriter::Conclude(std::unique_ptr<Sealed> batch, Result<BronzeCommitInfo> landed) {
+  fenced_rows_ += batch->fenced_rows;
+  fenced_dlq_rows_ += batch->fenced_dlq_rows;
+  if (!landed.ok()) {
+    Unseal(std::move(batch));
+    return landed.status();
+  }
+  BronzeCommitInfo info = *landed;
+  if (batch->raw_landed) {
     for (const DataFile& f : batch->raw_files) partitions_with_files_.insert(f.partition[0] + "/" + f.partition[1]);
     position_ = batch->position;
     // Rows the fence dropped stay in the index: the table holds them.
@@ -305,8 +322,8 @@ Status FenceConflict(const std::string& table, const std::string& partition, int
 
 }  // namespace
 
-std::vector<int64_t> BronzeWriter::RawMinOffsets(const Sealed& batch) const {
-  std::vector<int64_t> min(partitions_.size(), INT64_MAX);
+std::vector<int64_t> BronzeWriter::RawMinOffsets(const Sealed& batch) {
+  std::vector<int64_t> min(batch.partitions.size(), INT64_MAX);
   for (const std::vector<RowOffset>& offsets : batch.offsets) {
     for (const RowOffset& o : offsets) {
       if (o.partition >= 0) min[o.partition] = std::min(min[o.partition], o.offset);
@@ -316,8 +333,8 @@ std::vector<int64_t> BronzeWriter::RawMinOffsets(const Sealed& batch) const {
 }
 
 size_t BronzeWriter::DropFencedRaw(Sealed* batch, const std::function<int64_t(std::string_view)>& next_offset) {
-  std::vector<int64_t> next(partitions_.size());
-  for (size_t p = 0; p < next.size(); ++p) next[p] = next_offset(partitions_.name(static_cast<int32_t>(p)));
+  std::vector<int64_t> next(batch->partitions.size());
+  for (size_t p = 0; p < next.size(); ++p) next[p] = next_offset(batch->partitions.name(static_cast<int32_t>(p)));
   size_t dropped = 0;
   std::vector<RecordBatch> chunks;
   std::vector<std::vector<RowOffset>> chunk_offsets;
@@ -394,19 +411,18 @@ Status BronzeWriter::CommitDlq(Sealed* batch, BronzeCommitInfo* info) {
     if (r.ok()) {
       info->files += static_cast<int64_t>(req.added_files.size());
       info->dlq_rows = static_cast<int64_t>(batch->dlq.num_rows());
-      dlq_position_ = batch->position;
       batch->dlq = RecordBatch(bronze::DlqEventsSchema());  // landed: a retry must not add it again
       return Status::OK();
     }
     if (!fenced || round == kMaxFenceRounds) return r.status();
     CatchUp(dlq_.get(), &dlq_committed_);
     const size_t dropped = DropFencedDlq(batch, next_offset);
-    fenced_dlq_rows_ += static_cast<int64_t>(dropped);
+    batch->fenced_dlq_rows += static_cast<int64_t>(dropped);
     log::Warn("bronze", "{}; dropped {} DLQ rows another consumer already landed", r.status().message(), dropped);
     // The files written so far are orphans now (maintenance deletes them).
     batch->dlq_files.clear();
     if (batch->dlq.num_rows() == 0) return Status::OK();
-    WS_ASSIGN_OR_RETURN(batch->dlq_files, warehouse_->WriteDataFiles(*dlq_, batch->dlq));
+    WS_RETURN_IF_ERROR(WriteDlqFiles(batch));
   }
 }
 
@@ -419,7 +435,7 @@ Result<CommitResult> BronzeWriter::CommitRaw(Sealed* batch) {
       req.validate = [&, min = RawMinOffsets(*batch)](const SnapshotInfo* current) -> Status {
         raw_committed_.Update(*raw_, current);
         for (size_t p = 0; p < min.size(); ++p) {
-          const std::string& partition = partitions_.name(static_cast<int32_t>(p));
+          const std::string& partition = batch->partitions.name(static_cast<int32_t>(p));
           if (int64_t next = raw_committed_.next_offset(partition); min[p] < next) {
             fenced = true;
             return FenceConflict("bronze.raw_events", partition, min[p], next);
@@ -428,7 +444,7 @@ Result<CommitResult> BronzeWriter::CommitRaw(Sealed* batch) {
         return Status::OK();
       };
     } else {
-      const std::string expected = position_;
+      const std::string expected = batch->base_position;
       req.validate = [this, key, expected](const SnapshotInfo*) -> Status {
         // Fence: another writer of this source advanced the position.
         auto snap = raw_->LatestSnapshotWithSummary(key);
@@ -444,31 +460,23 @@ Result<CommitResult> BronzeWriter::CommitRaw(Sealed* batch) {
     CatchUp(raw_.get(), &raw_committed_);
     const size_t dropped =
         DropFencedRaw(batch, [this](std::string_view partition) { return raw_committed_.next_offset(partition); });
-    fenced_rows_ += static_cast<int64_t>(dropped);
+    batch->fenced_rows += static_cast<int64_t>(dropped);
     log::Warn("bronze", "{}; dropped {} rows another consumer already landed", r.status().message(), dropped);
     // The files written so far are orphans now (maintenance deletes them).
     batch->raw_files.clear();
-    if (batch->rows > 0) {
-      std::vector<const RecordBatch*> chunks;
-      for (const RecordBatch& chunk : batch->chunks) chunks.push_back(&chunk);
-      WS_ASSIGN_OR_RETURN(batch->raw_files, warehouse_->WriteDataFiles(*raw_, chunks));
-    }
+    WS_RETURN_IF_ERROR(WriteRawFiles(batch));
   }
 }
 
-bool BronzeWriter::commit_written() const {
-  return in_flight_ && in_flight_->written.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+bool BronzeWriter::commit_landed() const {
+  return in_flight_ && in_flight_->landed.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
 }
 
 Result<BronzeCommitInfo> BronzeWriter::FinishCommit() {
   if (!in_flight_) return BronzeCommitInfo{};
   std::unique_ptr<Sealed> batch = std::move(in_flight_);
-  Status written = batch->written.get();
-  if (!written.ok()) {
-    Unseal(std::move(batch));
-    return written;
-  }
-  return CommitSealed(std::move(batch));
+  Result<BronzeCommitInfo> landed = batch->landed.get();
+  return Conclude(std::move(batch), std::move(landed));
 }
 
 Result<BronzeCommitInfo> BronzeWriter::StartCommit(const std::string& position) {
@@ -476,7 +484,7 @@ Result<BronzeCommitInfo> BronzeWriter::StartCommit(const std::string& position) 
   std::unique_ptr<Sealed> batch = Seal(position, /*force_position=*/false);
   if (batch) {
     Sealed* b = batch.get();
-    b->written = std::async(std::launch::async, [this, b] { return WriteFiles(b); });
+    b->landed = std::async(std::launch::async, [this, b] { return Land(b); });
     in_flight_ = std::move(batch);
   }
   return done;
@@ -486,11 +494,8 @@ Result<BronzeCommitInfo> BronzeWriter::Commit(const std::string& position, bool 
   WS_ASSIGN_OR_RETURN(BronzeCommitInfo info, FinishCommit());
   std::unique_ptr<Sealed> batch = Seal(position, force_position);
   if (!batch) return info;
-  if (Status s = WriteFiles(batch.get()); !s.ok()) {
-    Unseal(std::move(batch));
-    return s;
-  }
-  WS_ASSIGN_OR_RETURN(BronzeCommitInfo now, CommitSealed(std::move(batch)));
+  Result<BronzeCommitInfo> landed = Land(batch.get());
+  WS_ASSIGN_OR_RETURN(BronzeCommitInfo now, Conclude(std::move(batch), std::move(landed)));
   if (info.snapshot_id == 0 && info.rows == 0 && info.dlq_rows == 0) return now;
   now.rows += info.rows;
   now.dlq_rows += info.dlq_rows;

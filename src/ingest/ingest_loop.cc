@@ -80,8 +80,9 @@ Status IngestLoop::IngestBatch(std::vector<SourceRecord>* records) {
   return Status::OK();
 }
 
-std::optional<Status> IngestLoop::CommitNow(bool force_position) {
+std::optional<Status> IngestLoop::CommitNow(bool force_position, bool* deferred) {
   const int64_t started = MonotonicMicros();
+  *deferred = false;
   // After a failure, commit synchronously until one lands: a failing disk
   // or catalog is then seen at every commit point, not one point later.
   if (!options_.pipelined_commits || force_position || stats().commit_failures > 0) {
@@ -89,10 +90,17 @@ std::optional<Status> IngestLoop::CommitNow(bool force_position) {
   }
   std::optional<Status> landed;
   if (writer_->commit_in_flight()) {
+    // A slow store (an object store far away) makes landing slower than
+    // parsing: keep filling the buffer instead of waiting, so that the next
+    // batch is bigger and the store's round trips are paid fewer times.
+    if (!writer_->commit_landed() && writer_->buffered_bytes() < options_.max_buffered_bytes) {
+      *deferred = true;
+      return std::nullopt;
+    }
     landed = Settle(writer_->FinishCommit(), started);
     if (!landed->ok()) return landed;  // its rows are back in the buffer: the next commit point retries
   }
-  // Nothing is in flight now, so starting only seals and starts writing:
+  // Nothing is in flight now, so starting only seals and starts landing:
   // whether this batch lands is known when it is finished. Should starting
   // fail anyway, it is settled as a failed commit.
   Result<BronzeCommitInfo> start = writer_->StartCommit(source_->ResumePosition());
@@ -154,8 +162,8 @@ Status IngestLoop::Run(const std::atomic<bool>& stop) {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.iterations;
     }
-    if (writer_->commit_written()) {
-      // Land a batch as soon as its files are written, not at the next commit point.
+    if (writer_->commit_landed()) {
+      // Take a batch's outcome as soon as it has landed, not at the next commit point.
       const int64_t started = MonotonicMicros();
       WS_RETURN_IF_ERROR(count_failure(Settle(writer_->FinishCommit(), started)));
     }
@@ -178,14 +186,17 @@ Status IngestLoop::Run(const std::atomic<bool>& stop) {
     const int64_t now = MonotonicMicros();
     if (static_cast<int64_t>(writer_->buffered_rows()) >= options_.commit_max_events ||
         now - last_commit >= interval_us || writer_->buffered_bytes() >= options_.commit_max_bytes) {
-      WS_RETURN_IF_ERROR(count_failure(CommitNow(false)));
-      last_commit = MonotonicMicros();
+      bool deferred = false;
+      WS_RETURN_IF_ERROR(count_failure(CommitNow(false, &deferred)));
+      // A deferred commit point stays due: it starts once the batch before has landed.
+      if (!deferred) last_commit = MonotonicMicros();
     }
   }
   // Final commit (end of input, or shutdown): also records the position.
   Status last;
   for (int attempt = 0; attempt < options_.max_commit_failures; ++attempt) {
-    last = *CommitNow(true);
+    bool deferred = false;
+    last = *CommitNow(true, &deferred);
     if (last.ok()) return Status::OK();
     if (attempt + 1 < options_.max_commit_failures) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));

@@ -117,7 +117,9 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(FileSystem* fs, const std::string
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   WS_RETURN_IF_ERROR(fs->CreateDirs(dir));
   WS_ASSIGN_OR_RETURN(auto backend, OpenCatalogBackend(options.uri, dir, options.backend_options()));
-  return std::unique_ptr<Catalog>(new Catalog(fs, dir, std::move(options), std::move(backend)));
+  std::unique_ptr<Catalog> catalog(new Catalog(fs, dir, std::move(options), std::move(backend)));
+  catalog->version_hints_ = IsLocal(dir);
+  return catalog;
 }
 
 std::string Catalog::TableLocation(const std::string& ns, const std::string& name) const {
@@ -184,7 +186,7 @@ Result<std::shared_ptr<Table>> Catalog::CreateTableIfNotExists(const std::string
     location = MetadataFileName(meta_dir, v, exclusive);
     state->metadata_location = location;
     state->version = v;
-    Status s = fs_->WriteFileDurably(location, MetadataToJson(*state), /*no_clobber=*/true);
+    Status s = fs_->WriteFileDurably(location, MetadataToJson(*state), /*no_clobber=*/exclusive);
     if (s.ok()) break;
     if (s.code() != Status::Code::kAlreadyExists) return s;
     auto other = LoadTable(ns, name);
@@ -195,7 +197,7 @@ Result<std::shared_ptr<Table>> Catalog::CreateTableIfNotExists(const std::string
   WS_ASSIGN_OR_RETURN(auto table, LoadTable(ns, name));
   if (ToLocationUri(table->metadata_location()) != ToLocationUri(location)) {
     fs_->RemoveLeftover(location);  // another creator won: ours is referenced nowhere
-  } else {
+  } else if (version_hints_) {
     Status hint = fs_->ReplaceFileAtomically(meta_dir + "/version-hint.text", std::to_string(state->version));
     if (!hint.ok()) log::Warn("table", "version hint of {}.{}: {}", ns, name, hint.ToString());
   }

@@ -244,7 +244,7 @@ Result<ManifestFile> WriteManifest(FileSystem* fs, const std::string& path, cons
       {"format-version", "2"},
       {"content", "data"},
   };
-  WS_ASSIGN_OR_RETURN(auto file, fs->CreateNoClobber(path));
+  WS_ASSIGN_OR_RETURN(auto file, fs->Create(path));  // a unique name: see table_internal.h
   WS_ASSIGN_OR_RETURN(auto writer, AvroFileWriter::Open(std::move(file), ManifestEntrySchema(state.partition_fields),
                                                         std::move(meta)));
   for (const auto& e : entries) {
@@ -421,7 +421,7 @@ Status WriteManifestList(FileSystem* fs, const std::string& path, int64_t snapsh
       {"sequence-number", std::to_string(sequence_number)},
       {"format-version", "2"},
   };
-  WS_ASSIGN_OR_RETURN(auto file, fs->CreateNoClobber(path));
+  WS_ASSIGN_OR_RETURN(auto file, fs->Create(path));  // a unique name: see table_internal.h
   WS_ASSIGN_OR_RETURN(auto writer, AvroFileWriter::Open(std::move(file), kManifestListSchema, std::move(meta)));
   for (const auto& m : manifests) {
     AvroValue parts = AvroValue::Array({});

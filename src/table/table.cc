@@ -54,6 +54,12 @@ Result<std::shared_ptr<const std::vector<ManifestFile>>> CachedManifestList(Cata
     if (it != cache->lists.end()) return it->second;
   }
   WS_ASSIGN_OR_RETURN(auto list, ReadManifestList(catalog->fs(), path));
+  return RememberManifestList(catalog, path, std::move(list));
+}
+
+std::shared_ptr<const std::vector<ManifestFile>> RememberManifestList(Catalog* catalog, const std::string& path,
+                                                                      std::vector<ManifestFile> list) {
+  auto* cache = catalog->manifest_cache();
   auto ptr = std::make_shared<const std::vector<ManifestFile>>(std::move(list));
   std::lock_guard<std::mutex> lock(cache->mu);
   if (cache->lists.size() >= kMaxCachedManifestLists) cache->lists.clear();
@@ -90,7 +96,8 @@ Status WriteMetadataFile(Catalog* catalog, const Table& table, const Table::Stat
   for (int64_t v = base.version + 1; v < base.version + 64; ++v) {
     next->version = v;
     next->metadata_location = MetadataFileName(meta_dir, v, exclusive);
-    Status s = fs->WriteFileDurably(next->metadata_location, MetadataToJson(*next), /*no_clobber=*/true);
+    // A unique name needs no existence check (a HEAD on stores without conditional PUT).
+    Status s = fs->WriteFileDurably(next->metadata_location, MetadataToJson(*next), /*no_clobber=*/exclusive);
     if (s.ok() || s.code() != Status::Code::kAlreadyExists) return s;
     WS_ASSIGN_OR_RETURN(std::string current, catalog->CurrentMetadataLocation(table.ns(), table.name()));
     if (current != base.metadata_location) return Status::Conflict("table moved on while writing metadata");
@@ -124,10 +131,11 @@ void DeleteDroppedMetadata(FileSystem* fs, const Table::State& base, const Table
   }
 }
 
-void WriteVersionHint(FileSystem* fs, const Table::State& st) {
+void WriteVersionHint(Catalog* catalog, const Table::State& st) {
+  if (!catalog->writes_version_hints()) return;
   // Best effort: the catalog is the source of truth; path-based readers may
   // briefly see the previous (complete) version if this fails.
-  Status s = fs->ReplaceFileAtomically(st.location + "/metadata/version-hint.text", std::to_string(st.version));
+  Status s = catalog->fs()->ReplaceFileAtomically(st.location + "/metadata/version-hint.text", std::to_string(st.version));
   if (!s.ok()) log::Warn("table", "version hint for {}: {}", st.location, s.ToString());
 }
 
@@ -396,7 +404,7 @@ Result<MaintenanceResult> Table::ExpireSnapshots(const ExpireOptions& options) {
     if (swap.IsConflict()) continue;
     WS_RETURN_IF_ERROR(swap);
     set_state(next);
-    WriteVersionHint(fs, *next);
+    WriteVersionHint(catalog_, *next);
     DeleteDroppedMetadata(fs, *base, *next);
     result.snapshots_expired = static_cast<int64_t>(expired.size());
     auto remove = [&](const std::set<std::string>& candidates, const std::set<std::string>& reachable) {

@@ -289,6 +289,7 @@ Result<std::shared_ptr<Table::State>> PrepareNextState(Catalog* catalog, const T
   WS_RETURN_IF_ERROR(WriteManifestList(fs, list_path, ids.snapshot_id,
                                        parent ? std::optional<int64_t>(parent->snapshot_id) : std::nullopt,
                                        ids.sequence_number, ch.written));
+  RememberManifestList(catalog, list_path, ch.written);
   // The manifests' and the list's names become durable with the metadata
   // file's directory sync (same directory), before the swap.
   SnapshotInfo snap = NewSnapshot(req, base, parent, ids, commit_id, list_path, ch);
@@ -388,7 +389,7 @@ Result<CommitResult> Table::Commit(const CommitRequest& req) {
     WS_ASSIGN_OR_RETURN(bool landed, Publish(catalog_, *this, *base, next.get(), commit_id, &last));
     if (!landed) continue;
     set_state(next);
-    WriteVersionHint(fs, *next);
+    WriteVersionHint(catalog_, *next);
     DeleteDroppedMetadata(fs, *base, *next);
     CommitResult result;
     result.snapshot_id = *next->current_snapshot_id;

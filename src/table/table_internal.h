@@ -115,6 +115,10 @@ struct ManifestEntry {
 };
 using ManifestEntries = std::vector<ManifestEntry>;
 
+// Manifests and manifest lists are written under names no other writer can
+// pick (a fresh UUID in each): they are created without an existence check,
+// which on an object store without conditional PUT would cost a HEAD each.
+//
 // Writes a manifest (Avro) for `entries` and returns its manifest-list row
 // (sequence numbers of this commit: `sequence_number`, `snapshot_id`).
 Result<ManifestFile> WriteManifest(FileSystem* fs, const std::string& path, const Table::State& state,
@@ -139,6 +143,10 @@ int64_t PropertyInt(const Table::State& st, const std::string& key, int64_t fall
 // The parsed manifest list / manifest, shared by every reader of `catalog`
 // (both files are immutable and uniquely named).
 Result<std::shared_ptr<const std::vector<ManifestFile>>> CachedManifestList(Catalog* catalog, const std::string& path);
+// Puts a list this process wrote in the cache: the next commit reads its
+// parent's list, which would otherwise cost a GET on an object store.
+std::shared_ptr<const std::vector<ManifestFile>> RememberManifestList(Catalog* catalog, const std::string& path,
+                                                                      std::vector<ManifestFile> list);
 Result<std::shared_ptr<const ManifestEntries>> CachedManifest(Catalog* catalog, const ManifestFile& info,
                                                               const Table::State& state);
 // Writes next's metadata file (no-clobber, durable) as version base + 1,
@@ -152,7 +160,7 @@ void AppendMetadataLog(const Table::State& base, Table::State* next);
 // write.metadata.delete-after-commit); failures are logged.
 void DeleteDroppedMetadata(FileSystem* fs, const Table::State& base, const Table::State& next);
 // Best effort: version-hint.text names next's version for path-based readers.
-void WriteVersionHint(FileSystem* fs, const Table::State& st);
+void WriteVersionHint(Catalog* catalog, const Table::State& st);
 
 struct Catalog::ManifestCache {
   std::mutex mu;

@@ -148,10 +148,11 @@ TEST(BronzeWriterTest, FaultAtEveryStepOfACommitLosesAndDoublesNothing) {
   EXPECT_EQ((*again)->resume_position(), "p" + std::to_string(ops_per_commit));
 }
 
-// Pipelined commits (StartCommit): the files of one batch are written in
-// the background while the next batch fills; batches land in order with
-// their positions, and a failed write puts its rows back so that the next
-// commit lands them exactly once, with the newer position.
+// Pipelined commits (StartCommit): one batch lands (files and table
+// commits) in the background while the next batch fills; batches land in
+// order with their positions, the writer's own position moves only when the
+// caller finishes the batch, and a failed write puts its rows back so that
+// the next commit lands them exactly once, with the newer position.
 TEST(BronzeWriterTest, PipelinedCommitsLandInOrderAndAFailedWriteIsRetriedWhole) {
   WriterOnFaultyDisk t;
   FaultInjectionFileSystem& fs = t.fs;
@@ -178,15 +179,19 @@ TEST(BronzeWriterTest, PipelinedCommitsLandInOrderAndAFailedWriteIsRetriedWhole)
   // The next batch fills meanwhile; a1 is already known though not yet in the table.
   Feed(w, &ing, {Event("b1", "2026-01-01T11:00:00Z"), Event("a1", "2026-01-01T10:00:00Z")}, 3);
   EXPECT_EQ(w->duplicates(), 1);
-  for (int i = 0; i < 1000 && !w->commit_written(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_TRUE(w->commit_written());
-  EXPECT_EQ(position(), "");  // written is not committed: the table commit is the caller's
+  for (int i = 0; i < 1000 && !w->commit_landed(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(w->commit_landed());
+  EXPECT_EQ(position(), "p1");                   // in the table
+  EXPECT_EQ(w->resume_position(), "");           // but the writer's until it is finished
+  EXPECT_EQ(w->buffered_rows(), 1u);
+  EXPECT_GT(w->uncommitted_rows(), 1u);  // the batch counts until it is finished
   auto landed = w->FinishCommit();
   ASSERT_TRUE(landed.ok()) << landed.status().ToString();
   EXPECT_EQ(landed->rows, 2);
   EXPECT_EQ(landed->dlq_rows, 1);
   EXPECT_EQ(ids(), (std::multiset<std::string>{"a1", "a2"}));
-  EXPECT_EQ(position(), "p1");
+  EXPECT_EQ(w->resume_position(), "p1");
+  EXPECT_EQ(w->uncommitted_rows(), 1u);
 
   // The bronze data file of the next batch cannot be written.
   fs.FailAt(1, FaultKind::kNoSpace, "/bronze/raw_events/data/");

@@ -132,6 +132,9 @@ TEST_P(CatalogConformanceTest, CommitsAreCompareAndSwap) {
   ASSERT_TRUE(t1->Refresh().ok());
   EXPECT_EQ(LiveFiles(t1.get()), (std::set<std::string>{a.path, b.path}));
   EXPECT_EQ(t1->current_snapshot()->sequence_number, 2);
+  // A local warehouse keeps a version hint for path-based readers, whichever the catalog.
+  EXPECT_TRUE(c1->writes_version_hints());
+  EXPECT_EQ(testing::ReadFile(dir_.path() / "bronze/raw_events/metadata/version-hint.text"), "3");
   // The backend itself: a stale expectation changes nothing.
   const std::string now = "file://" + t1->metadata_location();
   Status stale = c1->backend()->Swap({"bronze", "raw_events"}, {"file://" + v1}, "file:///elsewhere.json");

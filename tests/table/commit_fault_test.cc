@@ -228,8 +228,8 @@ TEST(CommitOutcomeTest, RaceDuringCommitIsRebased) {
 
 // The local file system seen as an object store without conditional PUT:
 // a no-clobber create checks that the name is free (HEAD), then writes
-// (PUT) whatever happened in between. `between` runs in that gap once, at
-// the first metadata file.
+// (PUT) whatever happened in between, and a plain create just writes.
+// `between` runs once, just before the first metadata file is created.
 class HeadThenPutFileSystem : public FileSystem {
  public:
   explicit HeadThenPutFileSystem(FileSystem* base) : base_(base) {}
@@ -239,12 +239,14 @@ class HeadThenPutFileSystem : public FileSystem {
   Result<std::unique_ptr<WritableFile>> CreateNoClobber(const std::string& path) override {
     WS_ASSIGN_OR_RETURN(bool taken, base_->Exists(path));
     if (taken) return Status::AlreadyExists("create " + path + ": already exists");
+    return Create(path);
+  }
+  Result<std::unique_ptr<WritableFile>> Create(const std::string& path) override {
     if (path.ends_with(".metadata.json")) {
       if (auto gap = std::exchange(between, nullptr)) gap();
     }
     return base_->Create(path);
   }
-  Result<std::unique_ptr<WritableFile>> Create(const std::string& p) override { return base_->Create(p); }
   Result<std::unique_ptr<RandomAccessFile>> OpenForRead(const std::string& p) override { return base_->OpenForRead(p); }
   Result<std::string> ReadAll(const std::string& p) override { return base_->ReadAll(p); }
   Status Rename(const std::string& from, const std::string& to) override { return base_->Rename(from, to); }
@@ -276,7 +278,7 @@ TEST(CommitOutcomeTest, WritersOnAStoreWithoutExclusiveCreatesNeverShareAMetadat
   DataFile ours = FakeFile(t->get(), {"2024-08-22", "10"}, 2);
   bool they_committed = false;
   store.between = [&] {
-    // Our metadata name is checked free; the other writer commits all the way.
+    // Our metadata file is about to be written; the other writer commits all the way.
     they_committed = Append(other->get(), {theirs}).ok();
   };
   auto r = Append(t->get(), {ours});

@@ -16,12 +16,15 @@
 //   On failure nothing is lost: the buffer is kept and the next Commit
 //   retries it (the same rows, a newer position).
 // - StartCommit(position) pipelines the same steps: it seals the buffer and
-//   writes its Parquet files on a background thread while the caller keeps
-//   adding rows to a fresh buffer; the table commits themselves happen on
-//   the caller's thread, in order, in FinishCommit (or the next
-//   StartCommit/Commit, which first finish the batch in flight). One batch
-//   is in flight at most. A failed write or commit puts the sealed rows back
-//   in front of the buffer, so the next commit retries them as Commit does.
+//   lands it on a background thread (Parquet files, then the DLQ and bronze
+//   table commits) while the caller keeps adding rows to a fresh buffer. One
+//   batch is in flight at most, so snapshots stay in order. What the caller's
+//   thread owns (the resume position, the event-id index, the fence
+//   counters) takes the outcome in FinishCommit (or the next
+//   StartCommit/Commit, which first finish the batch in flight): the
+//   background only touches its own sealed batch and the tables. A failed
+//   write or commit puts the sealed rows back in front of the buffer, so the
+//   next commit retries them as Commit does.
 // - Fences (checked inside the catalog's compare-and-swap, on every retry):
 //   BronzeFence::kSingleWriter: if another process advanced this source's
 //   position since we loaded it, Commit fails with Conflict instead of
@@ -33,7 +36,8 @@
 //   they are dropped, the files rewritten and the commit retried. They are
 //   counted in fenced_rows()/fenced_dlq_rows().
 // Not thread-safe: one ingest loop owns a BronzeWriter (the background
-// writer of StartCommit only reads its own sealed batch).
+// task of StartCommit works on its own sealed batch and the thread-safe
+// Tables).
 #pragma once
 
 #include <functional>
@@ -111,8 +115,8 @@ class BronzeWriter {
   // snapshot_id 0 and no rows when nothing was in flight.
   Result<BronzeCommitInfo> FinishCommit();
   bool commit_in_flight() const { return in_flight_ != nullptr; }
-  // A batch is in flight and its files are written: FinishCommit will not wait.
-  bool commit_written() const;
+  // A batch is in flight and has landed (or failed): FinishCommit will not wait.
+  bool commit_landed() const;
   // Frees what only ingesting needs (the ids of committed hours; reloaded
   // from the table if the writer is used again), e.g. before --once's batch
   // cycle.
@@ -120,17 +124,22 @@ class BronzeWriter {
 
  private:
   // A buffer handed to a commit: its rows, the position it brings bronze
-  // to, and (once written) its data files.
+  // to, and what landing it found out. While it is in flight only the
+  // background task touches it.
   struct Sealed {
     std::vector<format::RecordBatch> chunks;
     std::vector<std::vector<RowOffset>> offsets;  // per chunk, per row (kKafkaOffsets; else empty)
+    KafkaPartitions partitions;  // the names of the ids in `offsets`, as of sealing
     size_t rows = 0;
     format::RecordBatch dlq;
     std::string position;
+    std::string base_position;  // the committed position when sealed (kSingleWriter's fence)
     uint64_t index_batch = 0;
     int64_t started_us = 0;
     std::vector<table::DataFile> dlq_files, raw_files;
-    std::future<Status> written;  // valid while the files are written in the background
+    bool raw_landed = false;  // the bronze commit (rows or position) succeeded
+    int64_t fenced_rows = 0, fenced_dlq_rows = 0;
+    std::future<Result<BronzeCommitInfo>> landed;  // valid while it lands in the background
     size_t num_rows() const { return rows + dlq.num_rows(); }
   };
 
@@ -141,20 +150,26 @@ class BronzeWriter {
   Status LoadHour(const std::string& date, int32_t hour, std::vector<std::string>* ids);
   // Moves the buffer into a Sealed batch (null when there is nothing to commit).
   std::unique_ptr<Sealed> Seal(const std::string& position, bool force_position);
-  // Writes the batch's data files; safe on another thread (reads only).
-  Status WriteFiles(Sealed* batch);
-  // Commits the written files, DLQ first; on failure the rows go back to the buffer.
-  Result<BronzeCommitInfo> CommitSealed(std::unique_ptr<Sealed> batch);
-  // The two table commits of CommitSealed, each under its fence. With
+  // Write the batch's data files of one table; each touches only its part
+  // of the batch.
+  Status WriteDlqFiles(Sealed* batch);
+  Status WriteRawFiles(Sealed* batch);
+  // Writes the files and commits them, DLQ first; safe on another thread
+  // (touches only the batch and the tables).
+  Result<BronzeCommitInfo> Land(Sealed* batch);
+  // The caller's side of a landed (or failed) batch: the position, the
+  // index and the counters move on, or the rows go back to the buffer.
+  Result<BronzeCommitInfo> Conclude(std::unique_ptr<Sealed> batch, Result<BronzeCommitInfo> landed);
+  // The two table commits of Land, each under its fence. With
   // kKafkaOffsets, a commit the fence refuses drops the rows the table
   // already holds, rewrites the batch's files and tries again.
   Status CommitDlq(Sealed* batch, BronzeCommitInfo* info);
   Result<table::CommitResult> CommitRaw(Sealed* batch);
   // The smallest offset per partition id of the batch's bronze rows.
-  std::vector<int64_t> RawMinOffsets(const Sealed& batch) const;
+  static std::vector<int64_t> RawMinOffsets(const Sealed& batch);
   // Drops the rows below `next_offset(partition)`; returns how many.
-  size_t DropFencedRaw(Sealed* batch, const std::function<int64_t(std::string_view)>& next_offset);
-  size_t DropFencedDlq(Sealed* batch, const std::function<int64_t(std::string_view)>& next_offset);
+  static size_t DropFencedRaw(Sealed* batch, const std::function<int64_t(std::string_view)>& next_offset);
+  static size_t DropFencedDlq(Sealed* batch, const std::function<int64_t(std::string_view)>& next_offset);
   void Unseal(std::unique_ptr<Sealed> batch);
 
   warehouse::Warehouse* warehouse_;
@@ -162,7 +177,6 @@ class BronzeWriter {
   std::shared_ptr<table::Table> raw_;
   std::shared_ptr<table::Table> dlq_;
   std::string position_;          // the last committed position
-  std::string dlq_position_;      // the last committed position of the DLQ table
   std::unordered_set<std::string> partitions_with_files_;  // "date/hour" known to hold bronze rows
   std::unordered_set<std::string> dlq_committed_ids_;      // DLQ rows already landed ahead of bronze
   IdKeySet dlq_seen_;                                       // dlq_ids added by this writer
@@ -175,7 +189,7 @@ class BronzeWriter {
   std::vector<format::RecordBatch> buffer_;
   std::vector<std::vector<RowOffset>> buffer_offsets_;  // parallel to buffer_ (kKafkaOffsets)
   KafkaPartitions partitions_;
-  CommittedOffsets raw_committed_, dlq_committed_;  // kKafkaOffsets: the tables' merged positions
+  CommittedOffsets raw_committed_, dlq_committed_;  // kKafkaOffsets: the tables' merged positions (used by Land)
   int64_t fenced_rows_ = 0, fenced_dlq_rows_ = 0;
   size_t buffered_rows_ = 0;
   size_t buffered_bytes_ = 0;

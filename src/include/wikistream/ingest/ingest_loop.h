@@ -6,9 +6,11 @@
 // order is kept), hands the rows to the BronzeWriter (which drops duplicates)
 // and the kept rows to `on_rows` (the live aggregator), and commits every
 // `commit_interval_s` or `commit_max_events`, whichever comes first (with
-// `pipelined_commits`, a commit point seals the buffer and its files are
-// written while the next polls are parsed; the batch lands, in order, as
-// soon as they are written). It
+// `pipelined_commits`, a commit point seals the buffer and the batch lands
+// (files, then table commits) on a background thread while the next polls
+// are parsed; a commit point that finds the batch before still landing
+// keeps buffering, up to `max_buffered_bytes`, and starts as soon as it
+// has landed, so batches land in order). It
 // returns OK when the source ends (finite sources: after a final commit) or
 // `stop` becomes true (after a final commit that also records the position);
 // it returns the error when a commit keeps failing (`max_commit_failures`
@@ -39,10 +41,14 @@ struct IngestLoopOptions {
   size_t commit_max_bytes = 32u << 20;
   size_t poll_batch = 4096;
   int threads = 1;
-  // Write each commit's Parquet files on a background thread while the next
-  // polls are parsed (BronzeWriter::StartCommit); the table commits stay on
-  // the loop's thread and in order. Worth it with a second core.
+  // Land each commit (Parquet files and table commits) on a background
+  // thread while the next polls are parsed (BronzeWriter::StartCommit), one
+  // batch at a time and in order. Worth it with a second core.
   bool pipelined_commits = false;
+  // Pipelined: while a batch is still landing, the buffer may grow to this
+  // many bytes before the commit point waits for it. Bigger batches pay a
+  // slow store's round trips less often; this bounds the memory they take.
+  size_t max_buffered_bytes = 32u << 20;
   int max_commit_failures = 5;
   int64_t max_buffered_events = 400000;
   model::DomainFilter domains;
@@ -79,8 +85,9 @@ class IngestLoop {
  private:
   Status IngestBatch(std::vector<source::SourceRecord>* records);
   // The outcome of the commit that landed or failed, if one did (a
-  // pipelined commit point may only start one).
-  std::optional<Status> CommitNow(bool force_position);
+  // pipelined commit point may only start one). `deferred`: the commit point
+  // found the batch before still landing and left the buffer filling.
+  std::optional<Status> CommitNow(bool force_position, bool* deferred);
   // Books a commit attempt's outcome (stats, callback, failure count).
   Status Settle(const Result<BronzeCommitInfo>& r, int64_t started_us);
 

@@ -75,6 +75,12 @@ class Catalog {
   const std::string& warehouse() const { return warehouse_; }
   const CatalogOptions& options() const { return options_; }
   CatalogBackend* backend() const { return backend_.get(); }
+  // Whether commits write metadata/version-hint.text, for path-based
+  // (Hadoop-style) readers: in a warehouse on a local file system. On an
+  // object store the catalog database is the one pointer to a table's
+  // metadata, as with Iceberg's JDBC catalog (which writes no hint), and a
+  // hint would be one more request in every commit's chain (docs/storage.md).
+  bool writes_version_hints() const { return version_hints_; }
   std::string TableLocation(const std::string& ns, const std::string& name) const;
 
   // Low level (used by Table): NotFound if the table is not registered.
@@ -96,6 +102,7 @@ class Catalog {
   CatalogOptions options_;
   std::unique_ptr<CatalogBackend> backend_;
   std::unique_ptr<ManifestCache> cache_;
+  bool version_hints_ = true;
 };
 
 }  // namespace ws::table
