@@ -20,6 +20,16 @@ namespace pq = parquet;
 constexpr int64_t kMaxRowGroupRows = 1ll << 26;
 constexpr size_t kMaxFooterBytes = 64u << 20;
 
+// On an object store every ReadAt is a request and costs a round trip, so
+// the reader asks for few, larger ranges: the end of the file in one read
+// (the footer of our files fits in it), and the column chunks of a row group
+// that lie close together in one read. A read never grows past
+// kMaxCoalescedBytes by coalescing (a single larger chunk is read alone), so
+// memory stays bounded as when chunks were read one at a time.
+constexpr uint64_t kTailReadAhead = 64u << 10;
+constexpr int64_t kMaxCoalesceGap = 64 << 10;
+constexpr int64_t kMaxCoalescedBytes = 8 << 20;
+
 bool TypesCompatible(TypeId file, TypeId want) {
   if (file == want) return true;
   if (file == TypeId::kInt32 && want == TypeId::kInt64) return true;
@@ -37,18 +47,26 @@ class ParquetReaderImpl : public ParquetReader {
     WS_ASSIGN_OR_RETURN(file_, fs->OpenForRead(path));
     size_ = file_->Size();
     if (size_ < 12) return Corrupt(path_, fmt::format("file of {} bytes is too small", size_));
-    std::string head, tail;
-    WS_RETURN_IF_ERROR(file_->ReadAt(0, 4, &head));
-    WS_RETURN_IF_ERROR(file_->ReadAt(size_ - 8, 8, &tail));
-    if (head != "PAR1" || tail.substr(4) != "PAR1") return Corrupt(path_, "missing PAR1 magic");
+    const uint64_t ahead = std::min(size_, kTailReadAhead);
+    std::string end;
+    WS_RETURN_IF_ERROR(file_->ReadAt(size_ - ahead, ahead, &end));
+    // The leading magic is checked when the read-ahead holds it (small
+    // files); in a larger file the trailing magic, the footer and the page
+    // headers are what show it is Parquet, as in other readers.
+    const bool head_ok = ahead < size_ || end.compare(0, 4, "PAR1") == 0;
+    if (!head_ok || end.compare(ahead - 4, 4, "PAR1") != 0) return Corrupt(path_, "missing PAR1 magic");
     uint32_t footer_len;
-    std::memcpy(&footer_len, tail.data(), 4);
+    std::memcpy(&footer_len, end.data() + ahead - 8, 4);
     if (footer_len > size_ - 12 || footer_len > kMaxFooterBytes) {
       return Corrupt(path_, fmt::format("footer length {} does not fit the file", footer_len));
     }
     data_end_ = size_ - 8 - footer_len;
     std::string footer;
-    WS_RETURN_IF_ERROR(file_->ReadAt(data_end_, footer_len, &footer));
+    if (footer_len + 8 <= ahead) {
+      footer = end.substr(ahead - 8 - footer_len, footer_len);
+    } else {
+      WS_RETURN_IF_ERROR(file_->ReadAt(data_end_, footer_len, &footer));
+    }
     Status s = pq::ParseFileMetaData(reinterpret_cast<const uint8_t*>(footer.data()), footer.size(), &md_);
     if (!s.ok()) return s.WithContext(path_);
     return Validate();
@@ -203,15 +221,18 @@ class ParquetReaderImpl : public ParquetReader {
     }
     const auto& rg = md_.row_groups[index];
     const Schema& proj = *batch->schema();
+    // First which chunks to read (and whether they can be), then their
+    // bytes in few reads, decoding each read's chunks before the next.
+    std::vector<ChunkToRead> chunks;
     for (size_t i = 0; i < proj.num_fields(); ++i) {
       const Field& f = proj.field(i);
-      Column& out = batch->column(i);
       int c = FindColumn(f);
       if (c < 0) {
         if (f.required) {
           return Status::InvalidArgument(
               fmt::format("parquet {}: required column {} (id {}) is not in the file", path_, f.name, f.id));
         }
+        Column& out = batch->column(i);
         for (int64_t r = 0; r < rg.num_rows; ++r) out.AppendNull();
         continue;
       }
@@ -219,17 +240,51 @@ class ParquetReaderImpl : public ParquetReader {
         return Status::InvalidArgument(fmt::format("parquet {}: column {} is {} in the file, {} requested", path_,
                                                    f.name, IcebergTypeName(cols_[c].type), IcebergTypeName(f.type)));
       }
-      size_t nulls_before = out.null_count();
-      Status s = ReadChunk(rg, c, &out);
+      ChunkToRead chunk{i, c, 0, 0};
+      Status s = LocateChunk(rg, c, &chunk);
       if (!s.ok()) return s.WithContext(fmt::format("row group {} column {}", index, f.name));
-      if (f.required && out.null_count() != nulls_before) {
-        return Status::InvalidArgument(fmt::format("parquet {}: column {} has nulls but is required", path_, f.name));
+      chunks.push_back(chunk);
+    }
+    std::sort(chunks.begin(), chunks.end(),
+              [](const ChunkToRead& a, const ChunkToRead& b) { return a.start < b.start; });
+    for (size_t first = 0; first < chunks.size();) {
+      // One read: the next chunk and those close behind it.
+      const int64_t start = chunks[first].start;
+      int64_t end = start + chunks[first].len;
+      size_t last = first + 1;
+      while (last < chunks.size() && chunks[last].start - end <= kMaxCoalesceGap &&
+             std::max(end, chunks[last].start + chunks[last].len) - start <= kMaxCoalescedBytes) {
+        end = std::max(end, chunks[last].start + chunks[last].len);
+        ++last;
       }
+      WS_RETURN_IF_ERROR(file_->ReadAt(static_cast<uint64_t>(start), static_cast<size_t>(end - start), &chunk_));
+      for (size_t k = first; k < last; ++k) {
+        const ChunkToRead& chunk = chunks[k];
+        const Field& f = proj.field(chunk.field);
+        Column& out = batch->column(chunk.field);
+        size_t nulls_before = out.null_count();
+        std::string_view bytes(chunk_.data() + (chunk.start - start), static_cast<size_t>(chunk.len));
+        Status s = pages_.DecodeChunk(cols_[chunk.column], rg.columns[chunk.column].meta_data->codec, bytes,
+                                      rg.num_rows, &out);
+        if (!s.ok()) return s.WithContext(fmt::format("row group {} column {}", index, f.name));
+        if (f.required && out.null_count() != nulls_before) {
+          return Status::InvalidArgument(fmt::format("parquet {}: column {} has nulls but is required", path_, f.name));
+        }
+      }
+      first = last;
     }
     return Status::OK();
   }
 
-  Status ReadChunk(const pq::RowGroup& rg, int c, Column* out) {
+  // A projected field and the byte range of its column chunk in one row group.
+  struct ChunkToRead {
+    size_t field;
+    int column;
+    int64_t start, len;
+  };
+
+  // Where column c's chunk of `rg` lies, checked against the file.
+  Status LocateChunk(const pq::RowGroup& rg, int c, ChunkToRead* chunk) {
     const FileColumn& fc = cols_[c];
     const pq::ColumnMetaData& m = *rg.columns[c].meta_data;
     if (m.type != fc.physical) return Corrupt(path_, "chunk type differs from schema");
@@ -243,8 +298,9 @@ class ParquetReaderImpl : public ParquetReader {
         len > static_cast<int64_t>(data_end_) - start) {
       return Corrupt(path_, fmt::format("chunk [{}, +{}) outside the data area", start, len));
     }
-    WS_RETURN_IF_ERROR(file_->ReadAt(static_cast<uint64_t>(start), static_cast<size_t>(len), &chunk_));
-    return pages_.DecodeChunk(fc, m.codec, chunk_, rg.num_rows, out);
+    chunk->start = start;
+    chunk->len = len;
+    return Status::OK();
   }
 
   std::string path_;

@@ -47,20 +47,23 @@ std::string WriteSmallFile(const std::string& path, ParquetCompression compressi
 class OneFileSystem : public FileSystem {
  public:
   std::string data;
+  int reads = 0;  // ReadAt calls: requests, on an object store
   class File : public RandomAccessFile {
    public:
-    explicit File(const std::string* d) : d_(d) {}
+    File(const std::string* d, int* reads) : d_(d), reads_(reads) {}
     uint64_t Size() const override { return d_->size(); }
     Status ReadAt(uint64_t offset, size_t n, std::string* out) const override {
+      ++*reads_;
       if (offset > d_->size() || n > d_->size() - offset) return Status::Corruption("short read");
       out->assign(*d_, offset, n);
       return Status::OK();
     }
    private:
     const std::string* d_;
+    int* reads_;
   };
   Result<std::unique_ptr<RandomAccessFile>> OpenForRead(const std::string&) override {
-    return std::unique_ptr<RandomAccessFile>(std::make_unique<File>(&data));
+    return std::unique_ptr<RandomAccessFile>(std::make_unique<File>(&data, &reads));
   }
   Result<std::unique_ptr<WritableFile>> Create(const std::string&) override { return No(); }
   Result<std::unique_ptr<WritableFile>> CreateNoClobber(const std::string&) override { return No(); }
@@ -97,6 +100,72 @@ Status ReadEverything(const std::string& path) {
     if (!rg.ok()) return rg.status();
   }
   return Status::OK();
+}
+
+// On an object store each ReadAt is a request: opening costs one read (the
+// file's end, footer included), and a row group one read for its chunks
+// that lie together, one more for a chunk beyond a large unread one.
+TEST(ParquetReads, ChunksThatLieTogetherAreReadTogether) {
+  RecordBatch b(SmallSchema());
+  std::mt19937 rng(7);
+  for (int r = 0; r < 3000; ++r) {
+    b.column(0).AppendInt64(r);
+    b.column(1).AppendString(r % 2 ? "enwiki" : "dewiki");
+    b.column(2).AppendBool(r % 3 == 0);
+    b.column(3).AppendDouble(r * 0.5);
+    std::string raw(300, ' ');
+    for (char& ch : raw) ch = static_cast<char>('a' + rng() % 26);  // ~180 KiB compressed per 1000 rows
+    b.column(4).AppendString(raw);
+    b.column(5).AppendInt64(1700000000000000ll + r);
+  }
+  TempDir dir;
+  ParquetWriterOptions opts;
+  opts.row_group_bytes = 300u << 10;
+  {
+    auto file = DefaultFileSystem()->Create(dir.str() + "/f.parquet");
+    ASSERT_TRUE(file.ok());
+    auto writer = ParquetWriter::Open(std::move(*file), SmallSchema(), opts);
+    ASSERT_TRUE(writer.ok());
+    for (uint32_t from = 0; from < b.num_rows(); from += 500) {  // row groups are cut between writes
+      std::vector<uint32_t> rows;
+      for (uint32_t r = from; r < from + 500; ++r) rows.push_back(r);
+      RecordBatch part = b;
+      part.RetainRows(rows);
+      ASSERT_TRUE((*writer)->Write(part).ok());
+    }
+    ASSERT_TRUE((*writer)->Close().ok());
+  }
+  OneFileSystem fs;
+  fs.data = testing::ReadFile(dir.str() + "/f.parquet");
+  auto reader = ParquetReader::Open(&fs, "f.parquet");
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ(fs.reads, 1);
+  const int groups = (*reader)->num_row_groups();
+  ASSERT_GE(groups, 2);
+
+  auto read_all = [&](const SchemaPtr& projection) {
+    fs.reads = 0;
+    RecordBatch out(projection ? projection : SmallSchema());
+    for (int g = 0; g < groups; ++g) {
+      auto rg = (*reader)->ReadRowGroup(g, projection);
+      EXPECT_TRUE(rg.ok()) << rg.status().ToString();
+      if (rg.ok()) out.Append(*rg);
+    }
+    return out;
+  };
+  RecordBatch whole = read_all(nullptr);
+  EXPECT_EQ(fs.reads, groups);  // every chunk of a group in one read
+  ASSERT_EQ(whole.num_rows(), b.num_rows());
+  // Both ends of the row: `raw` lies between them, far more than the gap bridged.
+  auto ends = std::make_shared<Schema>(0, std::vector<Field>{SmallSchema()->field(5), SmallSchema()->field(0)});
+  RecordBatch projected = read_all(ends);
+  EXPECT_EQ(fs.reads, 2 * groups);
+  ASSERT_EQ(projected.num_rows(), b.num_rows());
+  for (size_t r = 0; r < b.num_rows(); ++r) {
+    ASSERT_TRUE(projected.column(0).ValueEquals(r, b.column(5), r)) << r;
+    ASSERT_TRUE(projected.column(1).ValueEquals(r, b.column(0), r)) << r;
+    ASSERT_TRUE(whole.column(4).ValueEquals(r, b.column(4), r)) << r;
+  }
 }
 
 class ParquetDamage : public ::testing::TestWithParam<ParquetCompression> {};
