@@ -135,7 +135,8 @@ void WriteVersionHint(Catalog* catalog, const Table::State& st) {
   if (!catalog->writes_version_hints()) return;
   // Best effort: the catalog is the source of truth; path-based readers may
   // briefly see the previous (complete) version if this fails.
-  Status s = catalog->fs()->ReplaceFileAtomically(st.location + "/metadata/version-hint.text", std::to_string(st.version));
+  Status s =
+      catalog->fs()->ReplaceFileAtomically(st.location + "/metadata/version-hint.text", std::to_string(st.version));
   if (!s.ok()) log::Warn("table", "version hint for {}: {}", st.location, s.ToString());
 }
 

@@ -149,9 +149,10 @@ std::shared_ptr<const std::vector<ManifestFile>> RememberManifestList(Catalog* c
                                                                       std::vector<ManifestFile> list);
 Result<std::shared_ptr<const ManifestEntries>> CachedManifest(Catalog* catalog, const ManifestFile& info,
                                                               const Table::State& state);
-// Writes next's metadata file (no-clobber, durable) as version base + 1,
-// or the first free vN after it when a failed attempt left a name taken
-// (MetadataFileName); Conflict when the table moved on.
+// Writes next's metadata file (durable) as version base + 1: no-clobber as
+// vN, or the first free vN after it when a failed attempt left a name taken,
+// where creates are exclusive; else under a name with a UUID in it
+// (MetadataFileName). Conflict when the table moved on.
 Status WriteMetadataFile(Catalog* catalog, const Table& table, const Table::State& base, Table::State* next);
 // Adds base's metadata file to next's metadata log, bounded by
 // write.metadata.previous-versions-max.

@@ -9,7 +9,8 @@
 // - Partitioning is identity transforms of required columns; partition
 //   values are given as text ("2024-08-22", "13") in partition-column order.
 // - Commit writes new manifests, a manifest list and a new metadata file
-//   (created no-clobber, synced, directory synced), then compare-and-swaps
+//   (each under a name no other writer picks: vN no-clobber where creates are
+//   exclusive, else a UUID in it; synced, directory synced), then compare-and-swaps
 //   the catalog pointer. On a lost race it reloads, re-applies the operation
 //   to the new current state and retries (bounded by max_attempts). Every
 //   attempt carries a unique `wikistream.commit-id` summary key; an attempt
