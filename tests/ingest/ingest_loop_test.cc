@@ -9,41 +9,26 @@
 #include <set>
 #include <thread>
 
+#include "testing/scripted_source.h"
 #include "testing/test_util.h"
-#include "wikistream/common/time.h"
 #include "wikistream/warehouse/bronze_schema.h"
 
 namespace ws::ingest {
 namespace {
 
 using namespace std::chrono_literals;
-using source::SourceRecord;
 using ws::testing::TempDir;
 
-// `total` distinct edits, handed out as fast as they are polled; the
-// position is the number handed out.
-class CountingSource : public source::Source {
- public:
-  explicit CountingSource(int total) : total_(total) {}
-  model::SourceKind kind() const override { return model::SourceKind::kReplay; }
-  Status Resume(const std::string&) override { return Status::OK(); }
-  Status Poll(std::vector<SourceRecord>* out, size_t max_records, std::chrono::milliseconds) override {
-    if (next_ >= total_) return Status::EndOfStream();
-    for (size_t i = 0; i < max_records && next_ < total_; ++i, ++next_) {
-      out->push_back({R"({"meta":{"id":"e-)" + std::to_string(next_) +
-                          R"(","domain":"en.wikipedia.org","dt":"2026-01-01T10:00:00Z"},"type":"edit","title":"T",)"
-                          R"("user":"U","bot":false,"length":{"old":1,"new":5}})",
-                      NowMicros(), std::to_string(next_ + 1)});
-    }
-    return Status::OK();
+// `n` distinct edits.
+std::vector<std::string> Edits(int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    out.push_back(R"({"meta":{"id":"e-)" + std::to_string(i) +
+                  R"(","domain":"en.wikipedia.org","dt":"2026-01-01T10:00:00Z"},"type":"edit","title":"T",)"
+                  R"("user":"U","bot":false,"length":{"old":1,"new":5}})");
   }
-  std::string ResumePosition() const override { return std::to_string(next_); }
-  void Stop() override {}
-
- private:
-  const int total_;
-  int next_ = 0;
-};
+  return out;
+}
 
 // Holds every bronze commit just before its catalog swap while closed: a
 // store so slow that a batch is still landing when the next commit point comes.
@@ -88,7 +73,9 @@ struct LoopRun {
   std::unique_ptr<warehouse::Warehouse> wh =
       std::move(warehouse::Warehouse::Open(DefaultFileSystem(), dir.str(), true, catalog.Options())).value();
   std::unique_ptr<BronzeWriter> writer = std::move(BronzeWriter::Open(wh.get(), "replay")).value();
-  CountingSource source{kEvents};
+  // The whole stream, handed out as fast as it is polled.
+  const std::atomic<size_t> released{kEvents};
+  ws::testing::ScriptedSource source{Edits(kEvents), /*ends=*/true, &released, /*batch=*/10, model::SourceKind::kReplay};
   std::unique_ptr<IngestLoop> loop;
   std::atomic<bool> stop{false};
   Status result;

@@ -1,6 +1,6 @@
 // Test doubles for the runtime: a clock whose time moves only when the test
-// says so, a source that plays a script of payloads and the payloads it
-// plays; and the value of a published counter.
+// says so, the payloads a ScriptedSource (testing/scripted_source.h) plays,
+// and the value of a published counter.
 #pragma once
 
 #include <algorithm>
@@ -21,8 +21,11 @@
 #include "wikistream/runtime/clock.h"
 #include "wikistream/source/source.h"
 #include "wikistream/source/synthetic_source.h"
+#include "testing/scripted_source.h"
 
 namespace ws::runtime::testing {
+
+using ws::testing::ScriptedSource;
 
 // Time stands still until Advance(). WaitFor blocks (in real time) until
 // its wake condition holds or the fake time reaches its deadline; Advance
@@ -104,50 +107,6 @@ class FakeClock : public Clock {
   std::map<int, Waiter> waiters_;
   std::vector<int64_t> waits_;
   int next_id_ = 0;
-};
-
-// Plays `payloads` in order, `batch` per Poll, but none at or past
-// `*released` (the test releases more as it goes); its position is the
-// index of the next one. With `ends`, EndOfStream after the last; else it
-// then waits like a quiet live stream (Timeout) until stopped.
-class ScriptedSource : public source::Source {
- public:
-  ScriptedSource(std::vector<std::string> payloads, bool ends, const std::atomic<size_t>* released, size_t batch,
-                 model::SourceKind kind = model::SourceKind::kEventStreams)
-      : payloads_(std::move(payloads)), ends_(ends), released_(released), batch_(batch), kind_(kind) {}
-  model::SourceKind kind() const override { return kind_; }
-  Status Resume(const std::string& position) override {
-    next_ = std::stoul(position);
-    return Status::OK();
-  }
-  Status Poll(std::vector<source::SourceRecord>* out, size_t max_records, std::chrono::milliseconds) override {
-    if (stopped_.load()) return Status::Cancelled("stopped");
-    if (next_ >= payloads_.size() && ends_) return Status::EndOfStream();
-    const size_t end = std::min(payloads_.size(), released_->load());
-    if (next_ >= end) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      return Status::Timeout("quiet");
-    }
-    for (size_t i = 0; i < std::min(max_records, batch_) && next_ < end; ++i, ++next_) {
-      source::SourceRecord r;
-      r.payload = payloads_[next_];
-      r.received_at_us = ws::NowMicros();
-      r.position = std::to_string(next_ + 1);
-      out->push_back(std::move(r));
-    }
-    return Status::OK();
-  }
-  std::string ResumePosition() const override { return std::to_string(next_); }
-  void Stop() override { stopped_ = true; }
-
- private:
-  std::vector<std::string> payloads_;
-  bool ends_;
-  const std::atomic<size_t>* released_;
-  size_t batch_;
-  model::SourceKind kind_;
-  size_t next_ = 0;
-  std::atomic<bool> stopped_{false};
 };
 
 // `n` well-formed synthetic events with distinct ids and no canary: each
